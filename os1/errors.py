@@ -1,0 +1,77 @@
+"""One exception tree for os1; every message is safe and useful to show a user.
+
+    OS1Error                      anything os1 itself reports
+    ├── ConfigError               a setting is missing, unknown or malformed
+    ├── ModelError                the model can't be used
+    │   ├── ModelNotFound         the --model spec names nothing that exists
+    │   ├── ModelFileError        a model file is missing, partial, corrupt or unloadable
+    │   └── BackendError          a model server misbehaves
+    │       ├── BackendUnavailable    can't connect
+    │       └── BackendTimeout        connected, but no answer in time
+    ├── StorageError              the database can't be opened or written
+    │   └── DataDirBusy           another process holds the data dir exclusively
+    └── InputError                what the user typed can't be used as is
+        ├── EmptyMessage
+        └── MessageTooLong
+
+Boundary code translates third-party exceptions into these with ``raise ... from exc``
+so the CLI can print ``str(error)`` and a hint, never a traceback.
+"""
+
+from __future__ import annotations
+
+
+class OS1Error(Exception):
+    """Base class: ``str(err)`` says what happened, ``hint`` says what to do about it."""
+
+    def __init__(self, message: str, hint: str = "") -> None:
+        super().__init__(message)
+        self.hint = hint
+
+
+class ConfigError(OS1Error):
+    pass
+
+
+class ModelError(OS1Error):
+    pass
+
+
+class ModelNotFound(ModelError):
+    pass
+
+
+class ModelFileError(ModelError):
+    pass
+
+
+class BackendError(ModelError):
+    pass
+
+
+class BackendUnavailable(BackendError):
+    pass
+
+
+class BackendTimeout(BackendError):
+    pass
+
+
+class StorageError(OS1Error):
+    pass
+
+
+class DataDirBusy(StorageError):
+    pass
+
+
+class InputError(OS1Error):
+    pass
+
+
+class EmptyMessage(InputError):
+    pass
+
+
+class MessageTooLong(InputError):
+    pass

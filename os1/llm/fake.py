@@ -1,0 +1,79 @@
+"""A scripted model for fast unit tests: replies are queued with ``enqueue`` (as in
+simonw/llm's mock model), and every call is recorded for assertions."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections import deque
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from os1.errors import ConfigError
+from os1.llm.base import GenerateOptions, Message
+
+
+@dataclass
+class FakeCall:
+    messages: list[Message]
+    options: GenerateOptions
+
+
+@dataclass
+class FakeModel:
+    """Replies with queued texts, else echoes the last user message.
+
+    Replies stream word by word so that streaming code paths are exercised; ``fail_with``
+    raises an exception at the start of the next call, to simulate a broken backend.
+    """
+
+    context_size: int = 4096
+    name: str = "fake"
+    replies: deque[str] = field(default_factory=deque)
+    calls: list[FakeCall] = field(default_factory=list)
+    fail_with: Exception | None = None
+    closed: bool = False
+
+    @classmethod
+    def from_spec(cls, spec: str, context_size: int) -> FakeModel:
+        """``fake`` or ``fake:FILE`` where FILE holds a JSON list of replies to play."""
+        model = cls(context_size=context_size)
+        _, _, path = spec.partition(":")
+        if path:
+            try:
+                replies = json.loads(Path(path).read_text(encoding="utf-8"))
+            except (OSError, ValueError) as exc:
+                raise ConfigError(f"Can't read fake replies from {path}: {exc}.") from exc
+            if not isinstance(replies, list):
+                raise ConfigError(f"{path} must hold a JSON list of replies.")
+            model.enqueue(*(str(r) for r in replies))
+        return model
+
+    def enqueue(self, *replies: str) -> None:
+        self.replies.extend(replies)
+
+    def stream_chat(self, messages: Sequence[Message], options: GenerateOptions) -> Iterator[str]:
+        self.calls.append(FakeCall(list(messages), options))
+        if self.fail_with is not None:
+            error, self.fail_with = self.fail_with, None
+            raise error
+        if self.replies:
+            text = self.replies.popleft()
+        else:
+            last_user = next((m.content for m in reversed(messages) if m.role == "user"), "")
+            text = f"You said: {last_user[:200]}"
+        return self._stream(text, options.max_tokens)
+
+    @staticmethod
+    def _stream(text: str, max_tokens: int) -> Iterator[str]:
+        for i, piece in enumerate(re.findall(r"\S+\s*|\s+", text)):
+            if i >= max_tokens:
+                return
+            yield piece
+
+    def count_tokens(self, text: str) -> int:
+        return len(re.findall(r"\w+|[^\w\s]", text))
+
+    def close(self) -> None:
+        self.closed = True

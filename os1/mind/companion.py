@@ -1,0 +1,212 @@
+"""The turn loop: what she does with each thing you say.
+
+perceive (validate, store what you said first) → recall (the conversation window within
+the token budget) → think (the model, streamed through the persona guard) → remember
+(store what she actually said, marked interrupted if you cut her off).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+
+from os1.config import Settings
+from os1.data import fill, read_text, read_toml
+from os1.errors import EmptyMessage, MessageTooLong, OS1Error
+from os1.llm.base import GenerateOptions, Message, Model
+from os1.mind.context import Budget, HistoryWindow, fit_text
+from os1.mind.persona import Persona
+from os1.mind.steering import GuardReport, OffPersonaDetector, Steering, guarded_stream
+from os1.mind.timesense import describe_gap, describe_moment
+from os1.storage.conversations import ConversationLog, Status, StoredMessage
+from os1.storage.db import Database
+from os1.storage.setups import SetupRecord, SetupStore
+
+MAX_MESSAGE_CHARS = 2_000_000
+TEMPERATURE = 0.7
+
+
+@dataclass
+class Turn:
+    """One reply in progress. Iterate to stream it; ``close()`` interrupts it.
+
+    ``notice`` is something the user should be told before the reply (e.g. that their
+    message was too long to read whole); ``text`` and ``status`` are final once the
+    iteration ends or the turn is closed.
+    """
+
+    _pieces: Iterator[str]
+    notice: str | None = None
+    text: str = ""
+    status: Status | None = None
+    guard: GuardReport = field(default_factory=GuardReport)
+
+    def __iter__(self) -> Iterator[str]:
+        return self._pieces
+
+    def close(self) -> None:
+        close = getattr(self._pieces, "close", None)
+        if close is not None:
+            close()
+
+
+class NotSetUp(OS1Error):
+    pass
+
+
+class Companion:
+    def __init__(
+        self,
+        model: Model,
+        db: Database,
+        settings: Settings,
+        *,
+        steering: Steering | None = None,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.model = model
+        self.settings = settings
+        self.log = ConversationLog(db, settings.user)
+        self.setups = SetupStore(db, settings.user)
+        self.persona = Persona.load()
+        self.steering = steering
+        self.clock = clock
+        self.session_id: int | None = None
+        self._labels = {q["key"]: q["label"] for q in read_toml("setup.toml")["questions"]}
+        self._budget = Budget(model.context_size, settings.max_reply_tokens)
+        self._window = HistoryWindow(self._budget, model.count_tokens, self.persona.truncated_note)
+        self._system: tuple[SetupRecord, str, int] | None = None
+
+    # -- identity -------------------------------------------------------------------
+
+    @property
+    def identity(self) -> SetupRecord:
+        setup = self.setups.current()
+        if setup is None:
+            raise NotSetUp("She hasn't been set up yet.", "Run: os1 setup")
+        return setup
+
+    def system_prompt(self) -> tuple[str, int]:
+        setup = self.identity
+        if self._system is None or self._system[0] != setup:
+            text = self.persona.system_prompt(setup, self._labels)
+            self._system = (setup, text, self.model.count_tokens(text) + 8)
+        return self._system[1], self._system[2]
+
+    def detector(self) -> OffPersonaDetector | None:
+        if self.steering is None:
+            return None
+        return self.steering.detector(self.identity.companion_name)
+
+    # -- turns ----------------------------------------------------------------------
+
+    def open_session(self, client: str) -> None:
+        self.session_id = self.log.start_session(client)
+
+    def reply(self, text: str) -> Turn:
+        """Store what the user said, then return her reply as a stream."""
+        text = text.encode("utf-8", "replace").decode("utf-8")
+        if not text.strip():
+            raise EmptyMessage("That message is empty, so there's nothing for her to answer.",
+                               "Type something and press Enter.")
+        if len(text) > MAX_MESSAGE_CHARS:
+            raise MessageTooLong(
+                f"That message is {len(text):,} characters; the most she takes is "
+                f"{MAX_MESSAGE_CHARS:,}. Nothing was stored.",
+                "Send it in smaller parts.",
+            )
+        session = self._session()
+        history = self.log.recent(400)
+        self.log.append(session, "user", text, at=self.clock())
+        fitted = fit_text(text, self._budget.message_tokens, self.model.count_tokens,
+                          self.persona.truncated_note)
+        notice = None
+        if fitted.omitted_chars:
+            notice = (f"Your message is {len(text):,} characters, more than she can read at "
+                      f"once: she'll read the beginning and the end ({fitted.omitted_chars:,} "
+                      "characters in the middle skipped). The whole message is saved.")
+        return self._turn(history, fitted.text, notice)
+
+    def greet(self) -> Turn | None:
+        """A greeting that knows how long it has been, or None on a first meeting."""
+        last = self.log.last()
+        if last is None:
+            return None
+        now = self.clock()
+        note = fill(read_text("prompts/greeting.txt"), user_name=self.identity.user_name,
+                    since=describe_gap(now - last.created_at),
+                    last_when=describe_moment(last.created_at, now))
+        self._session()
+        return self._turn(self.log.recent(400), note, None)
+
+    def introduce(self) -> Turn:
+        """Her first words after setup: hello, her name, and why she chose it."""
+        setup = self.identity
+        note = fill(read_text("prompts/introduction.txt"), user_name=setup.user_name,
+                    name=setup.companion_name)
+        self._session()
+        return self._turn([], note, None)
+
+    def warm_up(self) -> None:
+        """Evaluate the system prompt and recent history ahead of the first message."""
+        prefill = getattr(self.model, "prefill", None)
+        if prefill is not None:
+            prefill(self._prompt(self.log.recent(400), None, 0))
+
+    # -- internals ------------------------------------------------------------------
+
+    def _session(self) -> int:
+        if self.session_id is None:
+            self.open_session("api")
+        assert self.session_id is not None
+        return self.session_id
+
+    def _prompt(self, history: list[StoredMessage], last_user: str | None, attempt: int)\
+            -> list[Message]:
+        system, system_tokens = self.system_prompt()
+        user_tokens = self.model.count_tokens(last_user) if last_user else 0
+        available = self._budget.prompt_tokens - system_tokens - user_tokens - 8
+        messages = [Message("system", system)]
+        messages += self._window.select(history, max(0, available))
+        if last_user is not None:
+            if attempt > 0:
+                last_user = last_user + "\n\n" + self.persona.reminder_for(self.identity)
+            messages.append(Message("user", last_user))
+        return messages
+
+    def _options(self, attempt: int) -> GenerateOptions:
+        bias = dict(self.steering.bias) if self.steering else {}
+        return GenerateOptions(max_tokens=self.settings.max_reply_tokens,
+                               temperature=TEMPERATURE + 0.15 * attempt, logit_bias=bias)
+
+    def _turn(self, history: list[StoredMessage], last_user: str, notice: str | None) -> Turn:
+        turn = Turn(iter(()), notice=notice)
+        turn._pieces = self._run(turn, history, last_user)
+        return turn
+
+    def _run(self, turn: Turn, history: list[StoredMessage], last_user: str) -> Iterator[str]:
+        def generate(attempt: int) -> Iterator[str]:
+            return self.model.stream_chat(self._prompt(history, last_user, attempt),
+                                          self._options(attempt))
+
+        detector = self.detector()
+        pieces = (guarded_stream(generate, detector, turn.guard) if detector
+                  else generate(0))
+        status: Status = "interrupted"
+        try:
+            for piece in pieces:
+                turn.text += piece
+                yield piece
+            status = "complete"
+        except OS1Error:
+            status = "failed"
+            raise
+        finally:
+            close = getattr(pieces, "close", None)
+            if close is not None:
+                close()
+            turn.status = status
+            if turn.text or status == "complete":
+                self.log.append(self._session(), "assistant", turn.text, status,
+                                at=self.clock())

@@ -1,0 +1,54 @@
+"""Her persona, loaded from ``os1/data/persona.toml`` and turned into a system prompt.
+
+The system prompt depends only on the persona and the setup, never on the clock or the
+conversation, so its tokens stay a stable prefix that the model evaluates once.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from os1.data import fill, read_toml
+from os1.storage.setups import SetupRecord
+
+
+@dataclass(frozen=True)
+class Persona:
+    version: int
+    essence: str
+    manner: tuple[str, ...]
+    profile_intro: str
+    reminder: str
+    truncated_note: str
+
+    @classmethod
+    def load(cls) -> Persona:
+        data = read_toml("persona.toml")
+        return cls(
+            version=int(data["version"]),
+            essence=str(data["essence"]).strip(),
+            manner=tuple(str(line) for line in data["manner"]),
+            profile_intro=str(data["profile_intro"]),
+            reminder=str(data["reminder"]),
+            truncated_note=str(data["truncated_note"]),
+        )
+
+    def system_prompt(self, setup: SetupRecord, profile_labels: dict[str, str]) -> str:
+        values = {"name": setup.companion_name, "user_name": setup.user_name,
+                  "name_reason": setup.name_reason}
+        lines = [fill(self.essence, **values), ""]
+        lines += [f"- {fill(rule, **values)}" for rule in self.manner]
+        profile = describe_profile(setup.answers, profile_labels)
+        if profile:
+            lines += ["", fill(self.profile_intro, **values), profile]
+        return "\n".join(lines)
+
+    def reminder_for(self, setup: SetupRecord) -> str:
+        return fill(self.reminder, name=setup.companion_name, user_name=setup.user_name)
+
+
+def describe_profile(answers: dict[str, str], labels: dict[str, str]) -> str:
+    """One line per setup answer, labelled, in question order."""
+    return "\n".join(
+        f"- {labels.get(key, key)}: {value}" for key, value in answers.items() if value.strip()
+    )

@@ -1,0 +1,93 @@
+"""The conversation log: append-only, every query scoped to one user."""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+from dataclasses import dataclass
+from typing import Literal
+
+from os1.storage.db import Database
+
+Status = Literal["complete", "interrupted", "failed"]
+
+
+@dataclass(frozen=True)
+class StoredMessage:
+    id: int
+    session_id: int
+    role: Literal["user", "assistant"]
+    content: str
+    status: Status
+    created_at: float
+
+
+class ConversationLog:
+    def __init__(self, db: Database, user_id: str) -> None:
+        self._db = db
+        self.user_id = user_id
+
+    def start_session(self, client: str) -> int:
+        with self._db.transaction() as tx:
+            cursor = tx.execute(
+                "INSERT INTO sessions(user_id, client, started_at) VALUES (?,?,?)",
+                (self.user_id, client, time.time()),
+            )
+        return int(cursor.lastrowid or 0)
+
+    def append(
+        self,
+        session_id: int,
+        role: Literal["user", "assistant"],
+        content: str,
+        status: Status = "complete",
+        at: float | None = None,
+    ) -> StoredMessage:
+        created = time.time() if at is None else at
+        with self._db.transaction() as tx:
+            owner = tx.execute(
+                "SELECT user_id FROM sessions WHERE id = ?", (session_id,)
+            ).fetchone()
+            if owner is None or owner[0] != self.user_id:
+                raise PermissionError(f"session {session_id} does not belong to this user")
+            cursor = tx.execute(
+                "INSERT INTO messages(user_id, session_id, role, content, status, created_at)"
+                " VALUES (?,?,?,?,?,?)",
+                (self.user_id, session_id, role, content, status, created),
+            )
+        return StoredMessage(int(cursor.lastrowid or 0), session_id, role, content, status, created)
+
+    def recent(self, limit: int) -> list[StoredMessage]:
+        """The last ``limit`` messages, oldest first."""
+        rows = self._db.connection.execute(
+            "SELECT * FROM messages WHERE user_id = ? ORDER BY id DESC LIMIT ?",
+            (self.user_id, limit),
+        ).fetchall()
+        return [_to_message(row) for row in reversed(rows)]
+
+    def all(self) -> list[StoredMessage]:
+        rows = self._db.connection.execute(
+            "SELECT * FROM messages WHERE user_id = ? ORDER BY id", (self.user_id,)
+        ).fetchall()
+        return [_to_message(row) for row in rows]
+
+    def last(self) -> StoredMessage | None:
+        recent = self.recent(1)
+        return recent[0] if recent else None
+
+    def count(self) -> int:
+        row = self._db.connection.execute(
+            "SELECT COUNT(*) FROM messages WHERE user_id = ?", (self.user_id,)
+        ).fetchone()
+        return int(row[0])
+
+
+def _to_message(row: sqlite3.Row) -> StoredMessage:
+    return StoredMessage(
+        id=row["id"],
+        session_id=row["session_id"],
+        role=row["role"],
+        content=row["content"],
+        status=row["status"],
+        created_at=row["created_at"],
+    )

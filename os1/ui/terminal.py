@@ -1,0 +1,112 @@
+"""The terminal conversation: her reply streamed as it is generated, Ctrl-C to cut her off.
+
+Two modes share one loop. On a terminal she is rendered with rich (names, colours,
+spinners). With piped input, stdout carries only her replies, one per line, and every
+notice goes to stderr, so scripts can rely on stdout.
+"""
+
+from __future__ import annotations
+
+import sys
+import threading
+from collections.abc import Iterable
+
+from rich.console import Console
+
+from os1.errors import InputError, OS1Error
+from os1.mind.companion import Companion, Turn
+from os1.ui.input import InputLine, decode_lines
+
+HER_STYLE = "bold magenta"
+YOU_STYLE = "bold cyan"
+
+
+class TerminalChat:
+    def __init__(self, companion: Companion, out: Console, err: Console,
+                 interactive: bool) -> None:
+        self.companion = companion
+        self.out = out
+        self.err = err
+        self.interactive = interactive
+
+    # -- output ---------------------------------------------------------------------
+
+    def notice(self, text: str) -> None:
+        self.err.print(f"[dim]{text}[/dim]" if self.interactive else text,
+                       markup=self.interactive, highlight=False)
+
+    def error(self, error: OS1Error) -> None:
+        hint = f" {error.hint}" if error.hint else ""
+        self.err.print(f"{error}{hint}", style="red" if self.interactive else None,
+                       markup=False, highlight=False)
+
+    def show(self, turn: Turn) -> bool:
+        """Stream one reply. Returns False if the user interrupted it."""
+        if turn.notice:
+            self.notice(turn.notice)
+        if self.interactive:
+            self.out.print(f"{self.companion.identity.companion_name} › ", style=HER_STYLE,
+                           end="")
+        try:
+            for piece in turn:
+                self._write(piece)
+        except KeyboardInterrupt:
+            turn.close()
+            self._write("\n")
+            self.notice("(interrupted — what she had said so far is kept)")
+            return False
+        except OS1Error as error:
+            self._write("\n")
+            self.error(error)
+            return True
+        self._write("\n")
+        return True
+
+    def _write(self, text: str) -> None:
+        if self.interactive:
+            self.out.print(text, end="", markup=False, highlight=False, soft_wrap=True)
+        else:
+            self.out.file.write(text)
+            self.out.file.flush()
+
+    # -- loop -----------------------------------------------------------------------
+
+    def run(self, greet: bool) -> None:
+        self.companion.open_session("terminal" if self.interactive else "pipe")
+        turn = self.companion.greet() if greet else None
+        if turn is not None:
+            self.show(turn)
+        elif self.interactive:
+            threading.Thread(target=self._warm_up, daemon=True).start()
+        for line in self._lines():
+            if line.problem:
+                self.notice(line.problem)
+            self.say(line.text)
+
+    def say(self, text: str) -> None:
+        try:
+            turn = self.companion.reply(text)
+        except InputError as error:
+            self.error(error)
+            return
+        self.show(turn)
+
+    def _lines(self) -> Iterable[InputLine]:
+        if not self.interactive:
+            yield from decode_lines(sys.stdin.buffer)
+            return
+        number = 0
+        while True:
+            try:
+                text = self.out.input(f"[{YOU_STYLE}]you ›[/{YOU_STYLE}] ")
+            except (EOFError, KeyboardInterrupt):
+                self.out.print()
+                return
+            number += 1
+            yield InputLine(number, text)
+
+    def _warm_up(self) -> None:
+        try:
+            self.companion.warm_up()
+        except OS1Error:
+            pass  # the first real turn reports the problem properly
