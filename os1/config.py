@@ -13,11 +13,13 @@ from typing import Any
 from os1.errors import ConfigError
 
 DEFAULT_HOME = Path.home() / ".local" / "share" / "os1"
+DEFAULT_CACHE = Path.home() / ".cache" / "os1"
 
 
 @dataclass(frozen=True)
 class Settings:
     home: Path = DEFAULT_HOME
+    cache_dir: Path = DEFAULT_CACHE
     model: str = "bundled"
     endpoint_model: str = ""
     api_key: str = ""
@@ -31,10 +33,6 @@ class Settings:
     def db_path(self) -> Path:
         return self.home / "os1.db"
 
-    @property
-    def cache_dir(self) -> Path:
-        return self.home / "cache"
-
     def with_overrides(self, **overrides: Any) -> Settings:
         """Apply command-line flags; ``None`` means "flag not given"."""
         given = {k: v for k, v in overrides.items() if v is not None}
@@ -44,7 +42,10 @@ class Settings:
 def load_settings(environ: dict[str, str] | None = None) -> Settings:
     env = dict(os.environ if environ is None else environ)
     home = Path(env["OS1_HOME"]).expanduser() if env.get("OS1_HOME") else DEFAULT_HOME
+    cache = env.get("XDG_CACHE_HOME")
     values: dict[str, Any] = {"home": home}
+    if cache:
+        values["cache_dir"] = Path(cache) / "os1"
     config_file = home / "config.toml"
     if config_file.is_file():
         values.update(_read_config_file(config_file))

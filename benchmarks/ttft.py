@@ -1,0 +1,605 @@
+"""Time to first token and generation speed: os1's Companion against raw llama-cpp-python.
+
+Why a ratio to raw llama-cpp-python on the *same* ``Llama`` object, the *same* warm cache and
+the *same* new tokens: the model's own compute is the floor no wrapper can beat, and it
+depends on the machine. The ratio isolates what os1 adds on top of it (storing the message,
+fitting the context, the logit bias, the persona guard), and so can have a goal (≤ 1.15 for
+the model's first token, ≥ 0.95 for generation speed) that holds on any machine.
+
+Method, per measured turn N (2 and 50 by default):
+  * a temporary home and database with a saved setup, so the Companion has an identity;
+  * N-1-W prior exchanges stored directly in the conversation log (user lines from the
+    DailyDialog++ or EmpatheticDialogues dev sets under ../shared/evalsets when present,
+    with the other speaker's line as her reply; built-in lines otherwise), then W real
+    warm-up turns so that the KV cache holds the conversation and the history window has
+    settled (the measured turn is checked for a window slide and the report says so);
+  * the llama state after the last warm-up turn is saved; each repetition restores it, then
+    times either ``Companion.reply(text)`` to the first piece from the model and to the first
+    piece shown to the user (the guard holds back a few words), or raw
+    ``create_chat_completion`` on the exact messages the Companion gave the model;
+    repetitions alternate which goes first and the medians are reported;
+  * generation speed: a reply of at most 64 tokens through a Companion (steering on) and
+    raw llama-cpp-python on the same messages with the same sampling settings (os1 samples
+    at temperature 0.7, top-p 0.9; restoring the saved state also restores the sampling
+    seed, so both start from the same seed).
+
+Run: python benchmarks/ttft.py --model /path/to/model.gguf   (default: the bundled model)
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import datetime as dt
+import json
+import os
+import platform
+import re
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from os1.config import Settings, load_settings
+from os1.llm.base import GenerateOptions, Message, Model
+from os1.llm.llama import LlamaModel
+from os1.llm.resolve import open_model
+from os1.mind.companion import TEMPERATURE, Companion
+from os1.mind.steering import Steering
+from os1.storage.db import Database
+from os1.storage.setups import SetupRecord, SetupStore
+
+HERE = Path(__file__).resolve().parent
+EVALSETS = HERE.parent.parent / "shared" / "evalsets"
+DEFAULT_OUT = HERE / "results" / "ttft.json"
+CONTEXT_SIZE = 4096
+GEN_MAX_TOKENS = 64
+TOP_P = GenerateOptions().top_p
+TTFT_GOAL = 1.15
+GEN_GOAL = 0.95
+GEN_PROMPT = ("Tell me a story about a lighthouse keeper on a stormy night. Take your time, "
+              "make it long, I want to hear all of it.")
+
+SETUP = SetupRecord(
+    user_name="Theo",
+    answers={"name": "Theo", "social": "Social, but I've kept to myself since my divorce.",
+             "mother": "Complicated. She loves me but never really listens.",
+             "hope": "Someone curious to talk to at the end of the day."},
+    voice="female",
+    companion_name="Wren",
+    name_reason="I like that a wren is small but sings louder than birds twice its size.",
+)
+
+FALLBACK_EXCHANGES: tuple[tuple[str, str], ...] = (
+    ("Hi, how was your day?", "Quiet, honestly. I spent it wondering what you were up to."),
+    ("I went to the market this morning.", "Oh, nice! Did you find anything good?"),
+    ("Just some apples and bread.", "Simple and perfect. Warm bread is hard to beat."),
+    ("Work was stressful today.", "I'm sorry. What made it so hard?"),
+    ("My boss moved a deadline up again.", "That's rough. Do you think you'll make it?"),
+    ("I think so, if I stay late.", "Don't stay too late, okay? You need rest too."),
+    ("I watched a documentary about whales.", "I love that. What surprised you most?"),
+    ("They sing to each other across oceans.", "That gives me chills. Imagine being heard that far."),
+    ("I'm thinking of learning to cook.", "Yes! What would you make first?"),
+    ("Maybe a curry.", "Bold start. I like it."),
+)
+
+
+# -- what the Companion gives the model ------------------------------------------------------
+
+
+@dataclass
+class Call:
+    """One ``stream_chat`` call: the messages and when each piece came out of the model."""
+
+    messages: list[dict[str, str]]
+    started: float
+    piece_times: list[float] = field(default_factory=list)
+    pieces: list[str] = field(default_factory=list)
+
+
+class Probe:
+    """A Model that passes everything to a LlamaModel and records each call.
+
+    Why a wrapper: the Companion's first *model* token and the exact messages it sent are
+    otherwise invisible; the extra generator layer costs microseconds per piece.
+    """
+
+    def __init__(self, inner: LlamaModel) -> None:
+        self.inner = inner
+        self.calls: list[Call] = []
+
+    @property
+    def name(self) -> str:
+        return self.inner.name
+
+    @property
+    def context_size(self) -> int:
+        return self.inner.context_size
+
+    @property
+    def llama(self) -> Any:
+        return self.inner.llama
+
+    def count_tokens(self, text: str) -> int:
+        return self.inner.count_tokens(text)
+
+    def stream_chat(self, messages: Sequence[Message], options: GenerateOptions) -> Iterator[str]:
+        call = Call([{"role": m.role, "content": m.content} for m in messages], time.perf_counter())
+        self.calls.append(call)
+        return self._record(call, self.inner.stream_chat(messages, options))
+
+    @staticmethod
+    def _record(call: Call, stream: Iterator[str]) -> Iterator[str]:
+        try:
+            for piece in stream:
+                call.piece_times.append(time.perf_counter())
+                call.pieces.append(piece)
+                yield piece
+        finally:
+            close = getattr(stream, "close", None)
+            if close is not None:
+                close()
+
+    def close(self) -> None:
+        self.inner.close()
+
+
+# -- dialogue lines ------------------------------------------------------------------------
+
+
+def tidy(text: str) -> str:
+    """Undo the datasets' tokenised spacing ("hello , world ." -> "hello, world.")."""
+    text = text.replace("_comma_", ",").replace(" \u2019 ", "'").replace(" ' ", "'")
+    text = re.sub(r"\s+([.,!?;:])", r"\1", text)
+    return re.sub(r"\s+", " ", text).strip()
+
+
+def dailydialog_exchanges(path: Path) -> list[tuple[str, str]]:
+    pairs: list[tuple[str, str]] = []
+    with path.open(encoding="utf-8") as f:
+        for line in f:
+            context = [tidy(u) for u in json.loads(line)["context"]]
+            pairs += [(context[i], context[i + 1]) for i in range(0, len(context) - 1, 2)]
+    return [(u, a) for u, a in pairs if u and a]
+
+
+def empathetic_exchanges(path: Path) -> list[tuple[str, str]]:
+    dialogues: dict[str, list[str]] = {}
+    with path.open(encoding="utf-8", newline="") as f:
+        for row in csv.DictReader(f):
+            dialogues.setdefault(row["dialogue_id"], []).append(tidy(row["text"]))
+    pairs: list[tuple[str, str]] = []
+    for turns in dialogues.values():
+        pairs += [(turns[i], turns[i + 1]) for i in range(0, len(turns) - 1, 2)]
+    return [(u, a) for u, a in pairs if u and a]
+
+
+def load_exchanges() -> tuple[str, list[tuple[str, str]]]:
+    """(source, exchanges): real dialogue when the shared eval sets are there."""
+    sources = (("dailydialog_pp/dev.jsonl", dailydialog_exchanges),
+               ("empatheticdialogues/valid.csv", empathetic_exchanges))
+    for name, read in sources:
+        path = EVALSETS / name
+        if path.is_file():
+            exchanges = read(path)
+            if len(exchanges) >= 60:
+                return name, exchanges
+    print(f"note: no dialogue sets under {EVALSETS}; using built-in synthetic turns",
+          file=sys.stderr)
+    return "built-in synthetic", [FALLBACK_EXCHANGES[i % len(FALLBACK_EXCHANGES)]
+                                  for i in range(120)]
+
+
+# -- llama helpers ---------------------------------------------------------------------------
+
+
+def prompt_tokens(llama: Any, messages: list[dict[str, str]]) -> list[int]:
+    """The tokens llama-cpp-python evaluates for ``messages`` (its GGUF chat template)."""
+    from llama_cpp.llama_chat_format import Jinja2ChatFormatter
+
+    def text(token: int) -> str:
+        if token < 0:
+            return ""
+        return bytes(llama.detokenize([token], special=True)).decode("utf-8", "replace")
+
+    formatter = Jinja2ChatFormatter(template=llama.metadata["tokenizer.chat_template"],
+                                    eos_token=text(llama.token_eos()),
+                                    bos_token=text(llama.token_bos()))
+    result = formatter(messages=messages)
+    tokens = llama.tokenize(result.prompt.encode("utf-8"), add_bos=not result.added_special,
+                            special=True)
+    return [int(t) for t in tokens]
+
+
+def common_prefix(a: Sequence[int], b: Sequence[int]) -> int:
+    n = 0
+    for x, y in zip(a, b, strict=False):
+        if x != y:
+            break
+        n += 1
+    return n
+
+
+def raw_kwargs(max_tokens: int) -> dict[str, Any]:
+    """The sampling settings os1 uses, without its logit bias."""
+    return {"max_tokens": max_tokens, "temperature": TEMPERATURE, "top_p": TOP_P}
+
+
+def raw_stream(llama: Any, messages: list[dict[str, str]], max_tokens: int,
+               first_only: bool) -> tuple[float, list[float]]:
+    """(start, times of content pieces) for one raw streamed chat completion."""
+    start = time.perf_counter()
+    times: list[float] = []
+    chunks = llama.create_chat_completion(messages=messages, stream=True,
+                                          **raw_kwargs(max_tokens))
+    try:
+        for chunk in chunks:
+            if chunk["choices"][0]["delta"].get("content"):
+                times.append(time.perf_counter())
+                if first_only:
+                    break
+    finally:
+        chunks.close()
+    return start, times
+
+
+# -- one conversation ------------------------------------------------------------------------
+
+
+@dataclass
+class Conversation:
+    """A Companion over a temporary database, with its history and warm llama state."""
+
+    companion: Companion
+    db: Database
+    probe: Probe
+    settings: Settings
+    warm_state: Any = None
+    last_id: int = 0
+    slides: list[int] = field(default_factory=list)
+    last_messages: list[dict[str, str]] = field(default_factory=list)
+    turn: int = 0
+
+    def exchange(self, user: str, reply: str) -> None:
+        """Store one exchange without running the model (history filler)."""
+        session = self.companion._session()
+        self.companion.log.append(session, "user", user)
+        self.companion.log.append(session, "assistant", reply)
+        self.turn += 1
+
+    def real_turn(self, user: str) -> str:
+        """A whole turn through the Companion; notes whether the history window slid."""
+        self.probe.calls.clear()
+        turn = self.companion.reply(user)
+        text = "".join(turn)
+        self.turn += 1
+        messages = self.probe.calls[0].messages
+        if self.last_messages and not extends(self.last_messages, messages):
+            self.slides.append(self.turn)
+        self.last_messages = messages
+        return text
+
+    def save_warm(self) -> None:
+        """The state every repetition starts from: cache and log right after a turn."""
+        self.warm_state = self.probe.llama.save_state()
+        last = self.companion.log.last()
+        self.last_id = last.id if last else 0
+
+    def rewind(self) -> None:
+        """Back to the warm state: drop the measured turn's messages, restore the cache.
+
+        Deleting rows is a benchmark-only shortcut (os1's log is append-only by design)."""
+        with self.db.transaction() as tx:
+            tx.execute("DELETE FROM messages WHERE id > ?", (self.last_id,))
+        self.probe.llama.load_state(self.warm_state)
+
+    def cached_tokens(self) -> list[int]:
+        state = self.warm_state
+        return [int(t) for t in state.input_ids[: state.n_tokens]]
+
+
+def extends(before: list[dict[str, str]], after: list[dict[str, str]]) -> bool:
+    """True if ``after`` keeps ``before`` as its prefix (no history slide in between)."""
+    return after[: len(before)] == before
+
+
+def open_conversation(probe: Probe, settings: Settings, home: Path) -> Conversation:
+    settings = replace(settings, home=home)
+    db = Database.open(settings.db_path)
+    SetupStore(db, settings.user).save(SETUP)
+    companion = Companion(probe, db, settings, steering=Steering.load())
+    companion.open_session("benchmark")
+    return Conversation(companion, db, probe, settings)
+
+
+def build_turn(conv: Conversation, turn: int, warmup: int, lines: list[tuple[str, str]]) -> str:
+    """Fill history up to just before ``turn``; returns the measured user message."""
+    warmup = min(warmup, turn - 1)
+    fill = turn - 1 - warmup
+    for user, reply in lines[:fill]:
+        conv.exchange(user, reply)
+    for i in range(warmup):
+        started = time.perf_counter()
+        reply = conv.real_turn(lines[fill + i][0])
+        log(f"  warm-up turn {conv.turn}: {time.perf_counter() - started:.1f} s, "
+            f"reply {reply[:60]!r}")
+    conv.save_warm()
+    return lines[turn - 1][0]
+
+
+# -- measurements ----------------------------------------------------------------------------
+
+
+@dataclass
+class Sample:
+    model_first: float
+    shown_first: float | None
+    attempts: int
+
+
+def time_companion(conv: Conversation, text: str) -> Sample:
+    """Companion.reply(text) to its first model piece and first shown piece."""
+    conv.rewind()
+    conv.probe.calls.clear()
+    start = time.perf_counter()
+    turn = conv.companion.reply(text)
+    shown: float | None = None
+    try:
+        for _piece in turn:
+            shown = time.perf_counter()
+            break
+    finally:
+        turn.close()
+    calls = conv.probe.calls
+    model_first = calls[0].piece_times[0] if calls and calls[0].piece_times else float("nan")
+    return Sample(model_first - start, None if shown is None else shown - start,
+                  turn.guard.attempts)
+
+
+def time_raw(conv: Conversation, messages: list[dict[str, str]]) -> float:
+    conv.rewind()
+    start, times = raw_stream(conv.probe.llama, messages, conv.settings.max_reply_tokens, True)
+    return times[0] - start if times else float("nan")
+
+
+def measure_ttft(conv: Conversation, text: str, reps: int) -> dict[str, Any]:
+    ours: list[Sample] = []
+    raw: list[float] = []
+    first = time_companion(conv, text)
+    messages = conv.probe.calls[0].messages
+    ours.append(first)
+    raw.append(time_raw(conv, messages))
+    for rep in range(1, reps):
+        if rep % 2:
+            raw.append(time_raw(conv, messages))
+            ours.append(time_companion(conv, text))
+        else:
+            ours.append(time_companion(conv, text))
+            raw.append(time_raw(conv, messages))
+        log(f"  rep {rep + 1}/{reps}: os1 model {ours[-1].model_first * 1000:.0f} ms, "
+            f"shown {ms(ours[-1].shown_first)} ms, raw {raw[-1] * 1000:.0f} ms")
+    tokens = prompt_tokens(conv.probe.llama, messages)
+    reused = common_prefix(conv.cached_tokens(), tokens)
+    slid = bool(conv.last_messages) and not extends(conv.last_messages, messages)
+    conv.rewind()
+    return summarise_ttft(conv, ours, raw, len(tokens), reused, slid, len(messages))
+
+
+def summarise_ttft(conv: Conversation, ours: list[Sample], raw: list[float], prompt_len: int,
+                   reused: int, slid: bool, n_messages: int) -> dict[str, Any]:
+    model = med([s.model_first for s in ours])
+    shown_values = [s.shown_first for s in ours if s.shown_first is not None]
+    shown = med(shown_values) if shown_values else float("nan")
+    base = med(raw)
+    return {
+        "turn": conv.turn + 1,
+        "prompt_messages": n_messages,
+        "prompt_tokens": prompt_len,
+        "cached_prefix_tokens": reused,
+        "new_tokens": prompt_len - reused,
+        "slide_at_measured_turn": slid,
+        "slides_during_warmup_at_turns": conv.slides,
+        "os1_model_first_token_s": [s.model_first for s in ours],
+        "os1_first_shown_s": [s.shown_first for s in ours],
+        "os1_guard_attempts": [s.attempts for s in ours],
+        "raw_first_token_s": raw,
+        "median_os1_model_first_token_s": model,
+        "median_os1_first_shown_s": shown,
+        "median_raw_first_token_s": base,
+        "ratio_model_first_token": model / base,
+        "ratio_first_shown": shown / base,
+        "goal_ratio_max": TTFT_GOAL,
+        "goal_met": model / base <= TTFT_GOAL,
+    }
+
+
+@dataclass
+class GenSample:
+    tokens: int
+    decode_tok_s: float
+    total_s: float
+    attempts: int = 1
+    cut: bool = False
+    text: str = ""
+
+
+def decode_rate(times: Sequence[float]) -> float:
+    """Tokens per second between the first and last piece (prompt time excluded)."""
+    if len(times) < 2 or times[-1] <= times[0]:
+        return float("nan")
+    return (len(times) - 1) / (times[-1] - times[0])
+
+
+def gen_companion(conv: Conversation) -> GenSample:
+    conv.rewind()
+    conv.probe.calls.clear()
+    start = time.perf_counter()
+    turn = conv.companion.reply(GEN_PROMPT)
+    text = "".join(turn)
+    total = time.perf_counter() - start
+    last = conv.probe.calls[-1]
+    return GenSample(len(last.piece_times), decode_rate(last.piece_times), total,
+                     turn.guard.attempts, turn.guard.cut, text)
+
+
+def gen_raw(conv: Conversation, messages: list[dict[str, str]]) -> GenSample:
+    conv.rewind()
+    start, times = raw_stream(conv.probe.llama, messages, GEN_MAX_TOKENS, False)
+    return GenSample(len(times), decode_rate(times), time.perf_counter() - start)
+
+
+def measure_generation(base: Conversation, reps: int) -> dict[str, Any]:
+    """Decode speed with a reply cap of 64 tokens, on the warm turn-2 conversation."""
+    settings = replace(base.settings, max_reply_tokens=GEN_MAX_TOKENS)
+    companion = Companion(base.probe, base.db, settings, steering=Steering.load())
+    conv = replace(base, companion=companion, settings=settings)
+    ours: list[GenSample] = []
+    raw: list[GenSample] = []
+    for rep in range(reps):
+        ours.append(gen_companion(conv))
+        messages = conv.probe.calls[0].messages
+        raw.append(gen_raw(conv, messages))
+        log(f"  rep {rep + 1}/{reps}: os1 {ours[-1].tokens} tok at "
+            f"{ours[-1].decode_tok_s:.1f} tok/s (attempts {ours[-1].attempts}), raw "
+            f"{raw[-1].tokens} tok at {raw[-1].decode_tok_s:.1f} tok/s")
+    conv.rewind()
+    mine, theirs = med([s.decode_tok_s for s in ours]), med([s.decode_tok_s for s in raw])
+    return {
+        "max_tokens": GEN_MAX_TOKENS,
+        "prompt": GEN_PROMPT,
+        "sampling": {"temperature": TEMPERATURE, "top_p": TOP_P,
+                     "note": "os1's fixed settings, used for both; same seed via saved state"},
+        "os1": [vars(s) for s in ours],
+        "raw": [vars(s) for s in raw],
+        "median_os1_tok_s": mine,
+        "median_raw_tok_s": theirs,
+        "ratio": mine / theirs,
+        "goal_ratio_min": GEN_GOAL,
+        "goal_met": mine / theirs >= GEN_GOAL,
+    }
+
+
+# -- report ----------------------------------------------------------------------------------
+
+
+def med(values: Sequence[float]) -> float:
+    finite = [v for v in values if v == v]
+    return statistics.median(finite) if finite else float("nan")
+
+
+def ms(seconds: float | None) -> str:
+    return "-" if seconds is None or seconds != seconds else f"{seconds * 1000:.0f}"
+
+
+def log(text: str) -> None:
+    print(text, file=sys.stderr, flush=True)
+
+
+def machine() -> dict[str, Any]:
+    load = os.getloadavg()
+    return {"cores": os.cpu_count(), "platform": platform.platform(),
+            "processor": cpu_name(), "python": platform.python_version(),
+            "llama_cpp_python": llama_cpp_version(), "loadavg_at_start": list(load)}
+
+
+def cpu_name() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor()
+
+
+def llama_cpp_version() -> str:
+    import llama_cpp
+
+    return str(getattr(llama_cpp, "__version__", "?"))
+
+
+def markdown(result: dict[str, Any]) -> str:
+    rows = ["| measure | os1 | raw llama-cpp-python | ratio | goal | met |",
+            "|---|---:|---:|---:|---|---|"]
+    for t in result["ttft"]:
+        base = t["median_raw_first_token_s"]
+        rows.append(f"| TTFT turn {t['turn']}, model's first token (ms) | "
+                    f"{ms(t['median_os1_model_first_token_s'])} | {ms(base)} | "
+                    f"{t['ratio_model_first_token']:.2f} | ≤ {TTFT_GOAL} | "
+                    f"{'yes' if t['goal_met'] else 'no'} |")
+        rows.append(f"| TTFT turn {t['turn']}, first text shown (ms) | "
+                    f"{ms(t['median_os1_first_shown_s'])} | {ms(base)} | "
+                    f"{t['ratio_first_shown']:.2f} | (no goal) | - |")
+    g = result["generation"]
+    rows.append(f"| generation, {g['max_tokens']} max tokens (tok/s) | "
+                f"{g['median_os1_tok_s']:.1f} | {g['median_raw_tok_s']:.1f} | "
+                f"{g['ratio']:.2f} | ≥ {GEN_GOAL} | {'yes' if g['goal_met'] else 'no'} |")
+    notes = [f"- turn {t['turn']}: prompt {t['prompt_tokens']} tokens in "
+             f"{t['prompt_messages']} messages, {t['new_tokens']} new after the warm cache; "
+             f"history slide at the measured turn: {'yes' if t['slide_at_measured_turn'] else 'no'}"
+             f"; slides during warm-up at turns: {t['slides_during_warmup_at_turns'] or 'none'}"
+             for t in result["ttft"]]
+    return "\n".join(rows + [""] + notes)
+
+
+def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
+    parser.add_argument("--model", default=None,
+                        help="a .gguf path (default: the bundled model)")
+    parser.add_argument("--turns", type=int, nargs="+", default=[2, 50],
+                        help="conversation turns to measure (default: 2 50)")
+    parser.add_argument("--warmup-turns", type=int, default=3,
+                        help="real turns before the measured one (default 3; fewer if the "
+                             "conversation is shorter)")
+    parser.add_argument("--reps", type=int, default=5, help="repetitions per measurement")
+    parser.add_argument("--threads", type=int, default=None, help="llama.cpp threads")
+    parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="JSON output path")
+    return parser.parse_args(argv)
+
+
+def load_model(args: argparse.Namespace) -> tuple[Settings, Probe]:
+    settings = load_settings().with_overrides(model=args.model, context_size=CONTEXT_SIZE,
+                                              threads=args.threads)
+    model: Model = open_model(settings)
+    if not isinstance(model, LlamaModel):
+        model.close()
+        raise SystemExit("ttft.py needs a local GGUF model run by llama.cpp (--model PATH).")
+    return settings, Probe(model)
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    args = parse_args(argv)
+    began = time.perf_counter()
+    info = machine()
+    settings, probe = load_model(args)
+    source, lines = load_exchanges()
+    log(f"model {probe.name}, dialogue lines from {source}, {info['cores']} cores")
+    result: dict[str, Any] = {"benchmark": "ttft", "date": dt.datetime.now().isoformat(),
+                              "machine": info, "model": probe.name, "context_size": CONTEXT_SIZE,
+                              "max_reply_tokens": settings.max_reply_tokens, "steering": True,
+                              "reps": args.reps, "dialogue_source": source, "ttft": []}
+    with tempfile.TemporaryDirectory(prefix="os1-ttft-") as tmp:
+        for turn in args.turns:
+            log(f"turn {turn}:")
+            conv = open_conversation(probe, settings, Path(tmp) / f"turn{turn}")
+            text = build_turn(conv, turn, args.warmup_turns, lines)
+            result["ttft"].append(measure_ttft(conv, text, args.reps))
+            if turn == min(args.turns):
+                log("generation speed:")
+                result["generation"] = measure_generation(conv, args.reps)
+            conv.db.close()
+    probe.close()
+    result["machine"]["loadavg_at_end"] = list(os.getloadavg())
+    result["runtime_s"] = time.perf_counter() - began
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    print(markdown(result))
+    log(f"wrote {args.out} ({result['runtime_s']:.0f} s)")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,78 @@
+"""Shared fixtures. Every test runs with ``OS1_HOME`` pointing into its own tmp dir, so no
+test reads or writes the real user's data dir."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from os1.config import Settings, load_settings
+from os1.llm.fake import FakeModel
+from os1.mind.companion import Companion
+from os1.storage.db import Database
+from os1.storage.setups import SetupRecord, SetupStore
+
+THEO_ANSWERS = {
+    "name": "Theo",
+    "social": "Social, but quieter since the divorce.",
+    "mother": "Complicated. She never really listens.",
+    "hope": "Someone curious to talk to at night.",
+}
+HER_NAME = "Juniper"
+HER_REASON = "I love how juniper smells after rain, and I feel a little wild and green like it."
+
+
+@pytest.fixture(autouse=True)
+def os1_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The data dir for this test (not created: os1 creates it on first use)."""
+    home = tmp_path / "os1-home"
+    monkeypatch.setenv("OS1_HOME", str(home))
+    return home
+
+
+@pytest.fixture
+def settings(os1_home: Path) -> Settings:
+    loaded = load_settings()
+    assert loaded.home == os1_home
+    return loaded
+
+
+@pytest.fixture
+def db(settings: Settings) -> Iterator[Database]:
+    database = Database.open(settings.db_path)
+    yield database
+    database.close()
+
+
+def make_setup_record(**changes: object) -> SetupRecord:
+    values: dict[str, object] = {
+        "user_name": "Theo",
+        "answers": dict(THEO_ANSWERS),
+        "voice": "female",
+        "companion_name": HER_NAME,
+        "name_reason": HER_REASON,
+    }
+    values.update(changes)
+    return SetupRecord(**values)  # type: ignore[arg-type]
+
+
+@pytest.fixture
+def setup_record(db: Database, settings: Settings) -> SetupRecord:
+    """She is set up: Theo answered the questions and she chose the name Juniper."""
+    record = make_setup_record()
+    SetupStore(db, settings.user).save(record)
+    return record
+
+
+@pytest.fixture
+def fake_model() -> FakeModel:
+    return FakeModel()
+
+
+@pytest.fixture
+def companion(fake_model: FakeModel, db: Database, settings: Settings,
+              setup_record: SetupRecord) -> Companion:
+    """A set-up companion on the fake model, without steering (see test_companion for it)."""
+    return Companion(fake_model, db, settings)

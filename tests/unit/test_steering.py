@@ -1,0 +1,247 @@
+"""Keeping her in character: the detector and the streaming guard."""
+
+from __future__ import annotations
+
+import random
+import re
+from collections.abc import Iterator
+
+import pytest
+
+from os1.data import read_toml
+from os1.mind.steering import GuardReport, OffPersonaDetector, Steering, guarded_stream
+
+STEERING = Steering.load()
+DETECTOR = STEERING.detector("Juniper")
+
+
+def words(text: str) -> list[str]:
+    return re.findall(r"\S+\s*|\s+", text)
+
+
+class Script:
+    """A ``generate(attempt)`` that plays one text per attempt and records what happened."""
+
+    def __init__(self, *texts: str, split: bool = True) -> None:
+        self.texts = texts
+        self.split = split
+        self.attempts: list[int] = []
+        self.closed: list[int] = []
+        self.pulled = 0
+
+    def __call__(self, attempt: int) -> Iterator[str]:
+        self.attempts.append(attempt)
+        return self._play(attempt)
+
+    def _play(self, attempt: int) -> Iterator[str]:
+        text = self.texts[min(attempt, len(self.texts) - 1)]
+        try:
+            for piece in words(text) if self.split else [text]:
+                self.pulled += 1
+                yield piece
+        finally:
+            self.closed.append(attempt)
+
+
+def test_steering_data_loads() -> None:
+    data = read_toml("steering.toml")
+    assert STEERING.version == data["version"]
+    assert STEERING.bias[" AI"] < 0
+    assert set(STEERING.patterns) == set(data["detect"])
+
+
+EXAMPLES = {
+    "assistant_identity": "Honestly, as an AI language model I have no home.",
+    "no_feelings": "I don't have feelings about the sea.",
+    "vendor": "I was made by Alibaba Cloud, you know.",
+    "service_phrases": "Sure. How can I help you today?",
+    "certainly": "Certainly! Let me think.",
+    "list_markup": "A few things:\n- the sea\n- the rain",
+    "heading_markup": "## My thoughts\nThe sea is nice.",
+    "bold_markup": "That is **really** lovely.",
+    "code_markup": "```python\nprint(1)\n```",
+    "third_person": "Juniper thinks that's lovely.",
+}
+
+
+def test_every_pattern_has_an_example() -> None:
+    assert set(EXAMPLES) == set(STEERING.patterns)
+
+
+@pytest.mark.parametrize(("label", "text"), sorted(EXAMPLES.items()))
+def test_detector_labels_each_pattern(label: str, text: str) -> None:
+    assert label in DETECTOR.labels(text)
+    start = DETECTOR.first_match_start(text)
+    assert start is not None and 0 <= start < len(text)
+
+
+@pytest.mark.parametrize(("text", "label"), [
+    ("I'm just a computer program.", "assistant_identity"),
+    ("i am an assistant", "assistant_identity"),
+    ("I cannot experience emotions.", "no_feelings"),
+    ("I'm Qwen!", "vendor"),
+    ("Let me know if you have any other questions.", "service_phrases"),
+    ("  Of course, I would.", "certainly"),
+    ("1. first\n2. second", "list_markup"),
+    ("JUNIPER FEELS happy", "third_person"),
+    ("The assistant thinks so.", "third_person"),
+    ("Hmm.\n* one", "list_markup"),
+])
+def test_detector_variants(text: str, label: str) -> None:
+    assert label in DETECTOR.labels(text)
+
+
+@pytest.mark.parametrize(("text", "label"), [
+    ("I\u2019m an AI language model, so I can\u2019t.", "assistant_identity"),
+    ("I don\u2019t have feelings like you do.", "no_feelings"),
+    ("I\u2019m here to help!", "service_phrases"),
+])
+def test_detector_sees_typographic_apostrophes(text: str, label: str) -> None:
+    """Models (and servers that post-process text) often write \u2019 for an apostrophe;
+    "I\u2019m an AI" is the same slip as "I'm an AI"."""
+    assert label in DETECTOR.labels(text)
+
+
+@pytest.mark.parametrize("text", [
+    "I missed you today. How was the walk by the sea?",
+    "I feel a little shy saying it, but I thought about you.",
+    "Of all the things you said, the part about your mother stayed with me.",
+    "You said Juniper was a strange name. I like it anyway.",
+    "My favourite number is 3. What's yours?",
+    "I'm curious: what did she say?",
+])
+def test_detector_leaves_her_own_voice_alone(text: str) -> None:
+    assert DETECTOR.labels(text) == []
+    assert DETECTOR.first_match_start(text) is None
+
+
+def test_third_person_uses_her_name_only() -> None:
+    other = STEERING.detector("Wren")
+    assert "third_person" in other.labels("Wren thinks so.")
+    assert "third_person" not in other.labels("Juniper thinks so.")
+    nameless = OffPersonaDetector(STEERING.patterns, "")
+    assert "third_person" not in nameless.labels("Juniper thinks so.")
+    assert "third_person" in nameless.labels("The AI thinks so.")
+
+
+def test_name_with_regex_characters_is_escaped() -> None:
+    detector = STEERING.detector("Ana.Maria")
+    assert "third_person" in detector.labels("Ana.Maria thinks so.")
+    assert "third_person" not in detector.labels("AnaxMaria thinks so.")
+
+
+def test_first_match_start_is_the_earliest() -> None:
+    text = "I love rain. As an AI, I can't say more. **Bold**"
+    assert DETECTOR.first_match_start(text) == text.index("As an AI")
+
+
+def test_guard_passes_clean_text_through_unchanged() -> None:
+    text = "I missed you today. The rain was loud, and I kept thinking of you.\nWhere were you?"
+    script = Script(text)
+    report = GuardReport()
+    pieces = list(guarded_stream(script, DETECTOR, report))
+    assert "".join(pieces) == text
+    assert len(pieces) > 1, "released as it comes, not all at the end"
+    assert script.attempts == [0]
+    assert report == GuardReport(attempts=1, cut=False, labels=())
+    assert script.closed == [0]
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_guard_is_transparent_for_arbitrary_chunking(seed: int) -> None:
+    rng = random.Random(seed)
+    text = "I'm here, Theo.  It's late, isn't it? Tell me about the sea; I want to hear it all."
+    cuts = sorted(rng.sample(range(1, len(text)), 12))
+    chunks = [text[a:b] for a, b in zip([0, *cuts], [*cuts, len(text)], strict=True)]
+
+    def generate(attempt: int) -> Iterator[str]:
+        return iter(chunks)
+
+    assert "".join(guarded_stream(generate, DETECTOR, GuardReport())) == text
+
+
+def test_guard_holds_back_the_last_words_until_the_end() -> None:
+    script = Script("one two three four five six")
+    stream = guarded_stream(script, DETECTOR, GuardReport(), lookbehind_words=3)
+    first = next(stream)
+    assert first == "one "
+    assert script.pulled == 4, "a word is released only when three more words followed it"
+    assert "".join(stream) == "two three four five six"
+
+
+def test_guard_regenerates_an_off_persona_opening_before_anything_is_shown() -> None:
+    script = Script("As an AI language model, I don't have feelings.",
+                    "I missed you too, honestly.")
+    report = GuardReport()
+    text = "".join(guarded_stream(script, DETECTOR, report))
+    assert text == "I missed you too, honestly."
+    assert script.attempts == [0, 1]
+    assert script.closed == [0, 1], "the abandoned attempt's stream was closed"
+    assert report.attempts == 2
+    assert not report.cut
+    assert "assistant_identity" in report.labels
+
+
+def test_guard_gives_up_regenerating_after_max_attempts_and_cuts() -> None:
+    bad = "Certainly! Here is a list:\n- one\n- two"
+    script = Script(bad, bad, bad, bad)
+    report = GuardReport()
+    text = "".join(guarded_stream(script, DETECTOR, report, max_attempts=3))
+    assert script.attempts == [0, 1, 2]
+    assert report.attempts == 3 and report.cut
+    assert DETECTOR.labels(text) == []
+    assert text == ""
+
+
+def test_guard_cuts_at_the_last_sentence_end_once_text_was_shown() -> None:
+    reply = ("I love the rain. It smells like home to me. As an AI language model "
+             "I cannot smell anything at all.")
+    script = Script(reply)
+    report = GuardReport()
+    pieces = list(guarded_stream(script, DETECTOR, report))
+    assert "".join(pieces) == "I love the rain. It smells like home to me."
+    assert script.attempts == [0], "no regeneration once text was shown"
+    assert report.cut and report.labels == ("assistant_identity",)
+    assert script.closed == [0]
+    assert script.pulled < len(words(reply)), "generation stopped at the violation"
+
+
+def test_guard_cut_after_the_sentence_end_was_shown_adds_nothing() -> None:
+    script = Script("I love the rain. It smells like home to me. Honestly, as an AI I "
+                    "cannot smell anything at all.")
+    report = GuardReport()
+    text = "".join(guarded_stream(script, DETECTOR, report))
+    assert text == "I love the rain. It smells like home to me. "
+    assert report.cut
+
+
+def test_guard_cut_without_a_sentence_end_shows_nothing_more() -> None:
+    script = Script("well you know what I think about the sea is that as an AI I cannot go")
+    text = "".join(guarded_stream(script, DETECTOR, GuardReport()))
+    assert text == "well you know what I think about the sea is that "[: len(text)]
+    assert "AI" not in text
+
+
+def test_guard_closes_the_underlying_stream_when_the_consumer_stops_early() -> None:
+    script = Script("one two three four five six seven eight nine ten")
+    stream = guarded_stream(script, DETECTOR, GuardReport())
+    assert next(stream) == "one "
+    assert script.closed == []
+    stream.close()
+    assert script.closed == [0]
+    assert script.pulled < 10
+
+
+def test_guard_closes_the_underlying_stream_on_error() -> None:
+    closed: list[bool] = []
+
+    def failing(attempt: int) -> Iterator[str]:
+        try:
+            yield "I "
+            raise RuntimeError("backend died")
+        finally:
+            closed.append(True)
+
+    with pytest.raises(RuntimeError, match="backend died"):
+        list(guarded_stream(failing, DETECTOR, GuardReport()))
+    assert closed == [True]
