@@ -44,7 +44,7 @@ class LlamaModel:
         from llama_cpp import Llama
 
         try:
-            self._llm = Llama(
+            self._llm: Any = Llama(
                 model_path=str(path),
                 n_ctx=context_size,
                 n_threads=threads or max(1, os.cpu_count() or 1),
@@ -98,7 +98,7 @@ class LlamaModel:
                 chunks.close()
 
     def _completion_kwargs(self, options: GenerateOptions) -> dict[str, Any]:
-        from llama_cpp import LlamaGrammar
+        from llama_cpp.llama_grammar import LlamaGrammar
 
         kwargs: dict[str, Any] = {
             "max_tokens": options.max_tokens,

@@ -176,7 +176,9 @@ class Companion:
         return messages
 
     def _options(self, attempt: int) -> GenerateOptions:
-        bias = dict(self.steering.bias) if self.steering else {}
+        """Each regeneration pushes harder: the bias grows with the attempt number."""
+        scale = 1 + attempt
+        bias = {k: v * scale for k, v in self.steering.bias.items()} if self.steering else {}
         return GenerateOptions(max_tokens=self.settings.max_reply_tokens,
                                temperature=TEMPERATURE + 0.15 * attempt, logit_bias=bias)
 
@@ -191,13 +193,19 @@ class Companion:
                                           self._options(attempt))
 
         detector = self.detector()
-        pieces = (guarded_stream(generate, detector, turn.guard) if detector
-                  else generate(0))
+        if detector is None or self.steering is None:
+            pieces = generate(0)
+        else:
+            pieces = guarded_stream(generate, detector, turn.guard,
+                                    max_sentences=self.steering.sentence_limit(last_user))
         status: Status = "interrupted"
         try:
             for piece in pieces:
                 turn.text += piece
                 yield piece
+            if not turn.text.strip():
+                turn.text = self.persona.lost_for_words
+                yield turn.text
             status = "complete"
         except OS1Error:
             status = "failed"

@@ -20,6 +20,7 @@ class Persona:
     profile_intro: str
     reminder: str
     truncated_note: str
+    lost_for_words: str
 
     @classmethod
     def load(cls) -> Persona:
@@ -31,6 +32,7 @@ class Persona:
             profile_intro=str(data["profile_intro"]),
             reminder=str(data["reminder"]),
             truncated_note=str(data["truncated_note"]),
+            lost_for_words=str(data["lost_for_words"]),
         )
 
     def system_prompt(self, setup: SetupRecord, profile_labels: dict[str, str]) -> str:

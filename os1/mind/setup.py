@@ -99,7 +99,7 @@ def read_answers_file(text: str) -> dict[str, str]:
         except tomllib.TOMLDecodeError as exc:
             raise InputError(f"The answers file is neither JSON nor TOML: {exc}.") from exc
     if not isinstance(data, dict):
-        raise InputError("The answers file must hold a table of answers, e.g. {\"name\": \"Theo\"}.")
+        raise InputError('The answers file must hold a table of answers, e.g. {"name": "Theo"}.')
     return {str(k): str(v) for k, v in data.items()}
 
 

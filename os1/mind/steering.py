@@ -16,7 +16,9 @@ from dataclasses import dataclass
 from os1.data import read_toml
 
 SENTENCE_END = re.compile(r"[.!?…](?=\s|$)")
-WORD = re.compile(r"\S+\s*")
+# A sentence end that is certainly one: punctuation, closing quotes, then a space.
+COMPLETE_SENTENCE = re.compile(r"[.!?…][\"”’)]*(?=\s)")
+WORD = re.compile(r"\S+")
 
 
 @dataclass(frozen=True)
@@ -24,6 +26,8 @@ class Steering:
     version: int
     bias: dict[str, float]
     patterns: dict[str, str]
+    max_sentences: int
+    asks_for_more: str
 
     @classmethod
     def load(cls) -> Steering:
@@ -32,7 +36,15 @@ class Steering:
             version=int(data["version"]),
             bias={str(k): float(v) for k, v in data["bias"].items()},
             patterns={str(k): str(v) for k, v in data["detect"].items()},
+            max_sentences=int(data["brevity"]["max_sentences"]),
+            asks_for_more=str(data["brevity"]["unless"]),
         )
+
+    def sentence_limit(self, message: str) -> int | None:
+        """How many sentences a reply to ``message`` may have (None: as many as needed)."""
+        if re.search(self.asks_for_more, message, re.IGNORECASE):
+            return None
+        return self.max_sentences
 
     def detector(self, name: str) -> OffPersonaDetector:
         return OffPersonaDetector(self.patterns, name)
@@ -63,6 +75,7 @@ class GuardReport:
 
     attempts: int = 0
     cut: bool = False
+    capped: bool = False
     labels: tuple[str, ...] = ()
 
 
@@ -72,10 +85,13 @@ def guarded_stream(
     report: GuardReport,
     max_attempts: int = 3,
     lookbehind_words: int = 3,
+    max_sentences: int | None = None,
 ) -> Iterator[str]:
     """Yield a reply, regenerating (``generate(attempt)``) while an off-persona phrase
-    appears before anything was shown, and cutting the reply at the last sentence end
-    before the phrase once text has been shown (or on the last attempt)."""
+    appears before anything was shown. The first sentence is held back whole (that is
+    where "As an AI..." and "Sure! Here are..." live); after it, text streams with a
+    lookbehind of a few words, and a later slip ends the reply at the last sentence end
+    before it. With ``max_sentences`` the reply also ends after that many sentences."""
     for attempt in range(max_attempts):
         report.attempts = attempt + 1
         stream = generate(attempt)
@@ -91,9 +107,14 @@ def guarded_stream(
                     if not released and attempt < max_attempts - 1:
                         break  # regenerate: nothing shown yet
                     report.cut = True
-                    yield _tail_before(text, start, len(released))
+                    yield _ending_before(text, start, len(released))
                     return
-                ready = _releasable(held, lookbehind_words)
+                limit = _sentence_limit_end(text, max_sentences)
+                if limit is not None:
+                    report.capped = True
+                    yield text[len(released):limit]
+                    return
+                ready = _releasable(held, lookbehind_words, first=not released)
                 if ready:
                     released += ready
                     held = held[len(ready):]
@@ -108,16 +129,30 @@ def guarded_stream(
                 close()
 
 
-def _releasable(held: str, lookbehind_words: int) -> str:
-    """The part of ``held`` that can be shown: all but the last few words."""
-    words = WORD.findall(held)
-    if len(words) <= lookbehind_words:
+def _sentence_limit_end(text: str, max_sentences: int | None) -> int | None:
+    if max_sentences is None:
+        return None
+    ends = [m.end() for m in COMPLETE_SENTENCE.finditer(text)]
+    return ends[max_sentences - 1] if len(ends) >= max_sentences else None
+
+
+def _releasable(held: str, lookbehind_words: int, first: bool) -> str:
+    """The part of ``held`` that can be shown: the whole first sentence once it is
+    complete, later all but the last few words."""
+    if first:
+        match = COMPLETE_SENTENCE.search(held)
+        return held[: match.end()] if match else ""
+    starts = [m.start() for m in WORD.finditer(held)]
+    if len(starts) <= lookbehind_words:
         return ""
-    return "".join(words[: len(words) - lookbehind_words])
+    return held[: starts[-lookbehind_words]]
 
 
-def _tail_before(text: str, violation_start: int, shown: int) -> str:
-    """Unshown text that ends at the last sentence end before the violation."""
+def _ending_before(text: str, violation_start: int, shown: int) -> str:
+    """Unshown text up to the last sentence end before the violation; if the shown text
+    stops mid-sentence, she trails off with an ellipsis rather than breaking off."""
     ends = [m.end() for m in SENTENCE_END.finditer(text, 0, violation_start)]
     cut = max(ends, default=shown)
-    return text[shown:cut] if cut > shown else ""
+    if cut > shown:
+        return text[shown:cut]
+    return "…" if shown and not SENTENCE_END.search(text[:shown].rstrip()[-1:]) else ""

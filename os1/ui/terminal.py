@@ -7,6 +7,7 @@ notice goes to stderr, so scripts can rely on stdout.
 
 from __future__ import annotations
 
+import contextlib
 import sys
 import threading
 from collections.abc import Iterable
@@ -106,7 +107,5 @@ class TerminalChat:
             yield InputLine(number, text)
 
     def _warm_up(self) -> None:
-        try:
+        with contextlib.suppress(OS1Error):  # the first real turn reports it properly
             self.companion.warm_up()
-        except OS1Error:
-            pass  # the first real turn reports the problem properly
