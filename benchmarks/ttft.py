@@ -31,6 +31,7 @@ from __future__ import annotations
 import argparse
 import csv
 import datetime as dt
+import importlib
 import json
 import os
 import platform
@@ -39,12 +40,13 @@ import statistics
 import sys
 import tempfile
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
+from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
-from os1.config import Settings, load_settings
+from os1.config import Settings
 from os1.llm.base import GenerateOptions, Message, Model
 from os1.llm.llama import LlamaModel
 from os1.llm.resolve import open_model
@@ -61,8 +63,18 @@ GEN_MAX_TOKENS = 64
 TOP_P = GenerateOptions().top_p
 TTFT_GOAL = 1.15
 GEN_GOAL = 0.95
-GEN_PROMPT = ("Tell me a story about a lighthouse keeper on a stormy night. Take your time, "
-              "make it long, I want to hear all of it.")
+QUIET_CORES = 0.25  # other processes' CPU use below which a sample counts as clean
+# A message that invites a long reply she can give in character (so the 64-token cap, not
+# the guard or an early stop, ends it).
+GEN_PROMPT = "Describe a perfect rainy Sunday, from waking up to falling asleep. Take your time."
+
+
+
+class Measured(Protocol):
+    other_load: float
+
+
+S = TypeVar("S", bound=Measured)
 
 SETUP = SetupRecord(
     user_name="Theo",
@@ -70,8 +82,8 @@ SETUP = SetupRecord(
              "mother": "Complicated. She loves me but never really listens.",
              "hope": "Someone curious to talk to at the end of the day."},
     voice="female",
-    companion_name="Wren",
-    name_reason="I like that a wren is small but sings louder than birds twice its size.",
+    companion_name="Mira",
+    name_reason="It means wonder, and wondering is most of what I do.",
 )
 
 FALLBACK_EXCHANGES: tuple[tuple[str, str], ...] = (
@@ -82,7 +94,7 @@ FALLBACK_EXCHANGES: tuple[tuple[str, str], ...] = (
     ("My boss moved a deadline up again.", "That's rough. Do you think you'll make it?"),
     ("I think so, if I stay late.", "Don't stay too late, okay? You need rest too."),
     ("I watched a documentary about whales.", "I love that. What surprised you most?"),
-    ("They sing to each other across oceans.", "That gives me chills. Imagine being heard that far."),
+    ("They sing to each other across oceans.", "That gives me chills. Heard that far away."),
     ("I'm thinking of learning to cook.", "Yes! What would you make first?"),
     ("Maybe a curry.", "Bold start. I like it."),
 )
@@ -199,16 +211,17 @@ def load_exchanges() -> tuple[str, list[tuple[str, str]]]:
 
 def prompt_tokens(llama: Any, messages: list[dict[str, str]]) -> list[int]:
     """The tokens llama-cpp-python evaluates for ``messages`` (its GGUF chat template)."""
-    from llama_cpp.llama_chat_format import Jinja2ChatFormatter
+    # Imported as Any: llama_cpp ships partial type hints that reject plain dict messages.
+    chat_format: Any = importlib.import_module("llama_cpp.llama_chat_format")
 
     def text(token: int) -> str:
         if token < 0:
             return ""
         return bytes(llama.detokenize([token], special=True)).decode("utf-8", "replace")
 
-    formatter = Jinja2ChatFormatter(template=llama.metadata["tokenizer.chat_template"],
-                                    eos_token=text(llama.token_eos()),
-                                    bos_token=text(llama.token_bos()))
+    formatter = chat_format.Jinja2ChatFormatter(
+        template=llama.metadata["tokenizer.chat_template"],
+        eos_token=text(llama.token_eos()), bos_token=text(llama.token_bos()))
     result = formatter(messages=messages)
     tokens = llama.tokenize(result.prompt.encode("utf-8"), add_bos=not result.added_special,
                             special=True)
@@ -266,7 +279,8 @@ class Conversation:
 
     def exchange(self, user: str, reply: str) -> None:
         """Store one exchange without running the model (history filler)."""
-        session = self.companion._session()
+        session = self.companion.session_id
+        assert session is not None, "open_conversation opens a session"
         self.companion.log.append(session, "user", user)
         self.companion.log.append(session, "assistant", reply)
         self.turn += 1
@@ -339,6 +353,7 @@ class Sample:
     model_first: float
     shown_first: float | None
     attempts: int
+    other_load: float = 0.0
 
 
 def time_companion(conv: Conversation, text: str) -> Sample:
@@ -360,28 +375,37 @@ def time_companion(conv: Conversation, text: str) -> Sample:
                   turn.guard.attempts)
 
 
-def time_raw(conv: Conversation, messages: list[dict[str, str]]) -> float:
+def time_raw(conv: Conversation, messages: list[dict[str, str]]) -> Sample:
     conv.rewind()
     start, times = raw_stream(conv.probe.llama, messages, conv.settings.max_reply_tokens, True)
-    return times[0] - start if times else float("nan")
+    first = times[0] - start if times else float("nan")
+    return Sample(first, first, 1)
 
 
-def measure_ttft(conv: Conversation, text: str, reps: int) -> dict[str, Any]:
+def measure_ttft(conv: Conversation, text: str, reps: int, max_wait: float) -> dict[str, Any]:
+    """Medians over ``reps`` alternating pairs; the first pair runs os1 first, because the
+    raw run needs the messages the Companion built."""
     ours: list[Sample] = []
-    raw: list[float] = []
-    first = time_companion(conv, text)
-    messages = conv.probe.calls[0].messages
-    ours.append(first)
-    raw.append(time_raw(conv, messages))
-    for rep in range(1, reps):
-        if rep % 2:
-            raw.append(time_raw(conv, messages))
-            ours.append(time_companion(conv, text))
+    raw: list[Sample] = []
+    messages: list[dict[str, str]] = []
+
+    def run_ours() -> None:
+        ours.append(quietly(lambda: time_companion(conv, text), max_wait))
+
+    def run_raw() -> None:
+        raw.append(quietly(lambda: time_raw(conv, messages), max_wait))
+
+    for rep in range(reps):
+        if rep % 2 == 0:
+            run_ours()
+            messages = messages or conv.probe.calls[0].messages
+            run_raw()
         else:
-            ours.append(time_companion(conv, text))
-            raw.append(time_raw(conv, messages))
-        log(f"  rep {rep + 1}/{reps}: os1 model {ours[-1].model_first * 1000:.0f} ms, "
-            f"shown {ms(ours[-1].shown_first)} ms, raw {raw[-1] * 1000:.0f} ms")
+            run_raw()
+            run_ours()
+        log(f"  rep {rep + 1}/{reps}: os1 model {ms(ours[-1].model_first)} ms, "
+            f"shown {ms(ours[-1].shown_first)} ms, raw {ms(raw[-1].model_first)} ms "
+            f"(other load {ours[-1].other_load:.2f}/{raw[-1].other_load:.2f} cores)")
     tokens = prompt_tokens(conv.probe.llama, messages)
     reused = common_prefix(conv.cached_tokens(), tokens)
     slid = bool(conv.last_messages) and not extends(conv.last_messages, messages)
@@ -389,12 +413,11 @@ def measure_ttft(conv: Conversation, text: str, reps: int) -> dict[str, Any]:
     return summarise_ttft(conv, ours, raw, len(tokens), reused, slid, len(messages))
 
 
-def summarise_ttft(conv: Conversation, ours: list[Sample], raw: list[float], prompt_len: int,
+def summarise_ttft(conv: Conversation, ours: list[Sample], raw: list[Sample], prompt_len: int,
                    reused: int, slid: bool, n_messages: int) -> dict[str, Any]:
     model = med([s.model_first for s in ours])
-    shown_values = [s.shown_first for s in ours if s.shown_first is not None]
-    shown = med(shown_values) if shown_values else float("nan")
-    base = med(raw)
+    shown = med([s.shown_first for s in ours if s.shown_first is not None])
+    base = med([s.model_first for s in raw])
     return {
         "turn": conv.turn + 1,
         "prompt_messages": n_messages,
@@ -406,7 +429,9 @@ def summarise_ttft(conv: Conversation, ours: list[Sample], raw: list[float], pro
         "os1_model_first_token_s": [s.model_first for s in ours],
         "os1_first_shown_s": [s.shown_first for s in ours],
         "os1_guard_attempts": [s.attempts for s in ours],
-        "raw_first_token_s": raw,
+        "raw_first_token_s": [s.model_first for s in raw],
+        "other_load_cores": {"os1": [s.other_load for s in ours],
+                             "raw": [s.other_load for s in raw]},
         "median_os1_model_first_token_s": model,
         "median_os1_first_shown_s": shown,
         "median_raw_first_token_s": base,
@@ -425,6 +450,7 @@ class GenSample:
     attempts: int = 1
     cut: bool = False
     text: str = ""
+    other_load: float = 0.0
 
 
 def decode_rate(times: Sequence[float]) -> float:
@@ -452,7 +478,7 @@ def gen_raw(conv: Conversation, messages: list[dict[str, str]]) -> GenSample:
     return GenSample(len(times), decode_rate(times), time.perf_counter() - start)
 
 
-def measure_generation(base: Conversation, reps: int) -> dict[str, Any]:
+def measure_generation(base: Conversation, reps: int, max_wait: float) -> dict[str, Any]:
     """Decode speed with a reply cap of 64 tokens, on the warm turn-2 conversation."""
     settings = replace(base.settings, max_reply_tokens=GEN_MAX_TOKENS)
     companion = Companion(base.probe, base.db, settings, steering=Steering.load())
@@ -460,12 +486,12 @@ def measure_generation(base: Conversation, reps: int) -> dict[str, Any]:
     ours: list[GenSample] = []
     raw: list[GenSample] = []
     for rep in range(reps):
-        ours.append(gen_companion(conv))
+        ours.append(quietly(partial(gen_companion, conv), max_wait))
         messages = conv.probe.calls[0].messages
-        raw.append(gen_raw(conv, messages))
+        raw.append(quietly(partial(gen_raw, conv, messages), max_wait))
         log(f"  rep {rep + 1}/{reps}: os1 {ours[-1].tokens} tok at "
-            f"{ours[-1].decode_tok_s:.1f} tok/s (attempts {ours[-1].attempts}), raw "
-            f"{raw[-1].tokens} tok at {raw[-1].decode_tok_s:.1f} tok/s")
+            f"{ours[-1].decode_tok_s:.1f} tok/s (attempts {ours[-1].attempts}, "
+            f"cut {ours[-1].cut}), raw {raw[-1].tokens} tok at {raw[-1].decode_tok_s:.1f} tok/s")
     conv.rewind()
     mine, theirs = med([s.decode_tok_s for s in ours]), med([s.decode_tok_s for s in raw])
     return {
@@ -481,6 +507,57 @@ def measure_generation(base: Conversation, reps: int) -> dict[str, Any]:
         "goal_ratio_min": GEN_GOAL,
         "goal_met": mine / theirs >= GEN_GOAL,
     }
+
+
+# -- a quiet machine -------------------------------------------------------------------------
+
+
+def busy_elsewhere(interval: float = 0.5) -> float:
+    """Cores kept busy by *other* processes over ``interval`` seconds (0.0 off Linux).
+
+    Why: on a small shared machine another model run makes llama.cpp's threads wait on each
+    other and a 0.6 s first token takes 9 s; such samples measure the neighbour, not os1."""
+    all_before, own_before = cpu_snapshot()
+    time.sleep(interval)
+    all_after, own_after = cpu_snapshot()
+    return max(0.0, (all_after - all_before) - (own_after - own_before)) / interval
+
+
+def wait_quiet(max_wait: float, threshold: float = QUIET_CORES) -> float:
+    """Wait (up to ``max_wait`` s) until other processes leave the CPUs alone; returns the
+    load seen last, which the report keeps next to each sample."""
+    deadline = time.monotonic() + max_wait
+    load = busy_elsewhere()
+    while load > threshold and time.monotonic() < deadline:
+        load = busy_elsewhere(2.0)
+    return load
+
+
+
+def cpu_snapshot() -> tuple[float, float]:
+    """(seconds of CPU used by all processes, by this process) so far."""
+    stat = Path("/proc/stat")
+    own = os.times()
+    if not stat.is_file():
+        return 0.0, 0.0
+    values = [float(v) for v in stat.read_text().split("\n", 1)[0].split()[1:9]]
+    return (sum(values) - values[3] - values[4]) / os.sysconf("SC_CLK_TCK"), own.user + own.system
+
+
+def quietly(measure: Callable[[], S], max_wait: float, tries: int = 3) -> S:
+    """Run ``measure`` on a quiet machine; retry (up to ``tries``) if another process
+    took more than QUIET_CORES while it ran, and record that load in the sample."""
+    for _ in range(tries):
+        wait_quiet(max_wait)
+        all_before, own_before = cpu_snapshot()
+        started = time.perf_counter()
+        sample = measure()
+        all_after, own_after = cpu_snapshot()
+        elapsed = max(time.perf_counter() - started, 1e-3)
+        sample.other_load = max(0.0, (all_after - all_before) - (own_after - own_before)) / elapsed
+        if sample.other_load <= QUIET_CORES:
+            break
+    return sample
 
 
 # -- report ----------------------------------------------------------------------------------
@@ -543,7 +620,7 @@ def markdown(result: dict[str, Any]) -> str:
              f"history slide at the measured turn: {'yes' if t['slide_at_measured_turn'] else 'no'}"
              f"; slides during warm-up at turns: {t['slides_during_warmup_at_turns'] or 'none'}"
              for t in result["ttft"]]
-    return "\n".join(rows + [""] + notes)
+    return "\n".join([*rows, "", *notes])
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
@@ -556,14 +633,19 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
                         help="real turns before the measured one (default 3; fewer if the "
                              "conversation is shorter)")
     parser.add_argument("--reps", type=int, default=5, help="repetitions per measurement")
+    parser.add_argument("--max-wait", type=float, default=120.0,
+                        help="seconds to wait for other processes to leave the CPUs alone "
+                             "before each sample (default 120)")
     parser.add_argument("--threads", type=int, default=None, help="llama.cpp threads")
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="JSON output path")
     return parser.parse_args(argv)
 
 
 def load_model(args: argparse.Namespace) -> tuple[Settings, Probe]:
-    settings = load_settings().with_overrides(model=args.model, context_size=CONTEXT_SIZE,
-                                              threads=args.threads)
+    # Defaults, not the user's config file: a benchmark must not depend on local tweaks.
+    # OS1_HOME still decides where the bundled model is cached.
+    settings = Settings().with_overrides(home=os.environ.get("OS1_HOME"), model=args.model,
+                                         context_size=CONTEXT_SIZE, threads=args.threads)
     model: Model = open_model(settings)
     if not isinstance(model, LlamaModel):
         model.close()
@@ -587,10 +669,10 @@ def main(argv: Sequence[str] | None = None) -> None:
             log(f"turn {turn}:")
             conv = open_conversation(probe, settings, Path(tmp) / f"turn{turn}")
             text = build_turn(conv, turn, args.warmup_turns, lines)
-            result["ttft"].append(measure_ttft(conv, text, args.reps))
+            result["ttft"].append(measure_ttft(conv, text, args.reps, args.max_wait))
             if turn == min(args.turns):
                 log("generation speed:")
-                result["generation"] = measure_generation(conv, args.reps)
+                result["generation"] = measure_generation(conv, args.reps, args.max_wait)
             conv.db.close()
     probe.close()
     result["machine"]["loadavg_at_end"] = list(os.getloadavg())

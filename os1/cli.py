@@ -95,7 +95,8 @@ def say(ctx: click.Context, model: str | None, endpoint_model: str | None,
     """Say one thing and print her reply ("-" reads the message from stdin)."""
     settings = settings_from(ctx, model=model, endpoint_model=endpoint_model)
     if words == ("-",):
-        text, problem = decode_text(sys.stdin.buffer.read())
+        text, problem = decode_text(sys.stdin.buffer.read().removesuffix(b"\n")
+                                    .removesuffix(b"\r"))
         if problem:
             err_console.print(problem, markup=False)
     else:
@@ -104,7 +105,8 @@ def say(ctx: click.Context, model: str | None, endpoint_model: str | None,
     with opened(settings) as (db, llm):
         companion = Companion(llm, db, settings, steering=Steering.load())
         companion.open_session("say")
-        TerminalChat(companion, Console(highlight=False), err_console, False).say(text)
+        if not TerminalChat(companion, Console(highlight=False), err_console, False).say(text):
+            sys.exit(1)
 
 
 # -- setup -----------------------------------------------------------------------------

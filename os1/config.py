@@ -89,6 +89,8 @@ def _coerce(key: str, type_name: str, value: Any, source: str) -> Any:
         if type_name == "Path":
             return Path(str(value)).expanduser()
         if type_name == "int":
+            if isinstance(value, bool) or (isinstance(value, float) and not value.is_integer()):
+                raise ValueError("must be a whole number")
             number = int(value)
             if number < 0:
                 raise ValueError("must not be negative")

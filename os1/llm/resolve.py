@@ -21,6 +21,7 @@ OnStart = Callable[[str, int], ProgressFn]
 
 
 def describe_spec(spec: str) -> str:
+    spec = spec.strip()
     kind = _kind(spec)
     return {"bundled": "the bundled model", "fake": "the fake model",
             "http": f"the server at {spec}", "gguf": f"the model file {spec}",

@@ -24,6 +24,7 @@ from os1.storage.db import Database
 from os1.storage.setups import SetupRecord, SetupStore
 
 MAX_MESSAGE_CHARS = 2_000_000
+HISTORY_LOAD = 2000
 TEMPERATURE = 0.7
 
 
@@ -117,7 +118,7 @@ class Companion:
                 "Send it in smaller parts.",
             )
         session = self._session()
-        history = self.log.recent(400)
+        history = self._history()
         self.log.append(session, "user", text, at=self.clock())
         fitted = fit_text(text, self._budget.message_tokens, self.model.count_tokens,
                           self.persona.truncated_note)
@@ -138,7 +139,7 @@ class Companion:
                     since=describe_gap(now - last.created_at),
                     last_when=describe_moment(last.created_at, now))
         self._session()
-        return self._turn(self.log.recent(400), note, None)
+        return self._turn(self._history(), note, None)
 
     def introduce(self) -> Turn:
         """Her first words after setup: hello, her name, and why she chose it."""
@@ -152,9 +153,14 @@ class Companion:
         """Evaluate the system prompt and recent history ahead of the first message."""
         prefill = getattr(self.model, "prefill", None)
         if prefill is not None:
-            prefill(self._prompt(self.log.recent(400), None, 0))
+            prefill(self._prompt(self._history(), None, 0))
 
     # -- internals ------------------------------------------------------------------
+
+    def _history(self) -> list[StoredMessage]:
+        """The messages the history window may use: those from its start on (so that
+        the prompt's prefix stays put), at most HISTORY_LOAD of the newest."""
+        return self.log.since(self._window.start_id, HISTORY_LOAD)
 
     def _session(self) -> int:
         if self.session_id is None:
@@ -193,13 +199,14 @@ class Companion:
                                           self._options(attempt))
 
         detector = self.detector()
-        if detector is None or self.steering is None:
-            pieces = generate(0)
-        else:
-            pieces = guarded_stream(generate, detector, turn.guard,
-                                    max_sentences=self.steering.sentence_limit(last_user))
+        pieces: Iterator[str] = iter(())
         status: Status = "interrupted"
         try:
+            if detector is None or self.steering is None:
+                pieces = generate(0)
+            else:
+                pieces = guarded_stream(generate, detector, turn.guard,
+                                        max_sentences=self.steering.sentence_limit(last_user))
             for piece in pieces:
                 turn.text += piece
                 yield piece

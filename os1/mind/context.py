@@ -73,6 +73,10 @@ class HistoryWindow:
         self._start_id = 0
         self._cache: dict[int, tuple[str, int]] = {}
 
+    @property
+    def start_id(self) -> int:
+        return self._start_id
+
     def fitted(self, message: StoredMessage) -> tuple[str, int]:
         """Text and token count of a stored message as it goes into the prompt."""
         if message.id not in self._cache:

@@ -62,11 +62,18 @@ class OffPersonaDetector:
         }
 
     def labels(self, text: str) -> list[str]:
+        text = _plain_quotes(text)
         return [label for label, p in self._patterns.items() if p.search(text)]
 
     def first_match_start(self, text: str) -> int | None:
+        text = _plain_quotes(text)
         starts = [m.start() for p in self._patterns.values() if (m := p.search(text))]
         return min(starts) if starts else None
+
+
+def _plain_quotes(text: str) -> str:
+    """Typographic apostrophes as plain ones (same length, so positions still hold)."""
+    return text.replace("\u2019", "'").replace("\u2018", "'")
 
 
 @dataclass

@@ -65,6 +65,14 @@ class ConversationLog:
         ).fetchall()
         return [_to_message(row) for row in reversed(rows)]
 
+    def since(self, first_id: int, limit: int) -> list[StoredMessage]:
+        """Messages with id >= ``first_id``, oldest first; only the newest ``limit``."""
+        rows = self._db.connection.execute(
+            "SELECT * FROM messages WHERE user_id = ? AND id >= ? ORDER BY id DESC LIMIT ?",
+            (self.user_id, first_id, limit),
+        ).fetchall()
+        return [_to_message(row) for row in reversed(rows)]
+
     def all(self) -> list[StoredMessage]:
         rows = self._db.connection.execute(
             "SELECT * FROM messages WHERE user_id = ? ORDER BY id", (self.user_id,)

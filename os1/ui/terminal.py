@@ -84,13 +84,15 @@ class TerminalChat:
                 self.notice(line.problem)
             self.say(line.text)
 
-    def say(self, text: str) -> None:
+    def say(self, text: str) -> bool:
+        """One turn; False if she could not answer (bad input or a model failure)."""
         try:
             turn = self.companion.reply(text)
         except InputError as error:
             self.error(error)
-            return
+            return False
         self.show(turn)
+        return turn.status != "failed"
 
     def _lines(self) -> Iterable[InputLine]:
         if not self.interactive:

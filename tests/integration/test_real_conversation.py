@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import signal
 import sqlite3
 import subprocess
@@ -79,11 +80,11 @@ def test_interrupted_reply_is_stored_as_interrupted(os1_env: dict[str, str]) -> 
     shown = b""
     deadline = time.monotonic() + 300
     while len(shown) < 20 and time.monotonic() < deadline:
-        shown += process.stdout.read1(64)
+        shown += os.read(process.stdout.fileno(), 64)
     process.send_signal(signal.SIGINT)
     time.sleep(1.0)
     process.stdin.write(b"Sorry to cut you off. Are you still there?\n")
-    out, err = process.communicate(timeout=300)
+    _out, err = process.communicate(timeout=300)
     assert process.returncode == 0, err.decode()
     assert b"interrupted" in err
     rows = db_rows(os1_env, "SELECT role, status, content FROM messages ORDER BY id")

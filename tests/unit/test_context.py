@@ -118,7 +118,7 @@ def test_window_prefix_is_stable_for_following_turns() -> None:
     previous = window.select(history, available)
     starts = [previous[0].content]
     same_prefix_turns = 0
-    for turn in range(30):
+    for _turn in range(30):
         next_id = history[-1].id + 1
         history = history + conversation(2, first_id=next_id)
         selected = window.select(history, available)

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import random
 import re
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
+from typing import cast
 
 import pytest
 
@@ -160,13 +161,28 @@ def test_guard_is_transparent_for_arbitrary_chunking(seed: int) -> None:
     assert "".join(guarded_stream(generate, DETECTOR, GuardReport())) == text
 
 
-def test_guard_holds_back_the_last_words_until_the_end() -> None:
-    script = Script("one two three four five six")
-    stream = guarded_stream(script, DETECTOR, GuardReport(), lookbehind_words=3)
+STORY = ("I love the rain. It smells like home to me, and the sea does too. "
+         "Yesterday I listened to it for hours. The waves were loud and grey and kind. "
+         "I kept thinking about what you said.")
+
+
+def test_guard_streams_a_long_reply_before_it_ends() -> None:
+    script = Script(STORY)
+    stream = guarded_stream(script, DETECTOR, GuardReport())
     first = next(stream)
-    assert first == "one "
-    assert script.pulled == 4, "a word is released only when three more words followed it"
-    assert "".join(stream) == "two three four five six"
+    assert first and STORY.startswith(first)
+    assert script.pulled < len(words(STORY)), "text is shown while she is still talking"
+    assert first + "".join(stream) == STORY
+
+
+def test_guard_never_shows_a_slip_that_it_could_still_hold_back() -> None:
+    """Whatever was released before the slip arrived contains no slip itself."""
+    reply = "I love the rain. It smells like home to me. As an AI I cannot smell it."
+    shown = ""
+    for piece in guarded_stream(Script(reply), DETECTOR, GuardReport()):
+        shown += piece
+        assert DETECTOR.labels(shown) == []
+    assert shown.startswith("I love the rain.")
 
 
 def test_guard_regenerates_an_off_persona_opening_before_anything_is_shown() -> None:
@@ -215,21 +231,24 @@ def test_guard_cut_after_the_sentence_end_was_shown_adds_nothing() -> None:
     assert report.cut
 
 
-def test_guard_cut_without_a_sentence_end_shows_nothing_more() -> None:
-    script = Script("well you know what I think about the sea is that as an AI I cannot go")
-    text = "".join(guarded_stream(script, DETECTOR, GuardReport()))
-    assert text == "well you know what I think about the sea is that "[: len(text)]
-    assert "AI" not in text
+def test_guard_cut_mid_sentence_keeps_what_was_shown_and_adds_no_slip() -> None:
+    script = Script("I think so. Well you know what I think about the sea is that as an AI "
+                    "I cannot go there at all.")
+    report = GuardReport()
+    text = "".join(guarded_stream(script, DETECTOR, report))
+    assert text.startswith("I think so. Well you know")
+    assert "AI" not in text and DETECTOR.labels(text) == []
+    assert report.cut and script.attempts == [0]
 
 
 def test_guard_closes_the_underlying_stream_when_the_consumer_stops_early() -> None:
-    script = Script("one two three four five six seven eight nine ten")
-    stream = guarded_stream(script, DETECTOR, GuardReport())
-    assert next(stream) == "one "
+    script = Script(STORY)
+    stream = cast(Generator[str, None, None], guarded_stream(script, DETECTOR, GuardReport()))
+    assert STORY.startswith(next(stream))
     assert script.closed == []
     stream.close()
     assert script.closed == [0]
-    assert script.pulled < 10
+    assert script.pulled < len(words(STORY))
 
 
 def test_guard_closes_the_underlying_stream_on_error() -> None:
@@ -245,3 +264,18 @@ def test_guard_closes_the_underlying_stream_on_error() -> None:
     with pytest.raises(RuntimeError, match="backend died"):
         list(guarded_stream(failing, DETECTOR, GuardReport()))
     assert closed == [True]
+
+
+def test_guard_ends_the_reply_after_max_sentences() -> None:
+    script = Script(STORY)
+    report = GuardReport()
+    text = "".join(guarded_stream(script, DETECTOR, report, max_sentences=2))
+    assert text == "I love the rain. It smells like home to me, and the sea does too."
+    assert report.capped and not report.cut
+    assert script.closed == [0]
+
+
+def test_sentence_limit_unless_the_message_asks_for_more() -> None:
+    assert STEERING.sentence_limit("how was your day?") == STEERING.max_sentences
+    assert STEERING.sentence_limit("Tell me a story about the sea") is None
+    assert STEERING.sentence_limit("can you explain that?") is None
