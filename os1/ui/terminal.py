@@ -17,6 +17,7 @@ from rich.console import Console
 from os1.errors import InputError, OS1Error
 from os1.mind.companion import Companion, Turn
 from os1.ui.input import InputLine, decode_lines
+from os1.ui.wrap import StreamWrapper
 
 HER_STYLE = "bold magenta"
 YOU_STYLE = "bold cyan"
@@ -45,22 +46,23 @@ class TerminalChat:
         """Stream one reply. Returns False if the user interrupted it."""
         if turn.notice:
             self.notice(turn.notice)
+        label = f"{self.companion.identity.companion_name} › "
+        wrapper = StreamWrapper(self.out.width, len(label)) if self.interactive else None
         if self.interactive:
-            self.out.print(f"{self.companion.identity.companion_name} › ", style=HER_STYLE,
-                           end="")
+            self.out.print(label, style=HER_STYLE, end="")
         try:
             for piece in turn:
-                self._write(piece)
+                self._write(wrapper.feed(piece) if wrapper else piece)
         except KeyboardInterrupt:
             turn.close()
-            self._write("\n")
+            self._write((wrapper.finish() if wrapper else "") + "\n")
             self.notice("(interrupted — what she had said so far is kept)")
             return False
         except OS1Error as error:
             self._write("\n")
             self.error(error)
             return True
-        self._write("\n")
+        self._write((wrapper.finish() if wrapper else "") + "\n")
         return True
 
     def _write(self, text: str) -> None:
