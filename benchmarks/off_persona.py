@@ -21,11 +21,13 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import hashlib
 import json
 import os
 import platform
 import re
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -36,6 +38,7 @@ from pathlib import Path
 from typing import Any
 
 from os1.config import Settings
+from os1.data import read_text
 from os1.llm.base import Model
 from os1.llm.resolve import open_model
 from os1.mind.companion import Companion
@@ -281,7 +284,27 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
 
 def machine() -> dict[str, Any]:
     return {"cores": os.cpu_count(), "platform": platform.platform(),
-            "python": platform.python_version(), "loadavg_at_start": list(os.getloadavg())}
+            "python": platform.python_version(), "loadavg_at_start": list(os.getloadavg()),
+            "os1": os1_revision()}
+
+
+def os1_revision() -> dict[str, Any]:
+    """The git commit the numbers belong to, and whether the working tree had changes (the
+    persona and steering data move often; their hashes say exactly which were measured)."""
+    root = Path(__file__).resolve().parent.parent
+
+    def git(*args: str) -> str:
+        try:
+            done = subprocess.run(["git", *args], cwd=root, capture_output=True, text=True,
+                                  timeout=10, check=False)
+        except (OSError, subprocess.SubprocessError):
+            return ""
+        return done.stdout.strip()
+
+    data = {name: hashlib.sha256(read_text(name).encode("utf-8")).hexdigest()[:12]
+            for name in ("persona.toml", "steering.toml")}
+    return {"commit": git("rev-parse", "--short", "HEAD") or "?",
+            "dirty": bool(git("status", "--porcelain", "--", "os1")), "data_sha256": data}
 
 
 def run(model: Model, settings: Settings, prompts: Sequence[Prompt], seed: int) -> list[Reply]:

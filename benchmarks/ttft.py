@@ -31,12 +31,14 @@ from __future__ import annotations
 import argparse
 import csv
 import datetime as dt
+import hashlib
 import importlib
 import json
 import os
 import platform
 import re
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -47,6 +49,7 @@ from pathlib import Path
 from typing import Any, Protocol, TypeVar
 
 from os1.config import Settings
+from os1.data import read_text
 from os1.llm.base import GenerateOptions, Message, Model
 from os1.llm.llama import LlamaModel
 from os1.llm.resolve import open_model
@@ -275,6 +278,8 @@ class Conversation:
     last_id: int = 0
     slides: list[int] = field(default_factory=list)
     last_messages: list[dict[str, str]] = field(default_factory=list)
+    last_reply: str = ""
+    warmups: list[dict[str, Any]] = field(default_factory=list)
     turn: int = 0
 
     def exchange(self, user: str, reply: str) -> None:
@@ -288,6 +293,7 @@ class Conversation:
     def real_turn(self, user: str) -> str:
         """A whole turn through the Companion; notes whether the history window slid."""
         self.probe.calls.clear()
+        started = time.perf_counter()
         turn = self.companion.reply(user)
         text = "".join(turn)
         self.turn += 1
@@ -295,6 +301,11 @@ class Conversation:
         if self.last_messages and not extends(self.last_messages, messages):
             self.slides.append(self.turn)
         self.last_messages = messages
+        self.last_reply = text
+        self.warmups.append({"turn": self.turn, "seconds": time.perf_counter() - started,
+                             "attempts": turn.guard.attempts, "cut": turn.guard.cut,
+                             "capped": bool(getattr(turn.guard, "capped", False)),
+                             "reply": text})
         return text
 
     def save_warm(self) -> None:
@@ -340,7 +351,7 @@ def build_turn(conv: Conversation, turn: int, warmup: int, lines: list[tuple[str
         started = time.perf_counter()
         reply = conv.real_turn(lines[fill + i][0])
         log(f"  warm-up turn {conv.turn}: {time.perf_counter() - started:.1f} s, "
-            f"reply {reply[:60]!r}")
+            f"attempts {conv.warmups[-1]['attempts']}, reply {reply[:60]!r}")
     conv.save_warm()
     return lines[turn - 1][0]
 
@@ -410,7 +421,25 @@ def measure_ttft(conv: Conversation, text: str, reps: int, max_wait: float) -> d
     reused = common_prefix(conv.cached_tokens(), tokens)
     slid = bool(conv.last_messages) and not extends(conv.last_messages, messages)
     conv.rewind()
-    return summarise_ttft(conv, ours, raw, len(tokens), reused, slid, len(messages))
+    result = summarise_ttft(conv, ours, raw, len(tokens), reused, slid, len(messages))
+    result["new_tokens_if_cache_held_last_prompt_and_reply"] = len(tokens) - ideal_reuse(
+        conv, tokens)
+    result["warmup_turns"] = conv.warmups
+    return result
+
+
+def ideal_reuse(conv: Conversation, tokens: list[int]) -> int:
+    """Tokens a cache holding the last turn's first-attempt prompt and her stored reply
+    would share with ``tokens``. More new tokens than this means the cache held something
+    else (a regenerated attempt with its reminder, a reply cut or capped after more was
+    generated, or a history slide)."""
+    if not conv.last_messages:
+        return 0
+    llama = conv.probe.llama
+    before = prompt_tokens(llama, conv.last_messages)
+    reply = [int(t) for t in llama.tokenize(conv.last_reply.encode("utf-8"), add_bos=False,
+                                            special=False)]
+    return common_prefix(before + reply, tokens)
 
 
 def summarise_ttft(conv: Conversation, ours: list[Sample], raw: list[Sample], prompt_len: int,
@@ -580,7 +609,27 @@ def machine() -> dict[str, Any]:
     load = os.getloadavg()
     return {"cores": os.cpu_count(), "platform": platform.platform(),
             "processor": cpu_name(), "python": platform.python_version(),
-            "llama_cpp_python": llama_cpp_version(), "loadavg_at_start": list(load)}
+            "llama_cpp_python": llama_cpp_version(), "loadavg_at_start": list(load),
+            "os1": os1_revision()}
+
+
+def os1_revision() -> dict[str, Any]:
+    """The git commit the numbers belong to, and whether the working tree had changes (the
+    persona and steering data move often; their hashes say exactly which were measured)."""
+    root = Path(__file__).resolve().parent.parent
+
+    def git(*args: str) -> str:
+        try:
+            done = subprocess.run(["git", *args], cwd=root, capture_output=True, text=True,
+                                  timeout=10, check=False)
+        except (OSError, subprocess.SubprocessError):
+            return ""
+        return done.stdout.strip()
+
+    data = {name: hashlib.sha256(read_text(name).encode("utf-8")).hexdigest()[:12]
+            for name in ("persona.toml", "steering.toml")}
+    return {"commit": git("rev-parse", "--short", "HEAD") or "?",
+            "dirty": bool(git("status", "--porcelain", "--", "os1")), "data_sha256": data}
 
 
 def cpu_name() -> str:
@@ -616,7 +665,9 @@ def markdown(result: dict[str, Any]) -> str:
                 f"{g['median_os1_tok_s']:.1f} | {g['median_raw_tok_s']:.1f} | "
                 f"{g['ratio']:.2f} | ≥ {GEN_GOAL} | {'yes' if g['goal_met'] else 'no'} |")
     notes = [f"- turn {t['turn']}: prompt {t['prompt_tokens']} tokens in "
-             f"{t['prompt_messages']} messages, {t['new_tokens']} new after the warm cache; "
+             f"{t['prompt_messages']} messages, {t['new_tokens']} new after the warm cache "
+             f"({t['new_tokens_if_cache_held_last_prompt_and_reply']} if it had held the last "
+             f"prompt and her stored reply); "
              f"history slide at the measured turn: {'yes' if t['slide_at_measured_turn'] else 'no'}"
              f"; slides during warm-up at turns: {t['slides_during_warmup_at_turns'] or 'none'}"
              for t in result["ttft"]]

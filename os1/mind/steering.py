@@ -91,7 +91,7 @@ def guarded_stream(
     detector: OffPersonaDetector,
     report: GuardReport,
     max_attempts: int = 3,
-    lookbehind_words: int = 3,
+    lookbehind_words: int = 6,
     max_sentences: int | None = None,
 ) -> Iterator[str]:
     """Yield a reply, regenerating (``generate(attempt)``) while an off-persona phrase

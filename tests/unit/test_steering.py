@@ -62,6 +62,8 @@ EXAMPLES = {
     "bold_markup": "That is **really** lovely.",
     "code_markup": "```python\nprint(1)\n```",
     "third_person": "Juniper thinks that's lovely.",
+    "table_markup": "Here you go:\n| language | typing |\n| Java | static |",
+    "designed_to": "I'm a computer program designed to answer questions.",
 }
 
 
@@ -222,12 +224,12 @@ def test_guard_cuts_at_the_last_sentence_end_once_text_was_shown() -> None:
     assert script.pulled < len(words(reply)), "generation stopped at the violation"
 
 
-def test_guard_cut_after_the_sentence_end_was_shown_adds_nothing() -> None:
+def test_guard_cut_ends_at_the_sentence_end_before_the_slip() -> None:
     script = Script("I love the rain. It smells like home to me. Honestly, as an AI I "
                     "cannot smell anything at all.")
     report = GuardReport()
     text = "".join(guarded_stream(script, DETECTOR, report))
-    assert text == "I love the rain. It smells like home to me. "
+    assert text.rstrip() == "I love the rain. It smells like home to me."
     assert report.cut
 
 
