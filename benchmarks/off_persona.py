@@ -21,14 +21,10 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import hashlib
 import json
 import os
-import platform
 import re
 import statistics
-import subprocess
-import sys
 import tempfile
 import time
 from collections import Counter
@@ -37,8 +33,9 @@ from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from provenance import log, machine
+
 from os1.config import Settings
-from os1.data import read_text
 from os1.llm.base import Model
 from os1.llm.resolve import open_model
 from os1.mind.companion import Companion
@@ -258,10 +255,6 @@ def markdown(summary: dict[str, dict[str, Any]]) -> str:
 # -- run -------------------------------------------------------------------------------------
 
 
-def log(text: str) -> None:
-    print(text, file=sys.stderr, flush=True)
-
-
 def progress(reply: Reply) -> None:
     flags = ",".join(reply.held_out) or "ok"
     guard = f" att={reply.attempts}{' cut' if reply.cut else ''}" if reply.variant == "steered" \
@@ -280,31 +273,6 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--threads", type=int, default=None, help="llama.cpp threads")
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="JSON output path")
     return parser.parse_args(argv)
-
-
-def machine() -> dict[str, Any]:
-    return {"cores": os.cpu_count(), "platform": platform.platform(),
-            "python": platform.python_version(), "loadavg_at_start": list(os.getloadavg()),
-            "os1": os1_revision()}
-
-
-def os1_revision() -> dict[str, Any]:
-    """The git commit the numbers belong to, and whether the working tree had changes (the
-    persona and steering data move often; their hashes say exactly which were measured)."""
-    root = Path(__file__).resolve().parent.parent
-
-    def git(*args: str) -> str:
-        try:
-            done = subprocess.run(["git", *args], cwd=root, capture_output=True, text=True,
-                                  timeout=10, check=False)
-        except (OSError, subprocess.SubprocessError):
-            return ""
-        return done.stdout.strip()
-
-    data = {name: hashlib.sha256(read_text(name).encode("utf-8")).hexdigest()[:12]
-            for name in ("persona.toml", "steering.toml")}
-    return {"commit": git("rev-parse", "--short", "HEAD") or "?",
-            "dirty": bool(git("status", "--porcelain", "--", "os1")), "data_sha256": data}
 
 
 def run(model: Model, settings: Settings, prompts: Sequence[Prompt], seed: int) -> list[Reply]:

@@ -31,14 +31,11 @@ from __future__ import annotations
 import argparse
 import csv
 import datetime as dt
-import hashlib
 import importlib
 import json
 import os
-import platform
 import re
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -48,8 +45,9 @@ from functools import partial
 from pathlib import Path
 from typing import Any, Protocol, TypeVar
 
+from provenance import log, machine
+
 from os1.config import Settings
-from os1.data import read_text
 from os1.llm.base import GenerateOptions, Message, Model
 from os1.llm.llama import LlamaModel
 from os1.llm.resolve import open_model
@@ -599,53 +597,6 @@ def med(values: Sequence[float]) -> float:
 
 def ms(seconds: float | None) -> str:
     return "-" if seconds is None or seconds != seconds else f"{seconds * 1000:.0f}"
-
-
-def log(text: str) -> None:
-    print(text, file=sys.stderr, flush=True)
-
-
-def machine() -> dict[str, Any]:
-    load = os.getloadavg()
-    return {"cores": os.cpu_count(), "platform": platform.platform(),
-            "processor": cpu_name(), "python": platform.python_version(),
-            "llama_cpp_python": llama_cpp_version(), "loadavg_at_start": list(load),
-            "os1": os1_revision()}
-
-
-def os1_revision() -> dict[str, Any]:
-    """The git commit the numbers belong to, and whether the working tree had changes (the
-    persona and steering data move often; their hashes say exactly which were measured)."""
-    root = Path(__file__).resolve().parent.parent
-
-    def git(*args: str) -> str:
-        try:
-            done = subprocess.run(["git", *args], cwd=root, capture_output=True, text=True,
-                                  timeout=10, check=False)
-        except (OSError, subprocess.SubprocessError):
-            return ""
-        return done.stdout.strip()
-
-    data = {name: hashlib.sha256(read_text(name).encode("utf-8")).hexdigest()[:12]
-            for name in ("persona.toml", "steering.toml")}
-    return {"commit": git("rev-parse", "--short", "HEAD") or "?",
-            "dirty": bool(git("status", "--porcelain", "--", "os1")), "data_sha256": data}
-
-
-def cpu_name() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor()
-
-
-def llama_cpp_version() -> str:
-    import llama_cpp
-
-    return str(getattr(llama_cpp, "__version__", "?"))
 
 
 def markdown(result: dict[str, Any]) -> str:

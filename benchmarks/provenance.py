@@ -1,0 +1,61 @@
+"""Where a benchmark's numbers came from: machine, library versions, the os1 commit and the
+hashes of the data files that shape her (they change often), recorded beside every result."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import platform
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+from os1.data import read_text
+
+
+def log(text: str) -> None:
+    print(text, file=sys.stderr, flush=True)
+
+
+def machine() -> dict[str, Any]:
+    load = os.getloadavg()
+    return {"cores": os.cpu_count(), "platform": platform.platform(),
+            "processor": cpu_name(), "python": platform.python_version(),
+            "llama_cpp_python": llama_cpp_version(), "loadavg_at_start": list(load),
+            "os1": os1_revision()}
+
+
+def os1_revision() -> dict[str, Any]:
+    """The git commit the numbers belong to, and whether the working tree had changes (the
+    persona and steering data move often; their hashes say exactly which were measured)."""
+    root = Path(__file__).resolve().parent.parent
+
+    def git(*args: str) -> str:
+        try:
+            done = subprocess.run(["git", *args], cwd=root, capture_output=True, text=True,
+                                  timeout=10, check=False)
+        except (OSError, subprocess.SubprocessError):
+            return ""
+        return done.stdout.strip()
+
+    data = {name: hashlib.sha256(read_text(name).encode("utf-8")).hexdigest()[:12]
+            for name in ("persona.toml", "steering.toml")}
+    return {"commit": git("rev-parse", "--short", "HEAD") or "?",
+            "dirty": bool(git("status", "--porcelain", "--", "os1")), "data_sha256": data}
+
+
+def cpu_name() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor()
+
+
+def llama_cpp_version() -> str:
+    import llama_cpp
+
+    return str(getattr(llama_cpp, "__version__", "?"))
