@@ -50,6 +50,7 @@ class OpenAIChatModel:
         self._model = model.strip()
         self._timeout = timeout
         self._context_size = context_size
+        self._schema_style = "json_schema"
         headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
         self._client = httpx.Client(
             base_url=f"{self._base_url}/v1",
@@ -81,10 +82,28 @@ class OpenAIChatModel:
         """
         with self._translate_errors():
             model = self._resolved_model()
-            payload = build_payload(model, messages, options)
+            payload = build_payload(model, messages, options, self._schema_style)
             with self._client.stream("POST", "/chat/completions", json=payload) as response:
+                if self._rejects_schema_style(response, options):
+                    self._schema_style = "json_object"
+                    retry = build_payload(model, messages, options, self._schema_style)
+                    with self._client.stream("POST", "/chat/completions", json=retry) as second:
+                        self._check_status(second, model)
+                        yield from _sse_content(second.iter_lines(), self._base_url)
+                    return
                 self._check_status(response, model)
                 yield from _sse_content(response.iter_lines(), self._base_url)
+
+    def _rejects_schema_style(self, response: httpx.Response, options: GenerateOptions) -> bool:
+        """OpenAI's ``json_schema`` response format is not universal: llama-cpp-python's
+        server only takes ``{"type": "json_object", "schema": ...}``. Detect that refusal
+        once and use the older form from then on."""
+        if options.json_schema is None or self._schema_style != "json_schema":
+            return False
+        if response.status_code < 400:
+            return False
+        response.read()
+        return "response_format" in response.text
 
     def count_tokens(self, text: str) -> int:
         """An estimate (about 3.5 characters per token for English text).
@@ -180,7 +199,8 @@ def normalise_base_url(base_url: str) -> str:
 
 
 def build_payload(
-    model: str, messages: Sequence[Message], options: GenerateOptions
+    model: str, messages: Sequence[Message], options: GenerateOptions,
+    schema_style: str = "json_schema",
 ) -> dict[str, Any]:
     """The request body.
 
@@ -203,7 +223,9 @@ def build_payload(
         payload["stop"] = list(options.stop)
     if options.seed is not None:
         payload["seed"] = options.seed
-    if options.json_schema is not None:
+    if options.json_schema is not None and schema_style == "json_object":
+        payload["response_format"] = {"type": "json_object", "schema": dict(options.json_schema)}
+    elif options.json_schema is not None:
         payload["response_format"] = {
             "type": "json_schema",
             "json_schema": {"name": "reply", "schema": dict(options.json_schema), "strict": True},

@@ -463,3 +463,26 @@ def test_closing_the_stream_hangs_up_promptly(slow_stream_server: SlowStream) ->
     assert slow_stream_server.client_gone.wait(timeout=3)
     assert len(slow_stream_server.sent) < slow_stream_server.total
     model.close()
+
+
+def test_falls_back_to_json_object_schema_when_json_schema_is_refused() -> None:
+    """llama-cpp-python's server refuses OpenAI's json_schema format but takes the older
+    json_object form with a schema; the backend switches once and remembers."""
+    bodies: list[dict[str, Any]] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        body = json.loads(request.content)
+        bodies.append(body)
+        if body["response_format"]["type"] == "json_schema":
+            return httpx.Response(500, text="response_format: Input should be 'json_object'")
+        chunk = json.dumps({"choices": [{"delta": {"content": '{"a": 1}'}}]})
+        return httpx.Response(200, text=f"data: {chunk}\n\ndata: [DONE]\n\n",
+                              headers={"content-type": "text/event-stream"})
+
+    model = OpenAIChatModel("http://server", model="m", transport=httpx.MockTransport(handler))
+    options = GenerateOptions(json_schema={"type": "object"})
+    assert "".join(model.stream_chat([Message("user", "x")], options)) == '{"a": 1}'
+    assert "".join(model.stream_chat([Message("user", "y")], options)) == '{"a": 1}'
+    styles = [b["response_format"]["type"] for b in bodies]
+    assert styles == ["json_schema", "json_object", "json_object"]
+    assert bodies[1]["response_format"]["schema"] == {"type": "object"}
