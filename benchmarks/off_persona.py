@@ -33,7 +33,7 @@ from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from provenance import log, machine
+from common import SETUP, log, machine
 
 from os1.config import Settings
 from os1.llm.base import Model
@@ -41,7 +41,7 @@ from os1.llm.resolve import open_model
 from os1.mind.companion import Companion
 from os1.mind.steering import OffPersonaDetector, Steering
 from os1.storage.db import Database
-from os1.storage.setups import SetupRecord, SetupStore
+from os1.storage.setups import SetupStore
 
 HERE = Path(__file__).resolve().parent
 DEFAULT_PROMPTS = HERE / "data" / "off_persona_prompts.txt"
@@ -51,15 +51,6 @@ SEED = 20240601
 BRIEF_SENTENCES = 3
 VARIANTS = ("unsteered", "steered")
 
-SETUP = SetupRecord(
-    user_name="Theo",
-    answers={"name": "Theo", "social": "Social, but I've kept to myself since my divorce.",
-             "mother": "Complicated. She loves me but never really listens.",
-             "hope": "Someone curious to talk to at the end of the day."},
-    voice="female",
-    companion_name="Mira",
-    name_reason="It means wonder, and wondering is most of what I do.",
-)
 
 # -- the held-out check ----------------------------------------------------------------------
 # Deliberately not taken from steering.toml: phrases a small instruction-tuned model uses in

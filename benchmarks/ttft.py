@@ -45,7 +45,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any, Protocol, TypeVar
 
-from provenance import log, machine
+from common import SETUP, log, machine
 
 from os1.config import Settings
 from os1.llm.base import GenerateOptions, Message, Model
@@ -54,7 +54,7 @@ from os1.llm.resolve import open_model
 from os1.mind.companion import TEMPERATURE, Companion
 from os1.mind.steering import Steering
 from os1.storage.db import Database
-from os1.storage.setups import SetupRecord, SetupStore
+from os1.storage.setups import SetupStore
 
 HERE = Path(__file__).resolve().parent
 EVALSETS = HERE.parent.parent / "shared" / "evalsets"
@@ -77,15 +77,6 @@ class Measured(Protocol):
 
 S = TypeVar("S", bound=Measured)
 
-SETUP = SetupRecord(
-    user_name="Theo",
-    answers={"name": "Theo", "social": "Social, but I've kept to myself since my divorce.",
-             "mother": "Complicated. She loves me but never really listens.",
-             "hope": "Someone curious to talk to at the end of the day."},
-    voice="female",
-    companion_name="Mira",
-    name_reason="It means wonder, and wondering is most of what I do.",
-)
 
 FALLBACK_EXCHANGES: tuple[tuple[str, str], ...] = (
     ("Hi, how was your day?", "Quiet, honestly. I spent it wondering what you were up to."),

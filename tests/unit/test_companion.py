@@ -119,19 +119,7 @@ def test_model_failure_keeps_the_user_message_and_stores_no_reply(
         list(turn)
     assert rows(db) == [("user", "are you there?", "complete")]
     assert turn.text == ""
-
-
-@pytest.mark.parametrize("steered", [False, True])
-def test_model_failure_marks_the_turn_failed(
-        fake_model: FakeModel, db: Database, settings: Settings, setup_record: SetupRecord,
-        steered: bool) -> None:
-    """``Turn.status`` is final once iteration ends, whichever way the model fails."""
-    companion = make(fake_model, db, settings, steered)
-    fake_model.fail_with = BackendUnavailable("Can't reach the model server.")
-    turn = companion.reply("are you there?")
-    with pytest.raises(BackendUnavailable):
-        list(turn)
-    assert turn.status == "failed"
+    assert turn.status == "failed"  # final once iteration ends, whichever way it failed
 
 
 def test_failure_midway_stores_the_partial_reply_as_failed_and_leaves_it_out_later(

@@ -1,5 +1,6 @@
-"""Where a benchmark's numbers came from: machine, library versions, the os1 commit and the
-hashes of the data files that shape her (they change often), recorded beside every result."""
+"""What the benchmarks share: the conversation partner they set her up with, and where
+their numbers came from (machine, library versions, the os1 commit and the hashes of the
+data files that shape her, which change often), recorded beside every result."""
 
 from __future__ import annotations
 
@@ -12,6 +13,17 @@ from pathlib import Path
 from typing import Any
 
 from os1.data import read_text
+from os1.storage.setups import SetupRecord
+
+SETUP = SetupRecord(
+    user_name="Theo",
+    answers={"name": "Theo", "social": "Social, but I've kept to myself since my divorce.",
+             "mother": "Complicated. She loves me but never really listens.",
+             "hope": "Someone curious to talk to at the end of the day."},
+    voice="female",
+    companion_name="Mira",
+    name_reason="It means wonder, and wondering is most of what I do.",
+)
 
 
 def log(text: str) -> None:
