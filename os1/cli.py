@@ -16,6 +16,7 @@ from os1.config import Settings, load_settings
 from os1.errors import OS1Error
 from os1.llm.base import Model
 from os1.llm.bundled import CHAT_MODEL, ProgressFn, ensure_assembled
+from os1.llm.llama import LlamaModel
 from os1.llm.resolve import describe_spec, open_model
 from os1.mind.companion import Companion
 from os1.mind.setup import (
@@ -76,7 +77,7 @@ def chat(ctx: click.Context, model: str | None, endpoint_model: str | None,
     out = Console(highlight=False)
     if not interactive:
         require_setup(settings)
-    with opened(settings) as (db, llm):
+    with opened(settings, conversation=True) as (db, llm):
         companion = Companion(llm, db, settings, steering=Steering.load())
         ui = TerminalChat(companion, out, err_console, interactive)
         if SetupStore(db, settings.user).current() is None:
@@ -102,7 +103,7 @@ def say(ctx: click.Context, model: str | None, endpoint_model: str | None,
     else:
         text = " ".join(words)
     require_setup(settings)
-    with opened(settings) as (db, llm):
+    with opened(settings, conversation=True) as (db, llm):
         companion = Companion(llm, db, settings, steering=Steering.load())
         companion.open_session("say")
         if not TerminalChat(companion, Console(highlight=False), err_console, False).say(text):
@@ -264,14 +265,21 @@ def require_setup(settings: Settings) -> None:
 
 
 @contextmanager
-def opened(settings: Settings) -> Iterator[tuple[Database, Model]]:
+def opened(settings: Settings, conversation: bool = False) -> Iterator[tuple[Database, Model]]:
+    """The database and the model; with ``conversation``, the model's evaluated state from
+    the last session is restored first and saved again at the end (see llm/kvcache.py)."""
     db = Database.open(settings.db_path)
     try:
         with err_console.status(f"Waking her up ({describe_spec(settings.model)})…"):
             llm = open_model(settings, progress_bar)
+        state = settings.home / "state" / f"{settings.user}.kv"
+        if conversation and isinstance(llm, LlamaModel):
+            llm.load_state(state)
         try:
             yield db, llm
         finally:
+            if conversation and isinstance(llm, LlamaModel):
+                llm.save_state(state)
             llm.close()
     finally:
         db.close()

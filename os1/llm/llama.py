@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from os1.errors import ModelFileError
+from os1.llm import kvcache
 from os1.llm.base import GenerateOptions, Message
 
 GGUF_MAGIC = b"GGUF"
@@ -129,6 +130,18 @@ class LlamaModel:
                     ids[int(tokens[0])] = value
             self._bias_cache[key] = ids
         return self._bias_cache[key]
+
+    def save_state(self, path: Path) -> int:
+        """Keep what has been evaluated for the next process (see ``kvcache``)."""
+        with self._lock:
+            return kvcache.save(self._llm, self._identity(), path)
+
+    def load_state(self, path: Path) -> int:
+        with self._lock:
+            return kvcache.load(self._llm, self._identity(), path)
+
+    def _identity(self) -> dict[str, Any]:
+        return kvcache.identity(self._path, self.context_size)
 
     def close(self) -> None:
         with self._lock:

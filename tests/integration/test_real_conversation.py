@@ -66,6 +66,7 @@ def test_conversation_survives_a_restart(os1_env: dict[str, str]) -> None:
     assert "pickles" in second.stdout.lower(), second.stdout
     rows = db_rows(os1_env, "SELECT role, status FROM messages ORDER BY id")
     assert rows == [("user", "complete"), ("assistant", "complete")] * 2
+    assert (Path(os1_env["OS1_HOME"]) / "state" / "local.kv").stat().st_size > 1_000_000
 
 
 def test_interrupted_reply_is_stored_as_interrupted(os1_env: dict[str, str]) -> None:
