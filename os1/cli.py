@@ -148,7 +148,7 @@ def setup(ctx: click.Context, model: str | None, endpoint_model: str | None, aga
         script = SetupScript.load()
         chosen_voice = given.pop("voice", script.default_voice)
         answers = validate_answers(script, given, chosen_voice)
-        record = _name_her(out, llm, store, script, answers)
+        record = _name_her(llm, store, script, answers)
         out.print(f"{record.companion_name}: {record.name_reason}", markup=False)
 
 
@@ -191,11 +191,11 @@ def run_interactive_setup(out: Console, llm: Model, store: SetupStore) -> None:
     while voice not in script.voices:
         voice = (out.input(f"[bold]{script.voice_question}[/bold] ({choices}) ").strip().lower()
                  or script.default_voice)
-    record = _name_her(out, llm, store, script, validate_answers(script, answers, voice))
+    record = _name_her(llm, store, script, validate_answers(script, answers, voice))
     out.print(f"\n[dim]She chose a name: {record.companion_name}.[/dim]\n")
 
 
-def _name_her(out: Console, llm: Model, store: SetupStore, script: SetupScript,
+def _name_her(llm: Model, store: SetupStore, script: SetupScript,
               answers: SetupAnswers) -> SetupRecord:
     with err_console.status(script.thank_you):
         return complete_setup(llm, store, script, answers)
