@@ -1,0 +1,1 @@
+"""What she remembers: the memory store, extraction, and recall."""
