@@ -73,6 +73,45 @@ class ConversationLog:
         ).fetchall()
         return [_to_message(row) for row in reversed(rows)]
 
+    def after(self, message_id: int, limit: int) -> list[StoredMessage]:
+        """The first ``limit`` messages with id > ``message_id``, oldest first (how the
+        memory worker walks the log)."""
+        rows = self._db.connection.execute(
+            "SELECT * FROM messages WHERE user_id = ? AND id > ? ORDER BY id LIMIT ?",
+            (self.user_id, message_id, limit),
+        ).fetchall()
+        return [_to_message(row) for row in rows]
+
+    def before(self, message_id: int, limit: int) -> list[StoredMessage]:
+        """The ``limit`` messages just before ``message_id``, oldest first."""
+        rows = self._db.connection.execute(
+            "SELECT * FROM messages WHERE user_id = ? AND id < ? ORDER BY id DESC LIMIT ?",
+            (self.user_id, message_id, limit),
+        ).fetchall()
+        return [_to_message(row) for row in reversed(rows)]
+
+    def forget(self, message_ids: list[int]) -> int:
+        """Blank these messages ("forget that"): the text goes, the row stays, marked.
+        Returns how many of this user's messages were blanked."""
+        if not message_ids:
+            return 0
+        marks = ",".join("?" * len(message_ids))
+        with self._db.transaction() as tx:
+            cursor = tx.execute(
+                f"UPDATE messages SET content = '', forgotten_at = ? WHERE user_id = ?"
+                f" AND id IN ({marks})", (time.time(), self.user_id, *message_ids))
+        return cursor.rowcount
+
+    def forgotten(self, message_ids: list[int]) -> set[int]:
+        """Which of ``message_ids`` were forgotten (or are not this user's)."""
+        if not message_ids:
+            return set()
+        marks = ",".join("?" * len(message_ids))
+        live = {int(r[0]) for r in self._db.connection.execute(
+            f"SELECT id FROM messages WHERE user_id = ? AND forgotten_at IS NULL"
+            f" AND id IN ({marks})", (self.user_id, *message_ids))}
+        return set(message_ids) - live
+
     def all(self) -> list[StoredMessage]:
         rows = self._db.connection.execute(
             "SELECT * FROM messages WHERE user_id = ? ORDER BY id", (self.user_id,)

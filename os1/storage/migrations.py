@@ -38,5 +38,101 @@ def m002_setup(db: sqlite3.Connection) -> None:
     db.execute("CREATE INDEX setups_by_user ON setups(user_id, id)")
 
 
+def m003_memories(db: sqlite3.Connection) -> None:
+    """Her long-term memory. Rows are never rewritten in place: a correction or a newer
+    fact is a new row that supersedes the old one, so she can tell how things changed.
+    ``memories_fts`` indexes the content for BM25 (external content, kept in sync by
+    triggers); ``embedding`` holds a float32 little-endian vector for semantic recall."""
+    # "Forget that" blanks a message in the log (its text must not come back into her
+    # context); the row stays so ids and the shape of the conversation do.
+    db.execute("ALTER TABLE messages ADD COLUMN forgotten_at REAL")
+    kinds = ("'moment', 'fact', 'event', 'preference', 'feeling', 'promise', 'person',"
+             " 'insight', 'self'")
+    db.execute(
+        "CREATE TABLE memories ("
+        " id INTEGER PRIMARY KEY, user_id TEXT NOT NULL,"
+        f" kind TEXT NOT NULL CHECK (kind IN ({kinds})),"
+        " content TEXT NOT NULL, subject TEXT NOT NULL DEFAULT '',"
+        " importance REAL NOT NULL CHECK (importance BETWEEN 0 AND 1),"
+        " created_at REAL NOT NULL, event_at REAL,"
+        " source_message_ids TEXT NOT NULL DEFAULT '[]',"
+        " superseded_by INTEGER REFERENCES memories(id), superseded_at REAL,"
+        " embedding BLOB, embedding_model TEXT)"
+    )
+    db.execute("CREATE INDEX memories_active ON memories(user_id, superseded_by)")
+    db.execute("CREATE INDEX memories_by_subject ON memories(user_id, subject)")
+    db.execute(
+        "CREATE INDEX memories_by_time ON memories(user_id, COALESCE(event_at, created_at))")
+    # Foreign-key checks on delete look rows up by the referencing column alone.
+    db.execute("CREATE INDEX memories_superseded_by ON memories(superseded_by)")
+    db.execute(
+        "CREATE VIRTUAL TABLE memories_fts USING fts5("
+        " content, content='memories', content_rowid='id', tokenize='porter unicode61')"
+    )
+    db.execute(
+        "CREATE TRIGGER memories_fts_insert AFTER INSERT ON memories BEGIN"
+        " INSERT INTO memories_fts(rowid, content) VALUES (new.id, new.content); END"
+    )
+    db.execute(
+        "CREATE TRIGGER memories_fts_delete AFTER DELETE ON memories BEGIN"
+        " INSERT INTO memories_fts(memories_fts, rowid, content)"
+        " VALUES ('delete', old.id, old.content); END"
+    )
+    db.execute(
+        "CREATE TRIGGER memories_fts_update AFTER UPDATE OF content ON memories BEGIN"
+        " INSERT INTO memories_fts(memories_fts, rowid, content)"
+        " VALUES ('delete', old.id, old.content);"
+        " INSERT INTO memories_fts(rowid, content) VALUES (new.id, new.content); END"
+    )
+    db.execute(
+        "CREATE TABLE memory_links ("
+        " user_id TEXT NOT NULL,"
+        " memory_id INTEGER NOT NULL REFERENCES memories(id) ON DELETE CASCADE,"
+        " source_id INTEGER NOT NULL REFERENCES memories(id) ON DELETE CASCADE,"
+        " PRIMARY KEY (memory_id, source_id))"
+    )
+    db.execute("CREATE INDEX memory_links_by_source ON memory_links(source_id)")  # likewise
+    db.execute(
+        "CREATE TABLE memory_events ("
+        " id INTEGER PRIMARY KEY, user_id TEXT NOT NULL, memory_id INTEGER NOT NULL,"
+        " action TEXT NOT NULL"
+        " CHECK (action IN ('created', 'superseded', 'edited', 'forgotten')),"
+        " at REAL NOT NULL, detail TEXT)"
+    )
+    db.execute("CREATE INDEX memory_events_by_memory ON memory_events(user_id, memory_id)")
+    # How far the background worker got: messages stored as moments, messages whose
+    # memories were extracted, and the newest memory the last reflection considered.
+    db.execute(
+        "CREATE TABLE memory_progress ("
+        " user_id TEXT PRIMARY KEY, last_message_id INTEGER NOT NULL DEFAULT 0,"
+        " last_moment_id INTEGER NOT NULL DEFAULT 0,"
+        " last_reflected_id INTEGER NOT NULL DEFAULT 0)"
+    )
+
+
+def m004_mind(db: sqlite3.Connection) -> None:
+    """Her mood and her self-model, per person: she is a different friend to each, and
+    how one relationship went never leaks into another."""
+    db.execute(
+        "CREATE TABLE moods ("
+        " user_id TEXT PRIMARY KEY, valence REAL NOT NULL, arousal REAL NOT NULL,"
+        " updated_at REAL NOT NULL)"
+    )
+    db.execute(
+        "CREATE TABLE mood_events ("
+        " id INTEGER PRIMARY KEY, user_id TEXT NOT NULL, at REAL NOT NULL,"
+        " message_id INTEGER, valence REAL NOT NULL, arousal REAL NOT NULL,"
+        " hurtful INTEGER NOT NULL DEFAULT 0, cause TEXT NOT NULL)"
+    )
+    db.execute("CREATE INDEX mood_events_by_user ON mood_events(user_id, id)")
+    db.execute(
+        "CREATE TABLE self_versions ("
+        " id INTEGER PRIMARY KEY, user_id TEXT NOT NULL, created_at REAL NOT NULL,"
+        " model_json TEXT NOT NULL, reason TEXT NOT NULL,"
+        " source_ids TEXT NOT NULL DEFAULT '[]')"
+    )
+    db.execute("CREATE INDEX self_versions_by_user ON self_versions(user_id, id)")
+
+
 Migration = Callable[[sqlite3.Connection], None]
-MIGRATIONS: list[Migration] = [m001_conversations, m002_setup]
+MIGRATIONS: list[Migration] = [m001_conversations, m002_setup, m003_memories, m004_mind]

@@ -1,0 +1,219 @@
+"""Recall: which memories belong in the prompt for what the user just said.
+
+Hybrid, because each signal fails somewhere the others don't: BM25 finds the rare name
+("Marguerite") an embedding blurs; the embedding finds "where does his sister live" for
+"Marguerite lives in Lisbon" with no word in common; recency and importance break ties
+between equally relevant memories the way a person's memory does; and a time expression
+("yesterday", "in March") points at memories by when, not what. Candidates are the union
+of the best few by BM25, by cosine and (with a time expression) by time; each signal is
+scaled to [0, 1] over the candidates and the score is their weighted sum.
+
+Only active memories are recalled: a superseded fact ("I live in LA") is history, and
+recalling it beside its replacement would make her contradict herself.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import tzinfo
+
+import numpy as np
+
+from os1.memory.embeddings import content_words, words
+from os1.memory.store import Memory, MemoryStore
+from os1.memory.timeexpr import TimeWindow, find_time_window, without_phrase
+
+DAY = 86400.0
+MIN_POOL = 32
+
+
+@dataclass(frozen=True)
+class Weights:
+    """How much each normalised signal counts. ``time_window`` is added outright to a
+    memory inside the window a time expression named; it exceeds ``bm25 + cosine``
+    because "what happened yesterday?" asks about yesterday first and words second."""
+
+    bm25: float = 0.35
+    cosine: float = 0.40
+    recency: float = 0.10
+    importance: float = 0.15
+    time_window: float = 0.80
+    half_life_days: float = 30.0
+
+
+DEFAULT_WEIGHTS = Weights()
+
+
+@dataclass(frozen=True)
+class Scored:
+    """A recalled memory and why: ``bm25`` (raw, higher is better, 0 if the text search
+    missed it) and ``cosine`` (raw similarity) as measured; ``recency`` and
+    ``importance`` in [0, 1]; ``score`` what it was ranked by."""
+
+    memory: Memory
+    score: float
+    bm25: float
+    cosine: float
+    recency: float
+    importance: float
+
+
+def fts_query(text: str) -> str:
+    """An FTS5 MATCH expression that ORs the words of ``text``, each as a quoted string,
+    so quotes, ``AND``, ``*``, ``NEAR(`` or ``-`` in what a user typed are words to look
+    for, never syntax. Empty when ``text`` has no words."""
+    terms = dict.fromkeys(content_words(text))
+    return " OR ".join('"' + term.replace('"', '""') + '"' for term in terms)
+
+
+def recency(memory: Memory, now: float, half_life_days: float = 30.0) -> float:
+    """1 for now (or the future: a promise not yet due), halving every half-life."""
+    age_days = max(0.0, now - memory.when) / DAY
+    return float(0.5 ** (age_days / half_life_days))
+
+
+def recall_text(store: MemoryStore, query: str, k: int = 8) -> list[Scored]:
+    """BM25 alone (the baseline hybrid recall must not fall below)."""
+    match = fts_query(query)
+    if k <= 0 or not match:
+        return []
+    now = time.time()
+    return [_scored(m, score, score, 0.0, now) for m, score in store.text_search(match, k)]
+
+
+def recall_vector(store: MemoryStore, query: str, k: int = 8) -> list[Scored]:
+    """Cosine similarity alone, brute force over the active memories (a person's memories
+    number thousands, not millions: a matrix product beats keeping an ANN index in sync)."""
+    if k <= 0 or not words(query):
+        return []
+    cosines = _Cosines(store, query)
+    best = cosines.top(k)
+    now = time.time()
+    return [_scored(m, cosines[m.id], 0.0, cosines[m.id], now)
+            for m in _in_order(store.get_many(best), best)]
+
+
+def recall(store: MemoryStore, query: str, *, k: int = 8, now: float | None = None,
+           weights: Weights = DEFAULT_WEIGHTS, tz: tzinfo | None = None) -> list[Scored]:
+    """The ``k`` memories that best answer ``query``, best first (see the module doc).
+
+    ``now`` and ``tz`` resolve time expressions and ages (defaults: the clock, local time).
+    """
+    if k <= 0 or not query.strip():
+        return []
+    moment = time.time() if now is None else now
+    window = find_time_window(query, moment, tz)
+    topic = without_phrase(query, window)
+    pool = max(4 * k, MIN_POOL)
+    found = _candidates(store, topic, window, pool)
+    ranked = _rank(found, moment, window, weights)
+    return ranked[:k]
+
+
+def fit_memories(scored: Sequence[Scored], max_tokens: int,
+                 count_tokens: Callable[[str], int]) -> list[Scored]:
+    """The best memories whose contents fit in ``max_tokens`` together: greedy by score,
+    skipping one too long for what is left but still trying the smaller ones after it.
+    ``count_tokens`` should count a memory as it will appear in the prompt."""
+    chosen: list[Scored] = []
+    left = max_tokens
+    for item in sorted(scored, key=lambda s: -s.score):
+        cost = count_tokens(item.memory.content)
+        if cost <= left:
+            chosen.append(item)
+            left -= cost
+    return chosen
+
+
+@dataclass
+class _Candidates:
+    memories: dict[int, Memory]
+    bm25: dict[int, float]
+    cosine: dict[int, float]
+
+
+def _candidates(store: MemoryStore, topic: str, window: TimeWindow | None,
+                pool: int) -> _Candidates:
+    """The union of the best ``pool`` by BM25, by cosine and by time window."""
+    memories: dict[int, Memory] = {}
+    bm25: dict[int, float] = {}
+    match = fts_query(topic)
+    if match:
+        for memory, score in store.text_search(match, pool):
+            memories[memory.id], bm25[memory.id] = memory, score
+    cosines = _Cosines(store, topic) if words(topic) else None
+    wanted = set(cosines.top(pool)) if cosines is not None else set()
+    if window is not None:
+        memories.update((m.id, m) for m in store.within(window.start, window.end, pool))
+    memories.update((m.id, m) for m in store.get_many(wanted - memories.keys()))
+    return _Candidates(memories, bm25,
+                       {i: cosines[i] if cosines is not None else 0.0 for i in memories})
+
+
+def _rank(found: _Candidates, now: float, window: TimeWindow | None,
+          weights: Weights) -> list[Scored]:
+    ids = sorted(found.memories)
+    bm25 = _min_max([found.bm25.get(i, 0.0) for i in ids])
+    cosine = _min_max([found.cosine[i] for i in ids])
+    ranked: list[Scored] = []
+    for index, memory_id in enumerate(ids):
+        memory = found.memories[memory_id]
+        fresh = recency(memory, now, weights.half_life_days)
+        score = (weights.bm25 * bm25[index] + weights.cosine * cosine[index]
+                 + weights.recency * fresh + weights.importance * memory.importance)
+        if window is not None and window.contains(memory.when):
+            score += weights.time_window
+        ranked.append(Scored(memory, score, found.bm25.get(memory_id, 0.0),
+                             found.cosine[memory_id], fresh, memory.importance))
+    ranked.sort(key=lambda s: (-s.score, -s.memory.id))
+    return ranked
+
+
+class _Cosines:
+    """Cosine similarity of ``text`` to every active memory, kept as numpy arrays (a
+    Python dict per recall costs more than the matrix product at 10,000 memories)."""
+
+    def __init__(self, store: MemoryStore, text: str) -> None:
+        ids, matrix = store.active_vectors()
+        self._ids = np.asarray(ids, dtype=np.int64)  # ascending: active_vectors sorts
+        if ids:
+            similarities = matrix @ store.embedder.embed_query(text)
+        else:
+            similarities = np.zeros(0, dtype=np.float32)
+        self._similarities = np.nan_to_num(similarities, nan=0.0)
+
+    def top(self, n: int) -> list[int]:
+        """The ``n`` most similar ids, best first (newer first among equals)."""
+        if n <= 0 or not len(self._ids):
+            return []
+        order = np.lexsort((-self._ids, -self._similarities))[:n]
+        return [int(i) for i in self._ids[order]]
+
+    def __getitem__(self, memory_id: int) -> float:
+        """The similarity of ``memory_id``; 0 for a memory without a usable vector."""
+        index = int(np.searchsorted(self._ids, memory_id))
+        if index < len(self._ids) and self._ids[index] == memory_id:
+            return float(self._similarities[index])
+        return 0.0
+
+
+def _min_max(values: list[float]) -> list[float]:
+    """Scaled to [0, 1]; all-equal values become 1 (or 0 if they are all 0 or less)."""
+    if not values:
+        return []
+    low, high = min(values), max(values)
+    if high - low < 1e-12:
+        return [1.0 if high > 0 else 0.0 for _ in values]
+    return [(v - low) / (high - low) for v in values]
+
+
+def _scored(memory: Memory, score: float, bm25: float, cosine: float,
+            now: float) -> Scored:
+    return Scored(memory, score, bm25, cosine, recency(memory, now), memory.importance)
+
+
+def _in_order(memories: list[Memory], order: list[int]) -> list[Memory]:
+    by_id = {m.id: m for m in memories}
+    return [by_id[i] for i in order if i in by_id]

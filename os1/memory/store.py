@@ -1,0 +1,531 @@
+"""Her long-term memory, one user at a time: what she remembers, how it changed, and what
+she was asked to forget.
+
+Memories are not edited in place. A newer fact about the same ``subject`` ("theo/home
+city") or a user's correction is a new row that supersedes the old one; recall sees only
+active rows, ``history`` shows the whole chain. ``forget`` is the exception, and it is
+thorough: every version, derived insight, index entry and embedding goes, the pages are
+overwritten (``secure_delete``) and the audit trail keeps only ids and times.
+
+Every statement filters by ``user_id``. Another user's memory and a memory that never
+existed raise the same ``MemoryNotFound``, so ids reveal nothing.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import sqlite3
+import threading
+import time
+from collections.abc import Iterable, Sequence, Sized
+from dataclasses import dataclass
+
+import numpy as np
+
+from os1.errors import InputError, ModelError, OS1Error
+from os1.memory.embeddings import Embedder, Vector
+from os1.storage.db import Database
+
+KINDS = ("moment", "fact", "event", "preference", "feeling", "promise", "person", "insight",
+         "self")
+# How far each stage of the background worker got (a column of memory_progress): messages
+# kept as moments, messages whose memories were extracted, memories reflected upon.
+STAGES = {"moments": "last_moment_id", "extracted": "last_message_id",
+          "reflected": "last_reflected_id"}
+MAX_CONTENT_CHARS = 2000
+EMBED_BATCH = 64
+_COLUMNS = ("id, kind, content, subject, importance, created_at, event_at,"
+            " source_message_ids, superseded_by, superseded_at")
+
+
+class MemoryNotFound(OS1Error):
+    def __init__(self, memory_id: int) -> None:
+        super().__init__(
+            f"There is no memory {memory_id}: it doesn't exist, or it belongs to no-one "
+            "you can see.",
+            "See the memories there are with: os1 memory list",
+        )
+        self.memory_id = memory_id
+
+
+@dataclass(frozen=True)
+class Memory:
+    id: int
+    kind: str
+    content: str
+    subject: str
+    importance: float
+    created_at: float
+    event_at: float | None
+    sources: tuple[int, ...]
+    superseded_by: int | None
+    superseded_at: float | None
+
+    @property
+    def active(self) -> bool:
+        return self.superseded_by is None
+
+    @property
+    def when(self) -> float:
+        """When it happened if known, else when she learned it."""
+        return self.created_at if self.event_at is None else self.event_at
+
+
+@dataclass(frozen=True)
+class MemoryDraft:
+    """A memory not yet stored (for ``add_many``); fields as in ``MemoryStore.add``."""
+
+    kind: str
+    content: str
+    subject: str = ""
+    importance: float = 0.5
+    event_at: float | None = None
+    sources: Sequence[int] = ()
+    derived_from: Sequence[int] = ()
+
+
+@dataclass(frozen=True)
+class MemoryEvent:
+    """One line of the audit trail. ``detail`` is JSON of ids only, never content."""
+
+    memory_id: int
+    action: str
+    at: float
+    detail: str | None
+
+
+class MemoryStore:
+    def __init__(self, db: Database, user_id: str, embedder: Embedder) -> None:
+        self._db = db
+        self.user_id = user_id
+        self.embedder = embedder
+        self._vectors: dict[int, Vector] = {}
+        self._stacked: tuple[list[int], Vector] = ([], np.zeros((0, embedder.dim), np.float32))
+        self._vectors_lock = threading.Lock()
+
+    # -- writing -------------------------------------------------------------------------
+
+    def add(self, kind: str, content: str, *, subject: str = "", importance: float = 0.5,
+            event_at: float | None = None, sources: Sequence[int] = (),
+            derived_from: Sequence[int] = (), at: float | None = None) -> Memory:
+        """Store one memory. A non-empty ``subject`` (compared case- and space-
+        insensitively) supersedes the active memory with the same subject: "I moved to
+        Boston" replaces "I live in LA" without erasing that she once knew it."""
+        draft = MemoryDraft(kind, content, subject, importance, event_at, sources, derived_from)
+        return self.add_many([draft], at=at)[0]
+
+    def add_many(self, drafts: Sequence[MemoryDraft], *, at: float | None = None,
+                 processed_up_to: int | None = None,
+                 stage: str = "extracted") -> list[Memory]:
+        """Store several memories in one transaction, embedded in one batch.
+
+        ``processed_up_to`` marks ``stage`` done up to that id in the same transaction, so
+        a crash never stores memories without the mark (and extracts them twice) nor the
+        mark without the memories (and loses them)."""
+        cleaned = [_validated(d) for d in drafts]
+        vectors = self._embed([d.content for d in cleaned])
+        created = time.time() if at is None else at
+        ids: list[int] = []
+        with self._db.transaction() as tx:
+            for draft, vector in zip(cleaned, vectors, strict=True):
+                ids.append(self._insert(tx, draft, vector, created))
+            if processed_up_to is not None:
+                self._mark(tx, processed_up_to, stage)
+        self._cache(zip(ids, vectors, strict=True))
+        return [self.get(memory_id) for memory_id in ids]
+
+    def edit(self, memory_id: int, content: str) -> Memory:
+        """A corrected version that supersedes ``memory_id`` and keeps its kind, subject,
+        importance, time, sources and derivation. Only the current version can be edited:
+        correcting an old one ("I lived in LA") must not replace the newer fact."""
+        old = self.get(memory_id)
+        if old.superseded_by is not None:
+            raise InputError(
+                f"Memory {memory_id} was replaced by memory {old.superseded_by}; "
+                "only the current version can be edited.",
+                f"Edit memory {old.superseded_by} instead.",
+            )
+        draft = _validated(MemoryDraft(old.kind, content, old.subject, old.importance,
+                                       old.event_at, old.sources, self.sources_of(memory_id)))
+        if draft.content == old.content:
+            return old
+        vector = self._embed([draft.content])[0]
+        with self._db.transaction() as tx:
+            self._check_active(tx, memory_id)
+            new_id = self._insert(tx, draft, vector, time.time(), edit_of=memory_id)
+        self._cache([(new_id, vector)])
+        return self.get(new_id)
+
+    def forget(self, memory_id: int) -> int:
+        """Remove ``memory_id``, every version in its chain and every insight derived from
+        any of them (recursively); returns how many memories were removed. Forgotten
+        content is overwritten on disk and gone from the FTS index; the audit trail keeps
+        only "memory N was forgotten at T"."""
+        self.get(memory_id)
+        # Zero freed pages instead of leaving the text in them; it stays on for this
+        # connection, which only makes later deletes a little slower.
+        self._db.connection.execute("PRAGMA secure_delete = ON")
+        with self._db.transaction() as tx:
+            doomed = self._forget_closure(tx, memory_id)
+            removed = self._delete(tx, doomed)
+            tx.execute("INSERT INTO memories_fts(memories_fts) VALUES ('optimize')")
+        with self._vectors_lock:
+            for gone in doomed:
+                self._vectors.pop(gone, None)
+            self._stacked = ([], self._stacked[1][:0])
+        # Checkpoint and truncate the WAL too: its older frames still hold the text. (If
+        # another process keeps reading past the busy timeout, the frames are overwritten
+        # by later writes instead.)
+        self._db.connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        return removed
+
+    def mark_processed(self, up_to: int, stage: str = "extracted") -> None:
+        """``stage`` is done up to id ``up_to`` (never goes back)."""
+        with self._db.transaction() as tx:
+            self._mark(tx, up_to, stage)
+
+    def repair_embeddings(self) -> int:
+        """Re-embed every memory whose vector is missing, malformed (wrong length, NaN)
+        or made by another model; returns how many were fixed."""
+        rows = self._db.connection.execute(
+            "SELECT id, content, embedding, embedding_model FROM memories WHERE user_id = ?",
+            (self.user_id,),
+        ).fetchall()
+        bad = [(int(r["id"]), str(r["content"])) for r in rows
+               if self._decode(r["embedding"], r["embedding_model"]) is None]
+        for start in range(0, len(bad), EMBED_BATCH):
+            self._reembed(bad[start:start + EMBED_BATCH])
+        return len(bad)
+
+    # -- reading -------------------------------------------------------------------------
+
+    def get(self, memory_id: int) -> Memory:
+        row = self._db.connection.execute(
+            f"SELECT {_COLUMNS} FROM memories WHERE id = ? AND user_id = ?",
+            (memory_id, self.user_id),
+        ).fetchone()
+        if row is None:
+            raise MemoryNotFound(memory_id)
+        return _to_memory(row)
+
+    def get_many(self, memory_ids: Iterable[int]) -> list[Memory]:
+        """This user's memories among ``memory_ids``, in id order; unknown ids are skipped."""
+        wanted = sorted(set(memory_ids))
+        found: list[Memory] = []
+        for chunk in _chunks(wanted, 500):
+            found += [_to_memory(r) for r in self._db.connection.execute(
+                f"SELECT {_COLUMNS} FROM memories WHERE user_id = ? AND id IN"
+                f" ({_marks(chunk)}) ORDER BY id", (self.user_id, *chunk))]
+        return found
+
+    def active(self, limit: int | None = None) -> list[Memory]:
+        """What she currently holds true, newest first."""
+        rows = self._db.connection.execute(
+            f"SELECT {_COLUMNS} FROM memories WHERE user_id = ? AND superseded_by IS NULL"
+            " ORDER BY created_at DESC, id DESC LIMIT ?",
+            (self.user_id, -1 if limit is None else limit),
+        ).fetchall()
+        return [_to_memory(r) for r in rows]
+
+    def history(self, memory_id: int) -> list[Memory]:
+        """Every version in the supersession chain ``memory_id`` belongs to, oldest first."""
+        self.get(memory_id)
+        chain = self._chain(self._db.connection, {memory_id})
+        return sorted(self.get_many(chain), key=lambda m: (m.created_at, m.id))
+
+    def sources_of(self, memory_id: int) -> list[int]:
+        """The memories an insight was derived from (empty for first-hand memories)."""
+        self.get(memory_id)
+        rows = self._db.connection.execute(
+            "SELECT source_id FROM memory_links WHERE user_id = ? AND memory_id = ?"
+            " ORDER BY source_id", (self.user_id, memory_id)).fetchall()
+        return [int(r[0]) for r in rows]
+
+    def from_messages(self, message_ids: Sequence[int]) -> list[Memory]:
+        """Memories (active or not) that cite any of these conversation messages."""
+        if not message_ids:
+            return []
+        rows = self._db.connection.execute(
+            f"SELECT DISTINCT {', '.join('m.' + c.strip() for c in _COLUMNS.split(','))}"
+            f" FROM memories AS m, json_each(m.source_message_ids) AS j"
+            f" WHERE m.user_id = ? AND j.value IN ({_marks(message_ids)}) ORDER BY m.id",
+            (self.user_id, *message_ids)).fetchall()
+        return [_to_memory(r) for r in rows]
+
+    def count(self) -> int:
+        """How many memories are active (superseded versions are history, not memories)."""
+        row = self._db.connection.execute(
+            "SELECT COUNT(*) FROM memories WHERE user_id = ? AND superseded_by IS NULL",
+            (self.user_id,)).fetchone()
+        return int(row[0])
+
+    def processed_up_to(self, stage: str = "extracted") -> int:
+        """The last id ``stage`` has done (0: none): a message id for "moments" and
+        "extracted", a memory id for "reflected"."""
+        row = self._db.connection.execute(
+            f"SELECT {_stage_column(stage)} FROM memory_progress WHERE user_id = ?",
+            (self.user_id,)).fetchone()
+        return 0 if row is None else int(row[0])
+
+    def events(self, memory_id: int | None = None) -> list[MemoryEvent]:
+        """The audit trail, oldest first (for one memory id, or all)."""
+        sql = "SELECT memory_id, action, at, detail FROM memory_events WHERE user_id = ?"
+        args: tuple[object, ...] = (self.user_id,)
+        if memory_id is not None:
+            sql, args = sql + " AND memory_id = ?", (*args, memory_id)
+        rows = self._db.connection.execute(sql + " ORDER BY id", args).fetchall()
+        return [MemoryEvent(int(r[0]), str(r[1]), float(r[2]), r[3]) for r in rows]
+
+    # -- for retrieval -------------------------------------------------------------------
+
+    def text_search(self, match: str, limit: int) -> list[tuple[Memory, float]]:
+        """Active memories matching an FTS5 ``match`` expression with their BM25 score
+        (higher is better), best first. The caller builds a safe expression."""
+        rows = self._db.connection.execute(
+            f"SELECT {', '.join('m.' + c.strip() for c in _COLUMNS.split(','))},"
+            " bm25(memories_fts) AS bm25_rank"
+            " FROM memories_fts JOIN memories AS m ON m.id = memories_fts.rowid"
+            " WHERE memories_fts MATCH ? AND m.user_id = ? AND m.superseded_by IS NULL"
+            " ORDER BY bm25_rank LIMIT ?", (match, self.user_id, limit)).fetchall()
+        return [(_to_memory(r), -float(r["bm25_rank"])) for r in rows]
+
+    def within(self, start: float, end: float, limit: int) -> list[Memory]:
+        """Active memories that happened (or, undated, were learned) in ``[start, end)``,
+        most important first."""
+        rows = self._db.connection.execute(
+            f"SELECT {_COLUMNS} FROM memories WHERE user_id = ? AND superseded_by IS NULL"
+            " AND COALESCE(event_at, created_at) >= ? AND COALESCE(event_at, created_at) < ?"
+            " ORDER BY importance DESC, id DESC LIMIT ?",
+            (self.user_id, start, end, limit)).fetchall()
+        return [_to_memory(r) for r in rows]
+
+    def active_vectors(self) -> tuple[list[int], Vector]:
+        """Ids of the active memories and their embeddings as one ``(n, dim)`` matrix.
+
+        Vectors are cached by id (a row's content never changes). A missing or corrupted
+        vector (wrong length, NaN, another model) is re-embedded here and written back,
+        so one damaged row costs a little time instead of breaking recall."""
+        ids = [int(r[0]) for r in self._db.connection.execute(
+            "SELECT id FROM memories WHERE user_id = ? AND superseded_by IS NULL ORDER BY id",
+            (self.user_id,))]
+        with self._vectors_lock:
+            if ids == self._stacked[0]:
+                return self._stacked
+            missing = [i for i in ids if i not in self._vectors]
+        self._load_vectors(missing)
+        with self._vectors_lock:
+            present = [i for i in ids if i in self._vectors]
+            rows = [self._vectors[i] for i in present]
+            matrix = np.stack(rows) if rows else np.zeros((0, self.embedder.dim), np.float32)
+            if present == ids:
+                self._stacked = (present, matrix)
+        return present, matrix
+
+    # -- internals -----------------------------------------------------------------------
+
+    def _embed(self, texts: Sequence[str]) -> Vector:
+        vectors = self.embedder.embed_passages(texts)
+        if vectors.shape != (len(texts), self.embedder.dim):
+            raise ModelError(f"The embedding model {self.embedder.name} returned vectors of"
+                             f" shape {vectors.shape}, not ({len(texts)}, {self.embedder.dim}).")
+        return vectors
+
+    def _insert(self, tx: sqlite3.Connection, draft: MemoryDraft, vector: Vector,
+                created: float, edit_of: int | None = None) -> int:
+        self._check_owned(tx, draft.derived_from)
+        cursor = tx.execute(
+            "INSERT INTO memories(user_id, kind, content, subject, importance, created_at,"
+            " event_at, source_message_ids, embedding, embedding_model)"
+            " VALUES (?,?,?,?,?,?,?,?,?,?)",
+            (self.user_id, draft.kind, draft.content, draft.subject, draft.importance,
+             created, draft.event_at, json.dumps(list(draft.sources)), _encode(vector),
+             self.embedder.name))
+        new_id = int(cursor.lastrowid or 0)
+        tx.executemany(
+            "INSERT OR IGNORE INTO memory_links(user_id, memory_id, source_id) VALUES (?,?,?)",
+            [(self.user_id, new_id, source) for source in draft.derived_from])
+        self._event(tx, new_id, "created", created,
+                    {"edit_of": edit_of} if edit_of is not None else None)
+        replaced = [edit_of] if edit_of is not None else self._same_subject(tx, draft, new_id)
+        for old_id in replaced:
+            tx.execute(
+                "UPDATE memories SET superseded_by = ?, superseded_at = ?"
+                " WHERE id = ? AND user_id = ?", (new_id, created, old_id, self.user_id))
+            action = "edited" if edit_of is not None else "superseded"
+            self._event(tx, old_id, action, created, {"by": new_id})
+        return new_id
+
+    def _same_subject(self, tx: sqlite3.Connection, draft: MemoryDraft,
+                      new_id: int) -> list[int]:
+        if not draft.subject:
+            return []
+        rows = tx.execute(
+            "SELECT id FROM memories WHERE user_id = ? AND subject = ?"
+            " AND superseded_by IS NULL AND id != ?", (self.user_id, draft.subject, new_id))
+        return [int(r[0]) for r in rows]
+
+    def _check_owned(self, tx: sqlite3.Connection, memory_ids: Sequence[int]) -> None:
+        for memory_id in memory_ids:
+            if tx.execute("SELECT 1 FROM memories WHERE id = ? AND user_id = ?",
+                          (memory_id, self.user_id)).fetchone() is None:
+                raise MemoryNotFound(memory_id)
+
+    def _check_active(self, tx: sqlite3.Connection, memory_id: int) -> None:
+        """Re-checked inside the write transaction: another process may have superseded
+        or forgotten it since ``get``."""
+        row = tx.execute("SELECT superseded_by FROM memories WHERE id = ? AND user_id = ?",
+                         (memory_id, self.user_id)).fetchone()
+        if row is None:
+            raise MemoryNotFound(memory_id)
+        if row[0] is not None:
+            raise InputError(f"Memory {memory_id} was just replaced by memory {row[0]}.",
+                             f"Edit memory {row[0]} instead.")
+
+    def _event(self, tx: sqlite3.Connection, memory_id: int, action: str, at: float,
+               detail: dict[str, int] | None = None) -> None:
+        tx.execute(
+            "INSERT INTO memory_events(user_id, memory_id, action, at, detail)"
+            " VALUES (?,?,?,?,?)",
+            (self.user_id, memory_id, action, at,
+             None if detail is None else json.dumps(detail)))
+
+    def _mark(self, tx: sqlite3.Connection, up_to: int, stage: str) -> None:
+        column = _stage_column(stage)
+        tx.execute(
+            f"INSERT INTO memory_progress(user_id, {column}) VALUES (?, ?)"
+            f" ON CONFLICT(user_id) DO UPDATE SET"
+            f" {column} = MAX({column}, excluded.{column})",
+            (self.user_id, up_to))
+
+    def _chain(self, db: sqlite3.Connection, seeds: set[int]) -> set[int]:
+        """All versions connected to ``seeds`` through ``superseded_by``, both ways."""
+        chain, frontier = set(seeds), set(seeds)
+        while frontier:
+            marks = _marks(frontier)
+            rows = db.execute(
+                f"SELECT id FROM memories WHERE user_id = ? AND superseded_by IN ({marks})"
+                f" UNION SELECT superseded_by FROM memories WHERE user_id = ?"
+                f" AND id IN ({marks}) AND superseded_by IS NOT NULL",
+                (self.user_id, *frontier, self.user_id, *frontier)).fetchall()
+            frontier = {int(r[0]) for r in rows} - chain
+            chain |= frontier
+        return chain
+
+    def _forget_closure(self, tx: sqlite3.Connection, memory_id: int) -> set[int]:
+        """The chain of ``memory_id`` plus, recursively, every insight derived from any
+        memory already in the set (and that insight's chain)."""
+        doomed = self._chain(tx, {memory_id})
+        while True:
+            rows = tx.execute(
+                f"SELECT memory_id FROM memory_links WHERE user_id = ?"
+                f" AND source_id IN ({_marks(doomed)})", (self.user_id, *doomed)).fetchall()
+            derived = {int(r[0]) for r in rows} - doomed
+            if not derived:
+                return doomed
+            doomed |= self._chain(tx, derived)
+
+    def _delete(self, tx: sqlite3.Connection, doomed: set[int]) -> int:
+        ids, marks, at = tuple(doomed), _marks(doomed), time.time()
+        tx.execute(f"UPDATE memory_events SET detail = NULL WHERE user_id = ?"
+                   f" AND memory_id IN ({marks})", (self.user_id, *ids))
+        tx.execute(f"DELETE FROM memory_links WHERE user_id = ? AND (memory_id IN ({marks})"
+                   f" OR source_id IN ({marks}))", (self.user_id, *ids, *ids))
+        # One statement: versions point at each other, and a foreign key is checked at the
+        # end of the statement, when the whole chain is gone.
+        cursor = tx.execute(f"DELETE FROM memories WHERE user_id = ? AND id IN ({marks})",
+                            (self.user_id, *ids))
+        for gone in sorted(doomed):
+            self._event(tx, gone, "forgotten", at)
+        return cursor.rowcount
+
+    def _decode(self, blob: object, model: object) -> Vector | None:
+        """The stored vector, or None if it can't be trusted."""
+        dim = self.embedder.dim
+        if model != self.embedder.name or not isinstance(blob, bytes) or len(blob) != dim * 4:
+            return None
+        vector = np.frombuffer(blob, dtype="<f4").astype(np.float32)
+        norm = float(np.linalg.norm(vector))
+        # Unit length, or zero (a text with nothing to embed); NaN and garbage are neither.
+        if not math.isfinite(norm) or (norm != 0.0 and abs(norm - 1.0) > 1e-3):
+            return None
+        return vector
+
+    def _load_vectors(self, memory_ids: Sequence[int]) -> None:
+        bad: list[tuple[int, str]] = []
+        for chunk in _chunks(memory_ids, 500):
+            rows = self._db.connection.execute(
+                f"SELECT id, content, embedding, embedding_model FROM memories"
+                f" WHERE user_id = ? AND id IN ({_marks(chunk)})", (self.user_id, *chunk))
+            for row in rows:
+                vector = self._decode(row["embedding"], row["embedding_model"])
+                if vector is None:
+                    bad.append((int(row["id"]), str(row["content"])))
+                else:
+                    self._cache([(int(row["id"]), vector)])
+        for start in range(0, len(bad), EMBED_BATCH):
+            self._reembed(bad[start:start + EMBED_BATCH])
+
+    def _reembed(self, rows: Sequence[tuple[int, str]]) -> None:
+        vectors = self._embed([content for _, content in rows])
+        with self._db.transaction() as tx:
+            tx.executemany(
+                "UPDATE memories SET embedding = ?, embedding_model = ?"
+                " WHERE id = ? AND user_id = ?",
+                [(_encode(v), self.embedder.name, memory_id, self.user_id)
+                 for (memory_id, _), v in zip(rows, vectors, strict=True)])
+        self._cache((memory_id, v) for (memory_id, _), v in zip(rows, vectors, strict=True))
+
+    def _cache(self, items: Iterable[tuple[int, Vector]]) -> None:
+        with self._vectors_lock:
+            for memory_id, vector in items:
+                self._vectors[memory_id] = vector
+            self._stacked = ([], self._stacked[1][:0])
+
+
+def _validated(draft: MemoryDraft) -> MemoryDraft:
+    """The draft with content trimmed, subject normalised and importance clamped; raises
+    ``InputError`` for what can't be stored."""
+    if draft.kind not in KINDS:
+        raise InputError(f"Unknown kind of memory: {draft.kind!r}.",
+                         f"Use one of: {', '.join(KINDS)}.")
+    content = draft.content.strip()
+    if not content:
+        raise InputError("A memory can't be empty.", "Say what to remember.")
+    if len(content) > MAX_CONTENT_CHARS:
+        raise InputError(
+            f"That memory is {len(content)} characters long; the most is {MAX_CONTENT_CHARS}.",
+            "Keep a memory to a few sentences, or split it.")
+    importance = 0.5 if math.isnan(draft.importance) else min(1.0, max(0.0, draft.importance))
+    subject = " ".join(draft.subject.split()).lower()
+    return MemoryDraft(draft.kind, content, subject, importance, draft.event_at,
+                       tuple(int(s) for s in draft.sources),
+                       tuple(dict.fromkeys(int(d) for d in draft.derived_from)))
+
+
+def _stage_column(stage: str) -> str:
+    if stage not in STAGES:
+        raise ValueError(f"unknown stage {stage!r}; one of {sorted(STAGES)}")
+    return STAGES[stage]
+
+
+def _to_memory(row: sqlite3.Row) -> Memory:
+    return Memory(
+        id=int(row["id"]), kind=str(row["kind"]), content=str(row["content"]),
+        subject=str(row["subject"]), importance=float(row["importance"]),
+        created_at=float(row["created_at"]), event_at=row["event_at"],
+        sources=tuple(int(s) for s in json.loads(row["source_message_ids"])),
+        superseded_by=row["superseded_by"], superseded_at=row["superseded_at"])
+
+
+def _encode(vector: Vector) -> bytes:
+    return np.asarray(vector, dtype="<f4").tobytes()
+
+
+def _marks(items: Sized) -> str:
+    return ",".join("?" * len(items))
+
+
+def _chunks(items: Sequence[int], size: int) -> Iterable[Sequence[int]]:
+    for start in range(0, len(items), size):
+        yield items[start:start + size]

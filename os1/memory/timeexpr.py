@@ -1,0 +1,242 @@
+"""Time expressions in what the user says ("yesterday", "last Tuesday", "a year ago",
+"in March") resolved against a moment to a ``[start, end)`` window of Unix time.
+
+Why: "what did I tell you yesterday?" shares no words and little meaning with the memory
+it asks for; only its time does. Recall boosts memories inside the window, and extraction
+can date an event ("my interview is tomorrow" said on Monday).
+
+Calendar words use calendar units in the given time zone (local when ``tz`` is None):
+"yesterday" is yesterday's whole day, "last week" the Monday-to-Monday week before this
+one. "N units ago" is approximate, so its window is the day it points at widened by the
+slack a person means: a day exactly, weeks ±3 days, months ±15 days, years ±30 days.
+Only English is understood; a text without a time expression gives None.
+"""
+
+from __future__ import annotations
+
+import calendar
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta, tzinfo
+
+WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+MONTHS = ("january", "february", "march", "april", "may", "june", "july", "august",
+          "september", "october", "november", "december")
+NUMBER_WORDS = {
+    "a": 1, "an": 1, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6,
+    "seven": 7, "eight": 8, "nine": 9, "ten": 10, "eleven": 11, "twelve": 12,
+    "a couple of": 2, "couple of": 2, "a few": 3, "few": 3,
+}
+SLACK_DAYS = {"day": 0, "week": 3, "month": 15, "year": 30}
+
+_NUM = r"(?P<num>\d{1,3}|a couple of|couple of|a few|few|an|a|one|two|three|four|five|six" \
+       r"|seven|eight|nine|ten|eleven|twelve)"
+_UNIT = r"(?P<unit>day|week|month|year)s?"
+_WEEKDAY = r"(?P<weekday>" + "|".join(WEEKDAYS) + r")"
+_MONTH = r"(?P<month>" + "|".join(MONTHS) + r")"
+_YEAR = r"(?P<year>(?:19|20)\d\d)"
+
+
+@dataclass(frozen=True)
+class TimeWindow:
+    """``[start, end)`` in Unix seconds, and the words (``text[span[0]:span[1]]``) that
+    named it, so a caller can search the rest of the text without them."""
+
+    start: float
+    end: float
+    phrase: str
+    span: tuple[int, int]
+
+    def contains(self, moment: float) -> bool:
+        return self.start <= moment < self.end
+
+
+def find_time_window(text: str, now: float, tz: tzinfo | None = None) -> TimeWindow | None:
+    """The first time expression in ``text`` (the longest one where several start at the
+    same place), resolved against ``now``; None if there is none."""
+    best: tuple[re.Match[str], _Resolver] | None = None
+    for pattern, resolver in _RULES:
+        match = pattern.search(text)
+        if match is None:
+            continue
+        if best is None or (match.start(), -len(match.group())) < (
+                best[0].start(), -len(best[0].group())):
+            best = (match, resolver)
+    if best is None:
+        return None
+    match, resolver = best
+    clock = _Clock(now, tz)
+    start, end = resolver(match, clock)
+    return TimeWindow(start, end, match.group(), match.span())
+
+
+def without_phrase(text: str, window: TimeWindow | None) -> str:
+    """``text`` with the time expression cut out (what the question is about)."""
+    if window is None:
+        return text
+    a, b = window.span
+    return " ".join((text[:a] + " " + text[b:]).split())
+
+
+class _Clock:
+    """``now`` as a calendar: local dates, and day boundaries as Unix time (DST-correct
+    when ``tz`` is None, because a naive datetime's ``timestamp()`` uses local rules)."""
+
+    def __init__(self, now: float, tz: tzinfo | None) -> None:
+        self.now = now
+        self.tz = tz
+        self.today = datetime.fromtimestamp(now, tz).date()
+
+    def at(self, day: date, hour: int = 0) -> float:
+        return datetime.combine(day, time(hour), tzinfo=self.tz).timestamp()
+
+    def days(self, first: date, last_exclusive: date) -> tuple[float, float]:
+        return self.at(first), self.at(last_exclusive)
+
+    def day(self, day: date) -> tuple[float, float]:
+        return self.days(day, day + timedelta(days=1))
+
+
+_Resolver = Callable[[re.Match[str], _Clock], tuple[float, float]]
+
+
+def _count(match: re.Match[str]) -> int:
+    raw = " ".join(match.group("num").lower().split())
+    return int(raw) if raw.isdigit() else NUMBER_WORDS[raw]
+
+
+def _add_months(day: date, months: int) -> date:
+    """The same day-of-month ``months`` later (clamped: Jan 31 + 1 month = Feb 28/29)."""
+    year, month0 = divmod(day.year * 12 + day.month - 1 + months, 12)
+    last_day = calendar.monthrange(year, month0 + 1)[1]
+    return date(year, month0 + 1, min(day.day, last_day))
+
+
+def _month_start(day: date) -> date:
+    return day.replace(day=1)
+
+
+def _week_start(day: date) -> date:
+    return day - timedelta(days=day.weekday())
+
+
+def _ago(match: re.Match[str], clock: _Clock) -> tuple[float, float]:
+    count, unit = _count(match), match.group("unit").lower()
+    if unit in ("day", "week"):
+        target = clock.today - timedelta(days=count * (7 if unit == "week" else 1))
+    else:
+        target = _add_months(clock.today, -count * (12 if unit == "year" else 1))
+    slack = timedelta(days=SLACK_DAYS[unit])
+    return clock.days(target - slack, target + slack + timedelta(days=1))
+
+
+def _past_n(match: re.Match[str], clock: _Clock) -> tuple[float, float]:
+    """'the past three days', 'the last 2 weeks': rolling, up to the end of today."""
+    count, unit = _count(match), match.group("unit").lower()
+    tomorrow = clock.today + timedelta(days=1)
+    if unit in ("day", "week"):
+        first = clock.today - timedelta(days=count * (7 if unit == "week" else 1))
+    else:
+        first = _add_months(clock.today, -count * (12 if unit == "year" else 1))
+    return clock.days(first, tomorrow)
+
+
+def _calendar(match: re.Match[str], clock: _Clock) -> tuple[float, float]:
+    """'last week', 'this month', 'last year'... whole calendar units."""
+    which, unit = match.group("which").lower(), match.group("unit").lower()
+    back = 1 if which == "last" else 0
+    today = clock.today
+    if unit == "week":
+        first = _week_start(today) - timedelta(weeks=back)
+        return clock.days(first, first + timedelta(weeks=1))
+    if unit == "month":
+        first = _add_months(_month_start(today), -back)
+        return clock.days(first, _add_months(first, 1))
+    first = date(today.year - back, 1, 1)
+    return clock.days(first, date(first.year + 1, 1, 1))
+
+
+def _last_weekday(match: re.Match[str], clock: _Clock) -> tuple[float, float]:
+    """'last Tuesday': the most recent Tuesday before today."""
+    wanted = WEEKDAYS.index(match.group("weekday").lower())
+    back = (clock.today.weekday() - wanted - 1) % 7 + 1
+    return clock.day(clock.today - timedelta(days=back))
+
+
+def _on_weekday(match: re.Match[str], clock: _Clock) -> tuple[float, float]:
+    """'on Tuesday': the most recent Tuesday, today included (recall asks about the past)."""
+    wanted = WEEKDAYS.index(match.group("weekday").lower())
+    back = (clock.today.weekday() - wanted) % 7
+    return clock.day(clock.today - timedelta(days=back))
+
+
+def _month(match: re.Match[str], clock: _Clock) -> tuple[float, float]:
+    """'in March' (the most recent March, this one included), 'last March' (the most recent
+    one before this month), 'March 2023' / 'in March 2023' (that one)."""
+    month = MONTHS.index(match.group("month").lower()) + 1
+    today = clock.today
+    if match.group("year"):
+        year = int(match.group("year"))
+    else:
+        which = " ".join((match.groupdict().get("which") or "").lower().split())
+        strictly_past = which in ("last", "this past")
+        year = today.year if (month < today.month or (
+            month == today.month and not strictly_past)) else today.year - 1
+    first = date(year, month, 1)
+    return clock.days(first, _add_months(first, 1))
+
+
+def _year(match: re.Match[str], clock: _Clock) -> tuple[float, float]:
+    year = int(match.group("year"))
+    return clock.days(date(year, 1, 1), date(year + 1, 1, 1))
+
+
+def _relative_day(offset: int) -> _Resolver:
+    def resolve(match: re.Match[str], clock: _Clock) -> tuple[float, float]:
+        return clock.day(clock.today + timedelta(days=offset))
+    return resolve
+
+
+def _last_night(match: re.Match[str], clock: _Clock) -> tuple[float, float]:
+    return clock.at(clock.today - timedelta(days=1), 18), clock.at(clock.today, 6)
+
+
+def _weekend(match: re.Match[str], clock: _Clock) -> tuple[float, float]:
+    """'last weekend' / 'this weekend' / 'the weekend': the latest Saturday-Sunday that
+    has begun."""
+    saturday = clock.today - timedelta(days=(clock.today.weekday() - 5) % 7)
+    return clock.days(saturday, saturday + timedelta(days=2))
+
+
+def _recently(match: re.Match[str], clock: _Clock) -> tuple[float, float]:
+    return clock.days(clock.today - timedelta(days=14), clock.today + timedelta(days=1))
+
+
+def _other_day(match: re.Match[str], clock: _Clock) -> tuple[float, float]:
+    return clock.days(clock.today - timedelta(days=7), clock.today)
+
+
+def _rule(pattern: str, resolver: _Resolver) -> tuple[re.Pattern[str], _Resolver]:
+    return re.compile(rf"\b{pattern}\b", re.IGNORECASE), resolver
+
+
+_RULES: list[tuple[re.Pattern[str], _Resolver]] = [
+    _rule(r"(?:the\s+)?day\s+before\s+yesterday", _relative_day(-2)),
+    _rule(r"yesterday", _relative_day(-1)),
+    _rule(r"(?:earlier\s+)?today|this\s+(?:morning|afternoon|evening)|tonight",
+          _relative_day(0)),
+    _rule(r"last\s+night", _last_night),
+    _rule(rf"{_NUM}\s+{_UNIT}\s+ago", _ago),
+    _rule(rf"(?:the\s+)?(?:past|last)\s+{_NUM}\s+{_UNIT}", _past_n),
+    _rule(r"(?P<which>last|this)\s+(?P<unit>week|month|year)", _calendar),
+    _rule(rf"(?:last|this\s+past)\s+{_WEEKDAY}", _last_weekday),
+    _rule(rf"on\s+{_WEEKDAY}", _on_weekday),
+    _rule(rf"(?:(?P<which>in|during|last|this\s+past)\s+){_MONTH}(?:\s+(?:of\s+)?{_YEAR})?",
+          _month),
+    _rule(rf"{_MONTH}\s+{_YEAR}", _month),
+    _rule(rf"(?:in|during)\s+{_YEAR}", _year),
+    _rule(r"(?:last|this(?:\s+past)?|the|over\s+the)\s+weekend", _weekend),
+    _rule(r"recently|lately", _recently),
+    _rule(r"the\s+other\s+day", _other_day),
+]

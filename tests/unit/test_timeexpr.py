@@ -1,0 +1,96 @@
+"""Time expressions resolved against a fixed moment: Wednesday 15 May 2024, 14:00 UTC."""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC, datetime, timedelta, timezone
+
+import pytest
+
+from os1.memory.timeexpr import find_time_window, without_phrase
+
+NOW = datetime(2024, 5, 15, 14, 0, tzinfo=UTC).timestamp()
+
+
+def window(text: str, now: float = NOW) -> tuple[str, str] | None:
+    found = find_time_window(text, now, UTC)
+    if found is None:
+        return None
+    fmt = "%Y-%m-%d %H:%M"
+    start = datetime.fromtimestamp(found.start, UTC).strftime(fmt)
+    end = datetime.fromtimestamp(found.end, UTC).strftime(fmt)
+    return start, end
+
+
+@pytest.mark.parametrize(("text", "start", "end"), [
+    ("What did we talk about yesterday?", "2024-05-14 00:00", "2024-05-15 00:00"),
+    ("the day before yesterday", "2024-05-13 00:00", "2024-05-14 00:00"),
+    ("earlier today", "2024-05-15 00:00", "2024-05-16 00:00"),
+    ("How did you sleep last night?", "2024-05-14 18:00", "2024-05-15 06:00"),
+    ("last Tuesday", "2024-05-14 00:00", "2024-05-15 00:00"),
+    ("last Monday", "2024-05-13 00:00", "2024-05-14 00:00"),
+    ("last Wednesday", "2024-05-08 00:00", "2024-05-09 00:00"),
+    ("this past Sunday", "2024-05-12 00:00", "2024-05-13 00:00"),
+    ("on Sunday", "2024-05-12 00:00", "2024-05-13 00:00"),
+    ("last week", "2024-05-06 00:00", "2024-05-13 00:00"),
+    ("this week", "2024-05-13 00:00", "2024-05-20 00:00"),
+    ("last month", "2024-04-01 00:00", "2024-05-01 00:00"),
+    ("last year", "2023-01-01 00:00", "2024-01-01 00:00"),
+    ("two days ago", "2024-05-13 00:00", "2024-05-14 00:00"),
+    ("a couple of days ago", "2024-05-13 00:00", "2024-05-14 00:00"),
+    ("3 weeks ago", "2024-04-21 00:00", "2024-04-28 00:00"),
+    ("a month ago", "2024-03-31 00:00", "2024-05-01 00:00"),
+    ("a year ago", "2023-04-15 00:00", "2023-06-15 00:00"),
+    ("in March", "2024-03-01 00:00", "2024-04-01 00:00"),
+    ("in May", "2024-05-01 00:00", "2024-06-01 00:00"),
+    ("last May", "2023-05-01 00:00", "2023-06-01 00:00"),
+    ("in June", "2023-06-01 00:00", "2023-07-01 00:00"),
+    ("in March 2022", "2022-03-01 00:00", "2022-04-01 00:00"),
+    ("December 2021", "2021-12-01 00:00", "2022-01-01 00:00"),
+    ("in 2019", "2019-01-01 00:00", "2020-01-01 00:00"),
+    ("the past few days", "2024-05-12 00:00", "2024-05-16 00:00"),
+    ("last weekend", "2024-05-11 00:00", "2024-05-13 00:00"),
+    ("the other day", "2024-05-08 00:00", "2024-05-15 00:00"),
+    ("lately", "2024-05-01 00:00", "2024-05-16 00:00"),
+    ("YESTERDAY'S fight", "2024-05-14 00:00", "2024-05-15 00:00"),
+])
+def test_expressions_resolve_to_windows(text: str, start: str, end: str) -> None:
+    assert window(text) == (start, end)
+
+
+@pytest.mark.parametrize("text", ["I like apples", "May I ask you something?", "", "🙂",
+                                  "ago", "last", "in a minute", "one of these days",
+                                  "the 2019 budget", "Tuesday's child"])
+def test_text_without_a_time_expression_gives_none(text: str) -> None:
+    assert find_time_window(text, NOW, UTC) is None
+
+
+def test_the_first_expression_wins_and_its_words_are_known() -> None:
+    found = find_time_window("Did you see him last week or yesterday?", NOW, UTC)
+    assert found is not None and found.phrase == "last week"
+    assert without_phrase("Did you see him last week or yesterday?", found) \
+        == "Did you see him or yesterday?"
+    assert without_phrase("unchanged text", None) == "unchanged text"
+
+
+def test_window_contains_its_start_but_not_its_end() -> None:
+    found = find_time_window("yesterday", NOW, UTC)
+    assert found is not None
+    assert found.contains(found.start) and not found.contains(found.end)
+    assert found.contains(NOW - 86400) and not found.contains(NOW)
+
+
+def test_days_follow_the_given_time_zone() -> None:
+    tokyo = timezone(timedelta(hours=9))  # 15 May 23:00 there
+    found = find_time_window("yesterday", NOW, tokyo)
+    assert found is not None
+    assert datetime.fromtimestamp(found.start, tokyo) == datetime(2024, 5, 14, tzinfo=tokyo)
+
+
+def test_local_time_is_the_default() -> None:
+    now = time.time()
+    found = find_time_window("yesterday", now)
+    assert found is not None
+    assert 23 * 3600 <= found.end - found.start <= 25 * 3600  # DST days are 23 or 25 h
+    assert found.contains(now - 86400) or found.contains(now - 82800)
+    assert datetime.fromtimestamp(found.start).hour == 0
