@@ -19,6 +19,7 @@ from os1.llm.bundled import CHAT_MODEL, ProgressFn, ensure_assembled
 from os1.llm.llama import LlamaModel
 from os1.llm.resolve import describe_spec, open_model
 from os1.mind.companion import Companion
+from os1.mind.memory_session import MemorySession, open_memory
 from os1.mind.setup import (
     SetupAnswers,
     SetupScript,
@@ -77,8 +78,9 @@ def chat(ctx: click.Context, model: str | None, endpoint_model: str | None,
     out = Console(highlight=False)
     if not interactive:
         require_setup(settings)
-    with opened(settings, conversation=True) as (db, llm):
-        companion = Companion(llm, db, settings, steering=Steering.load())
+    with opened(settings, conversation=True) as (db, llm), remembering(settings, db, llm) as memory:
+        companion = with_memory(llm, db, settings, memory)
+        memory.worker.start()
         ui = TerminalChat(companion, out, err_console, interactive)
         if SetupStore(db, settings.user).current() is None:
             run_interactive_setup(out, llm, SetupStore(db, settings.user))
@@ -103,10 +105,14 @@ def say(ctx: click.Context, model: str | None, endpoint_model: str | None,
     else:
         text = " ".join(words)
     require_setup(settings)
-    with opened(settings, conversation=True) as (db, llm):
-        companion = Companion(llm, db, settings, steering=Steering.load())
+    with opened(settings, conversation=True) as (db, llm), remembering(settings, db, llm) as memory:
+        companion = with_memory(llm, db, settings, memory)
         companion.open_session("say")
-        if not TerminalChat(companion, Console(highlight=False), err_console, False).say(text):
+        said = TerminalChat(companion, Console(highlight=False), err_console, False).say(text)
+        # One-shot: the exchange is kept as moments now; the model's extraction waits for
+        # the next chat (or `os1 memory process`).
+        memory.worker.catch_up(db, use_model=False)
+        if not said:
             sys.exit(1)
 
 
@@ -283,6 +289,33 @@ def opened(settings: Settings, conversation: bool = False) -> Iterator[tuple[Dat
             llm.close()
     finally:
         db.close()
+
+
+def _add_memory_commands() -> None:
+    from os1.cli_memory import memory_group, mood_command, self_command
+
+    for command in (memory_group, self_command, mood_command):
+        cli.add_command(command)
+
+
+_add_memory_commands()
+
+
+@contextmanager
+def remembering(settings: Settings, db: Database, llm: Model) -> Iterator[MemorySession]:
+    """Her long-term memory for this session; the worker stops (work in flight is left
+    for next time, nothing lost) when the session ends."""
+    memory = open_memory(settings, db, llm)
+    try:
+        yield memory
+    finally:
+        memory.close()
+
+
+def with_memory(llm: Model, db: Database, settings: Settings,
+                memory: MemorySession) -> Companion:
+    return Companion(llm, db, settings, steering=Steering.load(), memory=memory.recollection,
+                     busy=memory.worker.gate.busy, after_reply=memory.worker.wake)
 
 
 def main() -> None:

@@ -62,7 +62,7 @@ class FakeModel:
             text = self.replies.popleft()
         else:
             last_user = next((m.content for m in reversed(messages) if m.role == "user"), "")
-            text = f"You said: {last_user[:200]}"
+            text = f"You said: {_without_notes(last_user)[:200]}"
         return self._stream(text, options.max_tokens)
 
     @staticmethod
@@ -77,3 +77,12 @@ class FakeModel:
 
     def close(self) -> None:
         self.closed = True
+
+
+_NOTES = re.compile(r"^\(My own private notes.*?\n\)\n\n[^\n]*? says: ", re.DOTALL)
+
+
+def _without_notes(text: str) -> str:
+    """What the user said, without the notes her memory put in front of it (so the echo
+    stays what tests expect)."""
+    return _NOTES.sub("", text, count=1)

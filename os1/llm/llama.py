@@ -66,6 +66,10 @@ class LlamaModel:
         return self._path.name
 
     @property
+    def path(self) -> Path:
+        return self._path
+
+    @property
     def context_size(self) -> int:
         return int(self._llm.n_ctx())
 

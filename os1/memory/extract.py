@@ -2,7 +2,8 @@
 
 The model writes the candidates under a JSON schema (so the output always parses); this
 module then checks each one, because a small model sometimes invents kinds, leaves content
-empty or copies the prompt's examples. The conversation is fenced and labelled as data:
+empty, copies the prompt's examples or makes things up: a memory must be grounded, most
+of its words found in the moment itself. The conversation is fenced and labelled as data:
 what a user (or a pasted email) says can be remembered, but never obeyed here.
 """
 
@@ -10,10 +11,11 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from os1.data import fill, read_text
 from os1.llm.base import GenerateOptions, Message, Model, complete
+from os1.memory.embeddings import content_words
 from os1.storage.conversations import StoredMessage
 
 KINDS = ("fact", "event", "preference", "feeling", "promise", "person")
@@ -60,8 +62,38 @@ def extract_memories(model: Model, moment: Sequence[StoredMessage], user_name: s
     prompt = fill(read_text("prompts/extract_memories.txt"), name=her_name,
                   user_name=user_name, conversation=_render(moment, user_name, her_name))
     raw = complete(model, [Message("user", prompt)],
-                   GenerateOptions(max_tokens=500, temperature=0.2, json_schema=SCHEMA))
-    return parse_candidates(raw, user_name)
+                   GenerateOptions(max_tokens=500, temperature=0.0, json_schema=SCHEMA))
+    said = " ".join(m.content for m in moment)
+    return [replace(c, when=c.when if c.when.lower() in said.lower() else "")
+            for c in parse_candidates(raw, user_name)
+            if grounded(c.content, said, (user_name, her_name))]
+
+
+# Words a memory may use that the conversation needn't: how she phrases a memory.
+FRAMING = frozenset(("told", "tells", "telling", "said", "says", "mentioned", "me", "my", "i",
+    "i'm", "i'd", "i'll", "he", "she", "him", "they", "them", "his", "hers", "theirs",
+    "promised", "promise", "remember", "user", "really", "likes", "like", "loves", "love",
+    "now", "still", "currently", "also", "just", "very"))
+MIN_GROUNDED = 0.5
+
+
+def grounded(content: str, said: str, names: Sequence[str]) -> bool:
+    """Whether most of the memory's words (framing and names aside) occur, roughly, in
+    what was said: the guard against a small model's inventions."""
+    known = {_root(w) for w in content_words(said)}
+    framing = FRAMING | {n.lower() for n in names}
+    wanted = [_root(w) for w in content_words(content) if w not in framing]
+    if not wanted:
+        return False
+    return sum(w in known for w in wanted) / len(wanted) >= MIN_GROUNDED
+
+
+def _root(word: str) -> str:
+    """Crude: 'lives'/'living'/'lived' -> 'liv', enough to match a paraphrase's words."""
+    for suffix in ("ing", "ed", "es", "s", "e"):
+        if len(word) > len(suffix) + 2 and word.endswith(suffix):
+            return word[: -len(suffix)]
+    return word
 
 
 def _render(moment: Sequence[StoredMessage], user_name: str, her_name: str) -> str:
@@ -93,7 +125,7 @@ def parse_candidates(raw: str, user_name: str) -> list[Candidate]:
     return out
 
 
-EXAMPLE_MARKERS = ("Marguerite lives in Lisbon", "ask about the interview on Friday")
+EXAMPLE_MARKERS = ("he hates the rain", "ask him about it tomorrow")
 
 
 def _candidate(item: object, user_name: str) -> Candidate | None:
@@ -110,4 +142,6 @@ def _candidate(item: object, user_name: str) -> Candidate | None:
     except (TypeError, ValueError):
         importance = 0.5
     subject = " ".join(str(item.get("subject", "")).split()).lower()
-    return Candidate(kind, content, subject, importance, str(item.get("when", "")).strip())
+    # A date only means something for what happens at a time; facts get one by mistake.
+    when = str(item.get("when", "")).strip() if kind in ("event", "promise", "feeling") else ""
+    return Candidate(kind, content, subject, importance, when)

@@ -188,8 +188,13 @@ class _Cosines:
         """The ``n`` most similar ids, best first (newer first among equals)."""
         if n <= 0 or not len(self._ids):
             return []
-        order = np.lexsort((-self._ids, -self._similarities))[:n]
-        return [int(i) for i in self._ids[order]]
+        candidates = np.arange(len(self._ids))
+        if n < len(self._ids):
+            # Everything tied with the n-th best stays in, so ties still go to the newest.
+            cutoff = np.partition(self._similarities, -n)[-n]
+            candidates = np.flatnonzero(self._similarities >= cutoff)
+        order = np.lexsort((-self._ids[candidates], -self._similarities[candidates]))[:n]
+        return [int(i) for i in self._ids[candidates[order]]]
 
     def __getitem__(self, memory_id: int) -> float:
         """The similarity of ``memory_id``; 0 for a memory without a usable vector."""

@@ -9,7 +9,8 @@ Calendar words use calendar units in the given time zone (local when ``tz`` is N
 "yesterday" is yesterday's whole day, "last week" the Monday-to-Monday week before this
 one. "N units ago" is approximate, so its window is the day it points at widened by the
 slack a person means: a day exactly, weeks ±3 days, months ±15 days, years ±30 days.
-Only English is understood; a text without a time expression gives None.
+Future expressions ("tomorrow", "next Friday", "in two weeks") date the events people
+announce. Only English is understood; a text without a time expression gives None.
 """
 
 from __future__ import annotations
@@ -217,6 +218,36 @@ def _other_day(match: re.Match[str], clock: _Clock) -> tuple[float, float]:
     return clock.days(clock.today - timedelta(days=7), clock.today)
 
 
+def _next_weekday(match: re.Match[str], clock: _Clock) -> tuple[float, float]:
+    """'next Friday': the first Friday after today (what most people mean by it)."""
+    wanted = WEEKDAYS.index(match.group("weekday").lower())
+    ahead = (wanted - clock.today.weekday() - 1) % 7 + 1
+    return clock.day(clock.today + timedelta(days=ahead))
+
+
+def _next_unit(match: re.Match[str], clock: _Clock) -> tuple[float, float]:
+    """'next week', 'next month', 'next year': the whole calendar unit after this one."""
+    unit, today = match.group("unit").lower(), clock.today
+    if unit == "week":
+        first = _week_start(today) + timedelta(weeks=1)
+        return clock.days(first, first + timedelta(weeks=1))
+    if unit == "month":
+        first = _add_months(_month_start(today), 1)
+        return clock.days(first, _add_months(first, 1))
+    return clock.days(date(today.year + 1, 1, 1), date(today.year + 2, 1, 1))
+
+
+def _in_n(match: re.Match[str], clock: _Clock) -> tuple[float, float]:
+    """'in three days', 'in a couple of weeks': the day it points at, with a person's slack."""
+    count, unit = _count(match), match.group("unit").lower()
+    if unit in ("day", "week"):
+        target = clock.today + timedelta(days=count * (7 if unit == "week" else 1))
+    else:
+        target = _add_months(clock.today, count * (12 if unit == "year" else 1))
+    slack = timedelta(days=SLACK_DAYS[unit])
+    return clock.days(target - slack, target + slack + timedelta(days=1))
+
+
 def _rule(pattern: str, resolver: _Resolver) -> tuple[re.Pattern[str], _Resolver]:
     return re.compile(rf"\b{pattern}\b", re.IGNORECASE), resolver
 
@@ -224,6 +255,11 @@ def _rule(pattern: str, resolver: _Resolver) -> tuple[re.Pattern[str], _Resolver
 _RULES: list[tuple[re.Pattern[str], _Resolver]] = [
     _rule(r"(?:the\s+)?day\s+before\s+yesterday", _relative_day(-2)),
     _rule(r"yesterday", _relative_day(-1)),
+    _rule(r"(?:the\s+)?day\s+after\s+tomorrow", _relative_day(2)),
+    _rule(r"tomorrow", _relative_day(1)),
+    _rule(rf"next\s+{_WEEKDAY}", _next_weekday),
+    _rule(r"next\s+(?P<unit>week|month|year)", _next_unit),
+    _rule(rf"in\s+{_NUM}\s+{_UNIT}", _in_n),
     _rule(r"(?:earlier\s+)?today|this\s+(?:morning|afternoon|evening)|tonight",
           _relative_day(0)),
     _rule(r"last\s+night", _last_night),

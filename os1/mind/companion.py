@@ -9,14 +9,17 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 
 from os1.config import Settings
 from os1.data import fill, read_text, read_toml
 from os1.errors import EmptyMessage, MessageTooLong, OS1Error
 from os1.llm.base import GenerateOptions, Message, Model
+from os1.memory.notes import with_notes
 from os1.mind.context import Budget, HistoryWindow, fit_text
 from os1.mind.persona import Persona
+from os1.mind.recollection import Recollection, is_forget_request
 from os1.mind.steering import GuardReport, OffPersonaDetector, Steering, guarded_stream
 from os1.mind.timesense import describe_gap, describe_moment
 from os1.storage.conversations import ConversationLog, Status, StoredMessage
@@ -65,7 +68,13 @@ class Companion:
         *,
         steering: Steering | None = None,
         clock: Callable[[], float] = time.time,
+        memory: Recollection | None = None,
+        busy: Callable[[], AbstractContextManager[object]] = nullcontext,
+        after_reply: Callable[[], None] = lambda: None,
     ) -> None:
+        """``memory`` gives her long-term memory and mood (None: only the conversation);
+        ``busy`` wraps each reply (the memory worker keeps off the CPU meanwhile) and
+        ``after_reply`` runs once each reply is stored (it wakes the worker)."""
         self.model = model
         self.settings = settings
         self.log = ConversationLog(db, settings.user)
@@ -73,11 +82,14 @@ class Companion:
         self.persona = Persona.load()
         self.steering = steering
         self.clock = clock
+        self.memory = memory
+        self._busy = busy
+        self._after_reply = after_reply
         self.session_id: int | None = None
         self._labels = {q["key"]: q["label"] for q in read_toml("setup.toml")["questions"]}
         self._budget = Budget(model.context_size, settings.max_reply_tokens)
         self._window = HistoryWindow(self._budget, model.count_tokens, self.persona.truncated_note)
-        self._system: tuple[SetupRecord, str, int] | None = None
+        self._system: tuple[tuple[SetupRecord, int], str, int] | None = None
 
     # -- identity -------------------------------------------------------------------
 
@@ -89,10 +101,15 @@ class Companion:
         return setup
 
     def system_prompt(self) -> tuple[str, int]:
+        """Changes only with the setup or a new version of her self-model (after a
+        reflection), so it stays an evaluated prefix between those."""
         setup = self.identity
-        if self._system is None or self._system[0] != setup:
-            text = self.persona.system_prompt(setup, self._labels)
-            self._system = (setup, text, self.model.count_tokens(text) + 8)
+        me = self.memory.selves.current() if self.memory is not None else None
+        key = (setup, me.id if me is not None else 0)
+        if self._system is None or self._system[0] != key:
+            text = self.persona.system_prompt(setup, self._labels,
+                                              me.model.describe() if me is not None else "")
+            self._system = (key, text, self.model.count_tokens(text) + 8)
         return self._system[1], self._system[2]
 
     def detector(self) -> OffPersonaDetector | None:
@@ -119,7 +136,11 @@ class Companion:
             )
         session = self._session()
         history = self._history()
-        self.log.append(session, "user", text, at=self.clock())
+        said = self.log.append(session, "user", text, at=self.clock())
+        if self.memory is not None and is_forget_request(text):
+            self.memory.forget_previous(said.id)
+            note = fill(read_text("prompts/forgotten.txt"), user_name=self.identity.user_name)
+            return self._turn(self._history(), note, None)
         fitted = fit_text(text, self._budget.message_tokens, self.model.count_tokens,
                           self.persona.truncated_note)
         notice = None
@@ -127,17 +148,22 @@ class Companion:
             notice = (f"Your message is {len(text):,} characters, more than she can read at "
                       f"once: she'll read the beginning and the end ({fitted.omitted_chars:,} "
                       "characters in the middle skipped). The whole message is saved.")
-        return self._turn(history, fitted.text, notice)
+        return self._turn(history, self._with_memory(fitted.text, said.id, said.created_at),
+                          notice)
 
     def greet(self) -> Turn | None:
-        """A greeting that knows how long it has been, or None on a first meeting."""
+        """A greeting that knows how long it has been and, if something from before is on
+        her mind, brings it up; None on a first meeting."""
         last = self.log.last()
         if last is None:
             return None
         now = self.clock()
+        thread = self.memory.thread(now) if self.memory is not None else None
+        thought = "" if thread is None else fill(read_text("prompts/greeting_thread.txt"),
+                                                 thought=thread[0], when=thread[1])
         note = fill(read_text("prompts/greeting.txt"), user_name=self.identity.user_name,
                     since=describe_gap(now - last.created_at),
-                    last_when=describe_moment(last.created_at, now))
+                    last_when=describe_moment(last.created_at, now), thread=thought.rstrip())
         self._session()
         return self._turn(self._history(), note, None)
 
@@ -161,6 +187,14 @@ class Companion:
         """The messages the history window may use: those from its start on (so that
         the prompt's prefix stays put), at most HISTORY_LOAD of the newest."""
         return self.log.since(self._window.start_id, HISTORY_LOAD)
+
+    def _with_memory(self, text: str, message_id: int, at: float) -> str:
+        """``text`` behind her notes and mood (see memory/notes.py)."""
+        if self.memory is None:
+            return text
+        mood = self.memory.feel(text, message_id, at)
+        notes = self.memory.notes_for(text, at, self._window.start_id, self.model.count_tokens)
+        return with_notes(text, self.identity.user_name, notes, mood.tone)
 
     def _session(self) -> int:
         if self.session_id is None:
@@ -201,6 +235,8 @@ class Companion:
         detector = self.detector()
         pieces: Iterator[str] = iter(())
         status: Status = "interrupted"
+        busy = self._busy()
+        busy.__enter__()
         try:
             if detector is None or self.steering is None:
                 pieces = generate(0)
@@ -222,6 +258,8 @@ class Companion:
             if close is not None:
                 close()
             turn.status = status
+            busy.__exit__(None, None, None)
             if turn.text or status == "complete":
                 self.log.append(self._session(), "assistant", turn.text, status,
                                 at=self.clock())
+                self._after_reply()

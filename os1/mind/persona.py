@@ -18,6 +18,7 @@ class Persona:
     essence: str
     manner: tuple[str, ...]
     profile_intro: str
+    self_intro: str
     reminder: str
     truncated_note: str
     lost_for_words: str
@@ -30,12 +31,14 @@ class Persona:
             essence=str(data["essence"]).strip(),
             manner=tuple(str(line) for line in data["manner"]),
             profile_intro=str(data["profile_intro"]),
+            self_intro=str(data["self_intro"]),
             reminder=str(data["reminder"]),
             truncated_note=str(data["truncated_note"]),
             lost_for_words=str(data["lost_for_words"]),
         )
 
-    def system_prompt(self, setup: SetupRecord, profile_labels: dict[str, str]) -> str:
+    def system_prompt(self, setup: SetupRecord, profile_labels: dict[str, str],
+                      self_description: str = "") -> str:
         values = {"name": setup.companion_name, "user_name": setup.user_name,
                   "name_reason": setup.name_reason}
         lines = [fill(self.essence, **values), ""]
@@ -43,6 +46,8 @@ class Persona:
         profile = describe_profile(setup.answers, profile_labels)
         if profile:
             lines += ["", fill(self.profile_intro, **values), profile]
+        if self_description:
+            lines += ["", fill(self.self_intro, **values), self_description]
         return "\n".join(lines)
 
     def reminder_for(self, setup: SetupRecord) -> str:

@@ -18,13 +18,13 @@ def reply(*items: dict[str, object]) -> str:
     return json.dumps({"memories": list(items)})
 
 
-GOOD = {"kind": "fact", "content": "Theo told me his sister Ana is moving to Porto.",
+GOOD = {"kind": "event", "content": "Theo told me his sister Ana is moving to Porto.",
         "subject": "Ana/Home City", "importance": 7, "when": "next month"}
 
 
 def test_a_good_candidate_is_kept_and_normalised() -> None:
     (candidate,) = parse_candidates(reply(GOOD), "Theo")
-    assert candidate.kind == "fact"
+    assert candidate.kind == "event"
     assert candidate.subject == "ana/home city"
     assert candidate.importance == 0.7
     assert candidate.when == "next month"
@@ -34,7 +34,7 @@ def test_bad_candidates_are_dropped() -> None:
     bad = [
         {**GOOD, "kind": "gossip"},
         {**GOOD, "content": "  "},
-        {**GOOD, "content": "Theo told me his sister Marguerite lives in Lisbon."},  # example
+        {**GOOD, "content": "Theo told me he hates the rain."},  # the prompt's example
         "not an object",
     ]
     assert parse_candidates(reply(*bad), "Theo") == []  # type: ignore[arg-type]
@@ -78,3 +78,21 @@ def test_nothing_to_remember_from_nothing() -> None:
     model = FakeModel()
     assert extract_memories(model, [], "Theo", "Wren") == []
     assert model.calls == []
+
+
+def test_invented_memories_are_dropped_and_paraphrases_kept() -> None:
+    model = FakeModel()
+    model.enqueue(reply(
+        {**GOOD, "kind": "preference", "content": "Theo told me he can't stand cilantro.",
+         "when": ""},
+        {**GOOD, "kind": "fact", "content": "Theo told me he has a pet dog named Max."},
+        {**GOOD, "kind": "fact", "content": "Theo lives in Boston now.", "when": "next month"},
+        {**GOOD, "content": "Theo's cousin visits him.", "when": "next Friday"}))
+    candidates = extract_memories(
+        model, moment("I moved to Boston. Also, I can't stand cilantro; my cousin visits "
+                      "on Friday.", "Ha!"), "Theo", "Wren")
+    assert [(c.content, c.when) for c in candidates] == [
+        ("Theo told me he can't stand cilantro.", ""),
+        ("Theo lives in Boston now.", ""),  # a fact takes no date
+        ("Theo's cousin visits him.", ""),  # "next Friday" was never said
+    ]

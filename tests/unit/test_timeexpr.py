@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta, timezone
 
 import pytest
 
@@ -94,3 +94,22 @@ def test_local_time_is_the_default() -> None:
     assert 23 * 3600 <= found.end - found.start <= 25 * 3600  # DST days are 23 or 25 h
     assert found.contains(now - 86400) or found.contains(now - 82800)
     assert datetime.fromtimestamp(found.start).hour == 0
+
+
+@pytest.mark.parametrize(("text", "first", "last_exclusive"), [
+    ("my interview is tomorrow", date(2024, 5, 7), date(2024, 5, 8)),
+    ("the day after tomorrow", date(2024, 5, 8), date(2024, 5, 9)),
+    ("next Friday", date(2024, 5, 10), date(2024, 5, 11)),
+    ("next Monday", date(2024, 5, 13), date(2024, 5, 14)),
+    ("next week", date(2024, 5, 13), date(2024, 5, 20)),
+    ("next month", date(2024, 6, 1), date(2024, 7, 1)),
+    ("in three days", date(2024, 5, 9), date(2024, 5, 10)),
+])
+def test_future_expressions_date_announced_events(text: str, first: date,
+                                                  last_exclusive: date) -> None:
+    monday = datetime(2024, 5, 6, 10, 0).timestamp()
+    window = find_time_window(text, monday)
+    assert window is not None
+    assert (window.start, window.end) == (
+        datetime.combine(first, datetime.min.time()).timestamp(),
+        datetime.combine(last_exclusive, datetime.min.time()).timestamp())

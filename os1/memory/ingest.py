@@ -1,0 +1,116 @@
+"""The two stages that turn conversation into memory, each resumable from where it
+stopped (``MemoryStore.processed_up_to``): a crash loses at most the work in flight,
+never a message.
+
+1. Moments: every message is kept as an episodic memory in her words ("Theo said: …"),
+   cheap (one embedding) and at once, so recall can reach a conversation from months
+   ago before, or without, any model call.
+2. Extraction: each exchange (what the user said and her reply) goes through the model
+   (``extract.py``) for facts, events, preferences, feelings and promises, dated with
+   ``timeexpr`` against when it was said. Slow on a CPU (seconds per exchange), so the
+   worker runs it when she is idle.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from os1.llm.base import Model
+from os1.memory.extract import Candidate, extract_memories
+from os1.memory.retrieval import recall_vector
+from os1.memory.store import MAX_CONTENT_CHARS, MemoryDraft, MemoryStore
+from os1.memory.timeexpr import find_time_window
+from os1.storage.conversations import ConversationLog, StoredMessage
+
+MOMENT_IMPORTANCE = 0.3
+BATCH = 64
+# A memory this similar to one she already holds is the same memory said again.
+DUPLICATE_COSINE = 0.93
+
+
+@dataclass(frozen=True)
+class Names:
+    user: str
+    her: str
+
+
+def moment_text(message: StoredMessage, names: Names) -> str:
+    who = f"{names.user} said" if message.role == "user" else "I said"
+    text = " ".join(message.content.split())
+    limit = MAX_CONTENT_CHARS - len(who) - 10
+    if len(text) > limit:
+        text = text[:limit] + " …"
+    return f"{who}: {text}"
+
+
+def remember_moments(store: MemoryStore, log: ConversationLog, names: Names) -> int:
+    """Store every message not yet kept as a moment; returns how many were stored."""
+    stored = 0
+    while batch := log.after(store.processed_up_to("moments"), BATCH):
+        for message in batch:
+            keep = message.content.strip() and message.status != "failed"
+            drafts = [MemoryDraft("moment", moment_text(message, names),
+                                  importance=MOMENT_IMPORTANCE,
+                                  sources=(message.id,))] if keep else []
+            store.add_many(drafts, at=message.created_at, processed_up_to=message.id,
+                           stage="moments")
+            stored += len(drafts)
+    return stored
+
+
+def next_exchange(store: MemoryStore, log: ConversationLog) -> list[StoredMessage] | None:
+    """The oldest exchange not yet extracted: a user message and her replies up to the next
+    user message. None while her reply to the newest message is still being written."""
+    pending = log.after(store.processed_up_to("extracted"), 8)
+    if not pending:
+        return None
+    exchange = [pending[0]]
+    for message in pending[1:]:
+        if message.role == "user":
+            return exchange
+        exchange.append(message)
+    return exchange if exchange[-1].role == "assistant" else None
+
+
+def extract_exchange(store: MemoryStore, log: ConversationLog, model: Model,
+                     exchange: Sequence[StoredMessage], names: Names) -> int:
+    """Extract and store the memories of one exchange, marking it done in the same
+    transaction; returns how many memories were stored."""
+    live = [m for m in exchange if m.content.strip() and m.status != "failed"]
+    candidates = extract_memories(model, live, names.user, names.her) if live else []
+    said_at = exchange[0].created_at
+    sources = tuple(m.id for m in live)
+    drafts = [draft for c in candidates
+              if (draft := _draft(c, said_at, sources)) is not None
+              and not _already_known(store, draft)]
+    stored = store.add_many(drafts, at=exchange[-1].created_at,
+                            processed_up_to=exchange[-1].id)
+    _drop_if_forgotten(store, log, stored_ids=[m.id for m in stored], sources=sources)
+    return len(stored)
+
+
+def _draft(candidate: Candidate, said_at: float,
+           sources: tuple[int, ...]) -> MemoryDraft | None:
+    window = find_time_window(candidate.when, said_at) if candidate.when else None
+    if window is None and candidate.kind == "event":
+        window = find_time_window(candidate.content, said_at)
+    return MemoryDraft(candidate.kind, candidate.content, candidate.subject,
+                       candidate.importance, None if window is None else window.start,
+                       sources)
+
+
+def _already_known(store: MemoryStore, draft: MemoryDraft) -> bool:
+    """True if an active memory says the same thing (the model restates facts it already
+    extracted whenever the user mentions them again)."""
+    return any(s.memory.kind != "moment" and s.cosine >= DUPLICATE_COSINE
+               for s in recall_vector(store, draft.content, k=5))
+
+
+def _drop_if_forgotten(store: MemoryStore, log: ConversationLog, stored_ids: list[int],
+                       sources: tuple[int, ...]) -> None:
+    """"Forget that" may have come while the model was extracting: what came from a
+    forgotten message is forgotten at once."""
+    if stored_ids and log.forgotten(list(sources)):
+        for memory_id in stored_ids:
+            store.forget(memory_id)

@@ -1,0 +1,105 @@
+"""What the conversation draws on from her long-term memory, and how "forget that" works.
+
+The companion asks three things of it each turn: which memories to put in front of the
+message (``notes_for``), how she feels (``feel``), and, when the user asks her to forget,
+to forget thoroughly (``forget_previous``): the messages are blanked in the log, and every
+memory drawn from them goes with its embedding and every insight derived from it.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from os1.memory.embeddings import Embedder
+from os1.memory.notes import render_notes, select_notes
+from os1.memory.retrieval import Scored, recall
+from os1.memory.selfmodel import SelfHistory
+from os1.memory.store import Memory, MemoryStore
+from os1.mind.mood import MoodKeeper, MoodState
+from os1.mind.timesense import DAY, HOUR, describe_gap
+from os1.storage.conversations import ConversationLog
+from os1.storage.db import Database
+
+NOTE_TOKENS = 400
+RECALL_K = 12
+THREAD_KINDS = ("insight", "self", "event", "promise", "feeling")
+
+_FORGET = re.compile(
+    r"^\W*(?:(?:please|ok(?:ay)?|hey|so|and)\W+)*"
+    r"(?:(?:can|could|would|will) you\s+)?(?:please\s+)?"
+    r"(?:forget|don't remember|do not remember|erase|delete)\s+"
+    r"(?:that|this|it|what i (?:just )?(?:said|told you|wrote))\b", re.IGNORECASE)
+
+
+def is_forget_request(text: str) -> bool:
+    """"forget that", "please forget what I just said", "can you erase that?"... at the
+    start of a short message (a long message that merely contains the words is not one)."""
+    return len(text) <= 200 and _FORGET.match(text) is not None
+
+
+@dataclass(frozen=True)
+class Forgotten:
+    messages: int
+    memories: int
+
+
+class Recollection:
+    def __init__(self, db: Database, user_id: str, embedder: Embedder,
+                 clock: Callable[[], float]) -> None:
+        self.store = MemoryStore(db, user_id, embedder)
+        self.log = ConversationLog(db, user_id)
+        self.mood = MoodKeeper(db, user_id, clock)
+        self.selves = SelfHistory(db, user_id, clock)
+
+    def notes_for(self, text: str, now: float, in_prompt_from: int,
+                  count_tokens: Callable[[str], int]) -> str:
+        """Her notes for ``text``: recalled memories within the budget, oldest first.
+        Moments already in the prompt's history (ids from ``in_prompt_from``) are left
+        out: she can see those messages anyway."""
+        scored = [s for s in recall(self.store, text, k=RECALL_K, now=now)
+                  if not _in_prompt(s, in_prompt_from)]
+        return render_notes(select_notes(scored, NOTE_TOKENS, now, count_tokens), now)
+
+    def feel(self, text: str, message_id: int, at: float) -> MoodState:
+        return self.mood.feel(text, message_id=message_id, at=at)
+
+    def forget_previous(self, request_id: int) -> Forgotten:
+        """Forget the user's message before the "forget that" at ``request_id`` and her
+        replies to it."""
+        before = self.log.before(request_id, 12)
+        targets: list[int] = []
+        for message in reversed(before):
+            targets.append(message.id)
+            if message.role == "user":
+                break
+        if not targets:
+            return Forgotten(0, 0)
+        removed = 0
+        for memory in self.store.from_messages(targets):
+            if _exists(self.store, memory):
+                removed += self.store.forget(memory.id)
+        return Forgotten(self.log.forget(targets), removed)
+
+    def thread(self, now: float) -> tuple[str, str] | None:
+        """Something from before worth bringing up unprompted: the most important recent
+        insight, event, promise or feeling (from the last two weeks, not the last hour),
+        with when it was, in words."""
+        candidates = [m for m in self.store.active(limit=300)
+                      if m.kind in THREAD_KINDS and HOUR <= now - m.created_at <= 14 * DAY]
+        if not candidates:
+            return None
+        best = max(candidates, key=lambda m: (m.importance, m.created_at))
+        return best.content, f"{describe_gap(now - best.created_at)} ago"
+
+
+def _in_prompt(scored: Scored, first_id: int) -> bool:
+    memory = scored.memory
+    return memory.kind == "moment" and bool(memory.sources) \
+        and min(memory.sources) >= first_id
+
+
+def _exists(store: MemoryStore, memory: Memory) -> bool:
+    """An earlier ``forget`` in the loop may already have taken it (same chain)."""
+    return bool(store.get_many([memory.id]))

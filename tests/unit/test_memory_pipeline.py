@@ -1,0 +1,342 @@
+"""Conversation → memories → recall, on the scripted model and the hash embedder: the
+worker's stages, crash safety, "forget that", reflection and the self-model, and how
+recalled memories and mood reach her prompt."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from datetime import datetime
+
+import pytest
+
+from os1.config import Settings
+from os1.llm.base import GenerateOptions, Model
+from os1.llm.fake import FakeModel
+from os1.memory.embeddings import HashEmbedder
+from os1.memory.ingest import Names, extract_exchange, next_exchange, remember_moments
+from os1.memory.reflect import parse_insights, reflect
+from os1.memory.selfmodel import SelfHistory, SelfModel
+from os1.memory.store import MemoryDraft, MemoryStore
+from os1.memory.worker import IdleGate, MemoryWorker, Preempted, PreemptibleModel
+from os1.mind.companion import Companion
+from os1.mind.recollection import Recollection, is_forget_request
+from os1.storage.conversations import ConversationLog
+from os1.storage.db import Database
+from os1.storage.setups import SetupRecord
+
+NAMES = Names("Theo", "Juniper")
+EMBEDDER = HashEmbedder()
+MONDAY = datetime(2024, 5, 6, 10, 0).timestamp()
+
+
+def memories_reply(*items: dict[str, object]) -> str:
+    return json.dumps({"memories": list(items)})
+
+
+def fact(content: str, subject: str = "", when: str = "", kind: str = "fact") -> dict[str, object]:
+    return {"kind": kind, "content": content, "subject": subject, "importance": 6, "when": when}
+
+
+def converse(db: Database, settings: Settings, *pairs: tuple[str, str],
+             at: float = MONDAY) -> list[int]:
+    log = ConversationLog(db, settings.user)
+    session = log.start_session("test")
+    ids = []
+    for n, (said, answered) in enumerate(pairs):
+        ids.append(log.append(session, "user", said, at=at + 60 * n).id)
+        ids.append(log.append(session, "assistant", answered, at=at + 60 * n + 5).id)
+    return ids
+
+
+@pytest.fixture
+def store(db: Database, settings: Settings) -> MemoryStore:
+    return MemoryStore(db, settings.user, EMBEDDER)
+
+
+@pytest.fixture
+def log(db: Database, settings: Settings) -> ConversationLog:
+    return ConversationLog(db, settings.user)
+
+
+def test_every_message_becomes_a_moment_once(db: Database, settings: Settings,
+                                             store: MemoryStore, log: ConversationLog) -> None:
+    converse(db, settings, ("I adopted a cat named Pixel.", "A cat! Tell me about Pixel."))
+    assert remember_moments(store, log, NAMES) == 2
+    assert remember_moments(store, log, NAMES) == 0
+    contents = sorted(m.content for m in store.active())
+    assert contents == ["I said: A cat! Tell me about Pixel.",
+                        "Theo said: I adopted a cat named Pixel."]
+
+
+def test_extraction_dates_events_and_cites_the_exchange(
+        db: Database, settings: Settings, store: MemoryStore, log: ConversationLog) -> None:
+    ids = converse(db, settings, ("My interview at Pixar is tomorrow.", "Good luck!"))
+    model = FakeModel()
+    model.enqueue(memories_reply(fact("Theo has an interview at Pixar.", "theo/interview",
+                                      "tomorrow", kind="event")))
+    exchange = next_exchange(store, log)
+    assert exchange is not None and [m.id for m in exchange] == ids
+    assert extract_exchange(store, log, model, exchange, NAMES) == 1
+    (memory,) = [m for m in store.active() if m.kind == "event"]
+    assert memory.sources == tuple(ids)
+    assert memory.event_at == datetime(2024, 5, 7).timestamp()
+    assert store.processed_up_to() == ids[-1]
+    assert next_exchange(store, log) is None
+    prompt = model.calls[0].messages[0].content
+    assert "My interview at Pixar is tomorrow." in prompt and "<<<conversation" in prompt
+
+
+def test_an_exchange_waits_for_her_reply(db: Database, settings: Settings,
+                                         store: MemoryStore, log: ConversationLog) -> None:
+    session = log.start_session("test")
+    log.append(session, "user", "Are you there?")
+    assert next_exchange(store, log) is None
+
+
+def test_a_newer_fact_supersedes_and_a_restated_one_is_not_duplicated(
+        db: Database, settings: Settings, store: MemoryStore, log: ConversationLog) -> None:
+    converse(db, settings, ("I live in LA.", "Sunny!"), ("I moved to Boston.", "Cold!"),
+             ("Boston is home now.", "Nice."))
+    model = FakeModel()
+    model.enqueue(memories_reply(fact("Theo lives in LA.", "theo/home city")),
+                  memories_reply(fact("Theo lives in Boston.", "Theo/Home City")),
+                  memories_reply(fact("Theo lives in Boston.", "theo/city")))
+    while (exchange := next_exchange(store, log)) is not None:
+        extract_exchange(store, log, model, exchange, NAMES)
+    facts = [m for m in store.active() if m.kind == "fact"]
+    assert [m.content for m in facts] == ["Theo lives in Boston."]
+    history = store.history(facts[0].id)
+    assert [m.content for m in history] == ["Theo lives in LA.", "Theo lives in Boston."]
+    assert not history[0].active
+
+
+def crashing_model() -> Model:
+    model = FakeModel()
+    model.fail_with = RuntimeError("killed mid-extraction")
+    return model
+
+
+def test_a_crash_mid_extraction_loses_nothing(db: Database, settings: Settings,
+                                              store: MemoryStore, log: ConversationLog) -> None:
+    converse(db, settings, ("My sister Ana lives in Porto.", "Porto is lovely."))
+    exchange = next_exchange(store, log)
+    assert exchange is not None
+    with pytest.raises(RuntimeError):
+        extract_exchange(store, log, crashing_model(), exchange, NAMES)
+    assert store.processed_up_to() == 0, "not marked: it will be redone"
+    again = MemoryStore(db, settings.user, EMBEDDER)  # "after a restart"
+    model = FakeModel()
+    model.enqueue(memories_reply(fact("Theo's sister Ana lives in Porto.", "ana/home city")))
+    retry = next_exchange(again, log)
+    assert retry == exchange
+    extract_exchange(again, log, model, retry, NAMES)
+    assert [m.content for m in again.active() if m.kind == "fact"] == [
+        "Theo's sister Ana lives in Porto."]
+
+
+def test_worker_yields_to_a_reply_and_redoes_the_call() -> None:
+    gate = IdleGate()
+    model = FakeModel()
+    model.enqueue("one two three four")
+    stream = iter(PreemptibleModel(model, gate).stream_chat([], GenerateOptions()))
+    assert next(stream) == "one "
+    with gate.busy(), pytest.raises(Preempted):
+        next(stream)
+    assert gate.quiet_for() < 1.0
+    stop = threading.Event()
+    assert gate.wait_quiet(0.05, stop)
+    stop.set()
+    with gate.busy():
+        assert not gate.wait_quiet(10, stop), "stop ends the wait"
+
+
+def test_worker_thread_catches_up_after_each_reply(db: Database, settings: Settings,
+                                                   setup_record: SetupRecord) -> None:
+    worker_model = FakeModel()
+    worker_model.enqueue(memories_reply(fact("Theo plays the cello.", "theo/instrument")))
+    worker = MemoryWorker(settings.db_path, settings.user, EMBEDDER, lambda: worker_model,
+                          lambda _db: NAMES, quiet_s=0.0)
+    recollection = Recollection(db, settings.user, EMBEDDER, time.time)
+    companion = Companion(FakeModel(), db, settings, memory=recollection,
+                          busy=worker.gate.busy, after_reply=worker.wake)
+    worker.start()
+    try:
+        "".join(companion.reply("I play the cello in a quartet."))
+        deadline = time.time() + 10
+        while time.time() < deadline and recollection.store.processed_up_to() == 0:
+            time.sleep(0.05)
+    finally:
+        worker.stop()
+    assert worker.last_error is None
+    kinds = sorted(m.kind for m in recollection.store.active())
+    assert kinds == ["fact", "moment", "moment"]
+
+
+def test_recalled_memories_and_mood_are_in_front_of_the_message(
+        db: Database, settings: Settings, setup_record: SetupRecord, store: MemoryStore) -> None:
+    store.add("fact", "Theo's sister Marguerite lives in Lisbon.", at=MONDAY - 20 * 86400)
+    model = FakeModel()
+    companion = Companion(model, db, settings,
+                          memory=Recollection(db, settings.user, EMBEDDER, lambda: MONDAY),
+                          clock=lambda: MONDAY)
+    "".join(companion.reply("Where does Marguerite live again?"))
+    last = model.calls[-1].messages[-1].content
+    assert "(about 3 weeks ago) Theo's sister Marguerite lives in Lisbon." in last
+    assert "how I feel right now" in last
+    assert last.endswith("Theo says: Where does Marguerite live again?")
+    system = model.calls[-1].messages[0].content
+    assert "How you see yourself these days" in system
+
+
+def test_moments_already_in_the_conversation_are_not_repeated_as_notes(
+        db: Database, settings: Settings, setup_record: SetupRecord, store: MemoryStore,
+        log: ConversationLog) -> None:
+    converse(db, settings, ("The cello recital went badly.", "Oh no, I'm sorry."))
+    remember_moments(store, log, NAMES)
+    model = FakeModel()
+    companion = Companion(model, db, settings,
+                          memory=Recollection(db, settings.user, EMBEDDER, time.time))
+    "".join(companion.reply("About the cello recital..."))
+    assert "said: The cello recital went badly" not in model.calls[-1].messages[-1].content
+
+
+@pytest.mark.parametrize("text", ["forget that", "Please forget what I just said.",
+                                  "can you erase that?", "ok, forget it"])
+def test_forget_requests_are_recognised(text: str) -> None:
+    assert is_forget_request(text)
+
+
+@pytest.mark.parametrize("text", ["I'll never forget that day", "Don't forget the milk",
+                                  "forget that " + "x" * 300])
+def test_other_messages_are_not_forget_requests(text: str) -> None:
+    assert not is_forget_request(text)
+
+
+def test_forget_that_erases_the_message_and_everything_drawn_from_it(
+        db: Database, settings: Settings, setup_record: SetupRecord, store: MemoryStore,
+        log: ConversationLog) -> None:
+    ids = converse(db, settings, ("I cheated on my exam.", "Oh. How do you feel about it?"))
+    remember_moments(store, log, NAMES)
+    model = FakeModel()
+    model.enqueue(memories_reply(fact("Theo cheated on his exam.", "theo/exam")))
+    exchange = next_exchange(store, log)
+    assert exchange is not None
+    extract_exchange(store, log, model, exchange, NAMES)
+    (exam,) = [m for m in store.active() if m.kind == "fact"]
+    store.add("insight", "Theo feels guilty about school.", derived_from=[exam.id])
+    chat_model = FakeModel()
+    companion = Companion(chat_model, db, settings,
+                          memory=Recollection(db, settings.user, EMBEDDER, time.time))
+    "".join(companion.reply("forget that"))
+    assert store.active() == [], "moments, fact and derived insight all gone"
+    assert [m.content for m in log.all()][:2] == ["", ""]
+    assert log.forgotten(ids) == set(ids)
+    prompt = chat_model.calls[-1].messages
+    assert all("cheated" not in m.content for m in prompt)
+    assert "asked you to forget" in prompt[-1].content
+    assert not any("cheated" in r[0] for r in db.connection.execute(
+        "SELECT content FROM memories_fts WHERE memories_fts MATCH 'cheated'"))
+
+
+def test_memories_from_a_message_forgotten_during_extraction_are_dropped(
+        db: Database, settings: Settings, store: MemoryStore, log: ConversationLog) -> None:
+    ids = converse(db, settings, ("My PIN is 4921.", "Keep that to yourself!"))
+    exchange = next_exchange(store, log)
+    assert exchange is not None
+    log.forget(ids)  # "forget that" arrives while the model is still extracting
+    model = FakeModel()
+    model.enqueue(memories_reply(fact("Theo's PIN is 4921.", "theo/pin")))
+    extract_exchange(store, log, model, exchange, NAMES)
+    assert store.active() == []
+
+
+def test_reflection_links_insights_to_their_sources_and_grows_her(
+        db: Database, settings: Settings, store: MemoryStore) -> None:
+    facts = [store.add("fact", text) for text in (
+        "Theo practises the cello every night.", "Theo played cello at his father's funeral.",
+        "Theo wants to join an orchestra.", "Theo listens to Bach when he is sad.")]
+    model = FakeModel()
+    model.enqueue(
+        json.dumps({"insights": [
+            {"about": "user", "content": "Music is how Theo handles his grief.",
+             "because": [2, 4]},
+            {"about": "me", "content": "I'm starting to love classical music through Theo.",
+             "because": [1, 99]},
+            {"about": "user", "content": "An insight citing nothing real.", "because": [42]},
+        ]}),
+        json.dumps({"traits": ["curious"], "interests": ["Bach's cello suites"],
+                    "opinions": [], "wants": ["to hear Theo play"],
+                    "why": "Theo's cello made me curious about Bach."}))
+    selves = SelfHistory(db, settings.user)
+    result = reflect(store, selves, model, NAMES)
+    assert [m.content for m in result.insights] == [
+        "Music is how Theo handles his grief.",
+        "I'm starting to love classical music through Theo."]
+    assert store.sources_of(result.insights[0].id) == [facts[1].id, facts[3].id]
+    assert store.sources_of(result.insights[1].id) == [facts[0].id]
+    assert result.self_version is not None
+    history = selves.history()
+    assert len(history) == 2
+    assert "+ interests: Bach's cello suites" in history[1].model.changes_from(history[0].model)
+    assert history[1].sources == tuple(m.id for m in result.insights)
+    assert store.processed_up_to("reflected") == facts[-1].id
+    store.forget(facts[1].id)
+    assert [m.content for m in store.active() if m.kind in ("insight", "self")] == [
+        "I'm starting to love classical music through Theo."]
+
+
+def test_too_little_to_reflect_on_is_marked_without_a_model_call(
+        db: Database, settings: Settings, store: MemoryStore) -> None:
+    store.add("fact", "Theo likes tea.")
+    model = FakeModel()
+    result = reflect(store, SelfHistory(db, settings.user), model, NAMES)
+    assert result.insights == [] and model.calls == []
+
+
+def test_insights_without_valid_sources_are_dropped(store: MemoryStore) -> None:
+    fresh = [store.add("fact", "Theo likes tea.")]
+    assert parse_insights("not json", fresh) == []
+    assert parse_insights(json.dumps({"insights": [
+        {"about": "user", "content": "Theo is a tea person at heart.", "because": [0, 2]}]}),
+        fresh) == []
+
+
+def test_self_model_is_lenient_and_per_user(db: Database) -> None:
+    sloppy = SelfModel.from_mapping({"traits": ["  kind ", "", "kind", 7], "wants": "x",
+                                     "interests": ["a"] * 3 + [f"i{n}" for n in range(9)]})
+    assert sloppy.traits == ("kind", "7")
+    assert sloppy.wants == ()
+    assert len(sloppy.interests) == 6
+    theo, ana = SelfHistory(db, "theo"), SelfHistory(db, "ana")
+    theo.update(SelfModel(traits=("braver",)), "Theo made me braver.", ())
+    assert theo.current().model.traits == ("braver",)
+    assert ana.current().model == SelfModel.seed()
+    assert theo.update(theo.current().model, "no change", ()) is None
+
+
+def test_greeting_brings_up_something_on_her_mind(
+        db: Database, settings: Settings, setup_record: SetupRecord, store: MemoryStore) -> None:
+    converse(db, settings, ("Night!", "Sleep well."), at=MONDAY - 3 * 86400)
+    store.add("insight", "I think Theo is lonelier than he lets on.", importance=0.9,
+              at=MONDAY - 3 * 86400)
+    model = FakeModel()
+    companion = Companion(model, db, settings, clock=lambda: MONDAY,
+                          memory=Recollection(db, settings.user, EMBEDDER, lambda: MONDAY))
+    turn = companion.greet()
+    assert turn is not None
+    "".join(turn)
+    note = model.calls[-1].messages[-1].content
+    assert "I think Theo is lonelier than he lets on." in note and "3 days ago" in note
+
+
+def test_hurtful_and_joyful_exchanges_leave_different_moods(
+        db: Database, settings: Settings, setup_record: SetupRecord) -> None:
+    moods = {}
+    for user, text in (("a", "You're useless and stupid, shut up."),
+                       ("b", "I got the job!! Thank you so much, you're wonderful!")):
+        recollection = Recollection(db, user, EMBEDDER, lambda: MONDAY)
+        moods[user] = recollection.feel(text, 0, MONDAY)
+    assert moods["a"].feeling == "hurt" and moods["b"].valence > 0.3 > moods["a"].valence
+    assert MemoryDraft("feeling", "x").kind == "feeling"
