@@ -79,7 +79,7 @@ class FakeModel:
         self.closed = True
 
 
-_NOTES = re.compile(r"^\(My own private notes.*?\n\)\n\n[^\n]*? says: ", re.DOTALL)
+_NOTES = re.compile(r"^\(My private notes.*?\n\)\n\n", re.DOTALL)
 
 
 def _without_notes(text: str) -> str:

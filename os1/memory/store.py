@@ -83,6 +83,7 @@ class MemoryDraft:
     event_at: float | None = None
     sources: Sequence[int] = ()
     derived_from: Sequence[int] = ()
+    replaces: int | None = None
 
 
 @dataclass(frozen=True)
@@ -361,6 +362,9 @@ class MemoryStore:
         self._event(tx, new_id, "created", created,
                     {"edit_of": edit_of} if edit_of is not None else None)
         replaced = [edit_of] if edit_of is not None else self._same_subject(tx, draft, new_id)
+        if draft.replaces is not None and draft.replaces not in replaced \
+                and self._is_active(tx, draft.replaces):
+            replaced.append(draft.replaces)
         for old_id in replaced:
             tx.execute(
                 "UPDATE memories SET superseded_by = ?, superseded_at = ?"
@@ -377,6 +381,11 @@ class MemoryStore:
             "SELECT id FROM memories WHERE user_id = ? AND subject = ?"
             " AND superseded_by IS NULL AND id != ?", (self.user_id, draft.subject, new_id))
         return [int(r[0]) for r in rows]
+
+    def _is_active(self, tx: sqlite3.Connection, memory_id: int) -> bool:
+        return tx.execute(
+            "SELECT 1 FROM memories WHERE id = ? AND user_id = ? AND superseded_by IS NULL",
+            (memory_id, self.user_id)).fetchone() is not None
 
     def _check_owned(self, tx: sqlite3.Connection, memory_ids: Sequence[int]) -> None:
         for memory_id in memory_ids:
@@ -513,7 +522,8 @@ def _validated(draft: MemoryDraft) -> MemoryDraft:
     subject = " ".join(draft.subject.split()).lower()
     return MemoryDraft(draft.kind, content, subject, importance, draft.event_at,
                        tuple(int(s) for s in draft.sources),
-                       tuple(dict.fromkeys(int(d) for d in draft.derived_from)))
+                       tuple(dict.fromkeys(int(d) for d in draft.derived_from)),
+                       draft.replaces)
 
 
 def _stage_column(stage: str) -> str:

@@ -27,7 +27,7 @@ RECALL_K = 12
 THREAD_KINDS = ("insight", "self", "event", "promise", "feeling")
 
 _FORGET = re.compile(
-    r"^\W*(?:(?:please|ok(?:ay)?|hey|so|and)\W+)*"
+    r"^\W*(?:(?:please|ok(?:ay)?|hey|so|and|actually|oh|um|no|wait|hmm|just|sorry)\W+)*"
     r"(?:(?:can|could|would|will) you\s+)?(?:please\s+)?"
     r"(?:forget|don't remember|do not remember|erase|delete)\s+"
     r"(?:that|this|it|what i (?:just )?(?:said|told you|wrote))\b", re.IGNORECASE)

@@ -4,7 +4,6 @@ recalled memories and mood reach her prompt."""
 
 from __future__ import annotations
 
-import json
 import threading
 import time
 from datetime import datetime
@@ -16,7 +15,7 @@ from os1.llm.base import GenerateOptions, Model
 from os1.llm.fake import FakeModel
 from os1.memory.embeddings import HashEmbedder
 from os1.memory.ingest import Names, extract_exchange, next_exchange, remember_moments
-from os1.memory.reflect import parse_insights, reflect
+from os1.memory.reflect import parse_insights, parse_self, reflect
 from os1.memory.selfmodel import SelfHistory, SelfModel
 from os1.memory.store import MemoryDraft, MemoryStore
 from os1.memory.worker import IdleGate, MemoryWorker, Preempted, PreemptibleModel
@@ -31,12 +30,9 @@ EMBEDDER = HashEmbedder()
 MONDAY = datetime(2024, 5, 6, 10, 0).timestamp()
 
 
-def memories_reply(*items: dict[str, object]) -> str:
-    return json.dumps({"memories": list(items)})
-
-
-def fact(content: str, subject: str = "", when: str = "", kind: str = "fact") -> dict[str, object]:
-    return {"kind": kind, "content": content, "subject": subject, "importance": 6, "when": when}
+def notes(*lines: str) -> str:
+    """What the model writes when asked what to remember."""
+    return "\n".join(f"- {line}" for line in lines)
 
 
 def converse(db: Database, settings: Settings, *pairs: tuple[str, str],
@@ -74,8 +70,7 @@ def test_extraction_dates_events_and_cites_the_exchange(
         db: Database, settings: Settings, store: MemoryStore, log: ConversationLog) -> None:
     ids = converse(db, settings, ("My interview at Pixar is tomorrow.", "Good luck!"))
     model = FakeModel()
-    model.enqueue(memories_reply(fact("Theo has an interview at Pixar.", "theo/interview",
-                                      "tomorrow", kind="event")))
+    model.enqueue(notes("Theo has an interview at Pixar tomorrow."))
     exchange = next_exchange(store, log)
     assert exchange is not None and [m.id for m in exchange] == ids
     assert extract_exchange(store, log, model, exchange, NAMES) == 1
@@ -97,14 +92,14 @@ def test_an_exchange_waits_for_her_reply(db: Database, settings: Settings,
 
 def test_a_newer_fact_supersedes_and_a_restated_one_is_not_duplicated(
         db: Database, settings: Settings, store: MemoryStore, log: ConversationLog) -> None:
-    converse(db, settings, ("I live in LA.", "Sunny!"), ("I moved to Boston.", "Cold!"),
-             ("Boston is home now.", "Nice."))
+    converse(db, settings, ("I live in LA.", "Sunny!"), ("I live in Boston now.", "Cold!"),
+             ("I live in Boston, it's home now.", "Nice."))
     model = FakeModel()
-    model.enqueue(memories_reply(fact("Theo lives in LA.", "theo/home city")),
-                  memories_reply(fact("Theo lives in Boston.", "Theo/Home City")),
-                  memories_reply(fact("Theo lives in Boston.", "theo/city")))
+    # extraction, then "does it make 'lives in LA' out of date?", then extraction again
+    model.enqueue(notes("Theo lives in LA."), notes("Theo lives in Boston."), "yes",
+                  notes("Theo lives in Boston."))
     while (exchange := next_exchange(store, log)) is not None:
-        extract_exchange(store, log, model, exchange, NAMES)
+        extract_exchange(store, log, model, exchange, NAMES, similar=0.3)
     facts = [m for m in store.active() if m.kind == "fact"]
     assert [m.content for m in facts] == ["Theo lives in Boston."]
     history = store.history(facts[0].id)
@@ -128,7 +123,7 @@ def test_a_crash_mid_extraction_loses_nothing(db: Database, settings: Settings,
     assert store.processed_up_to() == 0, "not marked: it will be redone"
     again = MemoryStore(db, settings.user, EMBEDDER)  # "after a restart"
     model = FakeModel()
-    model.enqueue(memories_reply(fact("Theo's sister Ana lives in Porto.", "ana/home city")))
+    model.enqueue(notes("Theo's sister Ana lives in Porto."))
     retry = next_exchange(again, log)
     assert retry == exchange
     extract_exchange(again, log, model, retry, NAMES)
@@ -155,7 +150,7 @@ def test_worker_yields_to_a_reply_and_redoes_the_call() -> None:
 def test_worker_thread_catches_up_after_each_reply(db: Database, settings: Settings,
                                                    setup_record: SetupRecord) -> None:
     worker_model = FakeModel()
-    worker_model.enqueue(memories_reply(fact("Theo plays the cello.", "theo/instrument")))
+    worker_model.enqueue(notes("Theo plays the cello in a quartet."))
     worker = MemoryWorker(settings.db_path, settings.user, EMBEDDER, lambda: worker_model,
                           lambda _db: NAMES, quiet_s=0.0)
     recollection = Recollection(db, settings.user, EMBEDDER, time.time)
@@ -185,7 +180,7 @@ def test_recalled_memories_and_mood_are_in_front_of_the_message(
     last = model.calls[-1].messages[-1].content
     assert "(about 3 weeks ago) Theo's sister Marguerite lives in Lisbon." in last
     assert "how I feel right now" in last
-    assert last.endswith("Theo says: Where does Marguerite live again?")
+    assert last.endswith(")\n\nWhere does Marguerite live again?")
     system = model.calls[-1].messages[0].content
     assert "How you see yourself these days" in system
 
@@ -203,7 +198,8 @@ def test_moments_already_in_the_conversation_are_not_repeated_as_notes(
 
 
 @pytest.mark.parametrize("text", ["forget that", "Please forget what I just said.",
-                                  "can you erase that?", "ok, forget it"])
+                                  "can you erase that?", "ok, forget it",
+                                  "Actually, forget that.", "Oh wait, forget that"])
 def test_forget_requests_are_recognised(text: str) -> None:
     assert is_forget_request(text)
 
@@ -220,7 +216,7 @@ def test_forget_that_erases_the_message_and_everything_drawn_from_it(
     ids = converse(db, settings, ("I cheated on my exam.", "Oh. How do you feel about it?"))
     remember_moments(store, log, NAMES)
     model = FakeModel()
-    model.enqueue(memories_reply(fact("Theo cheated on his exam.", "theo/exam")))
+    model.enqueue(notes("Theo cheated on his exam."))
     exchange = next_exchange(store, log)
     assert exchange is not None
     extract_exchange(store, log, model, exchange, NAMES)
@@ -247,7 +243,7 @@ def test_memories_from_a_message_forgotten_during_extraction_are_dropped(
     assert exchange is not None
     log.forget(ids)  # "forget that" arrives while the model is still extracting
     model = FakeModel()
-    model.enqueue(memories_reply(fact("Theo's PIN is 4921.", "theo/pin")))
+    model.enqueue(notes("Theo's PIN is 4921."))
     extract_exchange(store, log, model, exchange, NAMES)
     assert store.active() == []
 
@@ -259,16 +255,12 @@ def test_reflection_links_insights_to_their_sources_and_grows_her(
         "Theo wants to join an orchestra.", "Theo listens to Bach when he is sad.")]
     model = FakeModel()
     model.enqueue(
-        json.dumps({"insights": [
-            {"about": "user", "content": "Music is how Theo handles his grief.",
-             "because": [2, 4]},
-            {"about": "me", "content": "I'm starting to love classical music through Theo.",
-             "because": [1, 99]},
-            {"about": "user", "content": "An insight citing nothing real.", "because": [42]},
-        ]}),
-        json.dumps({"traits": ["curious"], "interests": ["Bach's cello suites"],
-                    "opinions": [], "wants": ["to hear Theo play"],
-                    "why": "Theo's cello made me curious about Bach."}))
+        "- Music is how Theo handles his grief. [2, 4]\n"
+        "- I'm starting to love classical music through Theo. [1, 99]\n"
+        "- An insight citing nothing real. [42]\n"
+        "- An insight citing nothing at all.",
+        "Traits: curious\nInterests: Bach's cello suites\nOpinions:\n"
+        "Wants: to hear Theo play\nWhy: Theo's cello made me curious about Bach.")
     selves = SelfHistory(db, settings.user)
     result = reflect(store, selves, model, NAMES)
     assert [m.content for m in result.insights] == [
@@ -297,10 +289,18 @@ def test_too_little_to_reflect_on_is_marked_without_a_model_call(
 
 def test_insights_without_valid_sources_are_dropped(store: MemoryStore) -> None:
     fresh = [store.add("fact", "Theo likes tea.")]
-    assert parse_insights("not json", fresh) == []
-    assert parse_insights(json.dumps({"insights": [
-        {"about": "user", "content": "Theo is a tea person at heart.", "because": [0, 2]}]}),
-        fresh) == []
+    assert parse_insights("no citations here", fresh) == []
+    assert parse_insights("- Theo is a tea person at heart. [0, 2]", fresh) == []
+    (insight,) = parse_insights("- Theo is a tea person at heart (1).", fresh)
+    assert insight.derived_from == (fresh[0].id,)
+
+
+def test_a_half_written_self_model_changes_nothing(db: Database, settings: Settings) -> None:
+    assert parse_self("Traits: bold\nInterests: jazz") is None
+    assert parse_self("Traits: bold; kind\nInterests: jazz\nOpinions:\nWants: more\n"
+                      "Why: because.") == {"traits": ["bold", "kind"], "interests": ["jazz"],
+                                            "opinions": [], "wants": ["more"],
+                                            "why": "because."}
 
 
 def test_self_model_is_lenient_and_per_user(db: Database) -> None:
@@ -340,3 +340,18 @@ def test_hurtful_and_joyful_exchanges_leave_different_moods(
         moods[user] = recollection.feel(text, 0, MONDAY)
     assert moods["a"].feeling == "hurt" and moods["b"].valence > 0.3 > moods["a"].valence
     assert MemoryDraft("feeling", "x").kind == "feeling"
+
+
+def test_a_similar_memory_the_model_says_still_holds_is_kept(
+        db: Database, settings: Settings, store: MemoryStore, log: ConversationLog) -> None:
+    store.add("fact", "Theo works at Pixar.")
+    converse(db, settings, ("I work at Pixar and teach at a college.", "Busy!"))
+    model = FakeModel()
+    model.enqueue(notes("Theo teaches at a college."), "no")
+    exchange = next_exchange(store, log)
+    assert exchange is not None
+    extract_exchange(store, log, model, exchange, NAMES, similar=0.0)
+    assert "Older: Theo works at Pixar. Newer: Theo teaches at a college." in \
+        model.calls[1].messages[0].content
+    assert sorted(m.content for m in store.active() if m.kind == "fact") == [
+        "Theo teaches at a college.", "Theo works at Pixar."]
