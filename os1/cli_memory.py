@@ -160,13 +160,15 @@ def memory_forget(ctx: click.Context, memory_id: int, yes: bool) -> None:
 
 
 @memory_group.command(name="process")
+@click.option("--model", "-m", default=None, metavar="SPEC", help="As for os1 chat.")
+@click.option("--endpoint-model", default=None, help="As for os1 chat.")
 @click.pass_context
-def memory_process(ctx: click.Context) -> None:
+def memory_process(ctx: click.Context, model: str | None, endpoint_model: str | None) -> None:
     """Turn every conversation not yet remembered into memories now, and reflect (this
     normally happens in the background while you chat)."""
     from os1.cli import opened
 
-    settings: Settings = ctx.obj
+    settings: Settings = ctx.obj.with_overrides(model=model, endpoint_model=endpoint_model)
     with opened(settings) as (db, llm):
         session = open_memory(settings, db, llm)
         session.worker.quiet_s = 0.0
