@@ -147,6 +147,41 @@ def _render(moment: Sequence[StoredMessage], user_name: str, her_name: str) -> s
     return "\n".join(lines)
 
 
+# Attributes a person has one of at a time: a newer note about the same person's
+# attribute makes the older untrue. (The yes/no question below gets these wrong too often
+# on the 1.5B model: "lives in LA" and "lives in Boston now" were "both true".)
+_EXCLUSIVE = {
+    "home": re.compile(r"\b(?:lives?|living|moved|moves|moving|relocated)\s+(?:in|to|at)\b",
+                       re.I),
+    "work": re.compile(r"\b(?:works?|working|employed|hired)\s+(?:at|for|as)\b", re.I),
+    "partner": re.compile(r"\b(?:is|got)\s+(?:single|married|divorced|engaged)\b|"
+                          r"\b(?:dating|girlfriend|boyfriend|wife|husband)\b", re.I),
+    "age": re.compile(r"\b(?:is|turned)\s+\d{1,3}\b|\b\d{1,3} years old\b", re.I),
+}
+
+
+def exclusive_attribute(note: str) -> tuple[str, str] | None:
+    """(who, attribute) when ``note`` states a one-at-a-time attribute of someone:
+    "Theo's sister Ana moved to Porto." -> ("theo's sister ana", "home")."""
+    for attribute, pattern in _EXCLUSIVE.items():
+        match = pattern.search(note)
+        if match is not None:
+            who = " ".join(re.sub(r"\b(?:now|just|recently|has|had|also)\b", "",
+                                  note[:match.start()], flags=re.I).lower().split())
+            if who:
+                return who, attribute
+    return None
+
+
+def makes_out_of_date(model: Model, older: str, newer: str) -> bool:
+    """Whether ``newer`` makes ``older`` untrue: by rule for one-at-a-time attributes of
+    the same person, else by asking the model."""
+    old_attr, new_attr = exclusive_attribute(older), exclusive_attribute(newer)
+    if old_attr is not None and old_attr == new_attr:
+        return True
+    return not still_both_true(model, older, newer)
+
+
 def still_both_true(model: Model, older: str, newer: str) -> bool:
     """Ask whether a new note leaves an older, similar one true ("lives in LA" / "moved to
     Boston": no). One short constrained answer after a few examples: cheap, and a

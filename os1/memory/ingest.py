@@ -18,7 +18,7 @@ from dataclasses import dataclass, replace
 
 from os1.llm.base import Model
 from os1.memory.embeddings import content_words
-from os1.memory.extract import Candidate, extract_memories, root, still_both_true
+from os1.memory.extract import Candidate, extract_memories, makes_out_of_date, root
 from os1.memory.retrieval import recall_vector
 from os1.memory.store import MAX_CONTENT_CHARS, MemoryDraft, MemoryStore
 from os1.memory.timeexpr import find_time_window
@@ -116,7 +116,7 @@ def _superseding(store: MemoryStore, model: Model, draft: MemoryDraft,
         old = found.memory
         if old.kind in SUPERSEDABLE and similar <= found.cosine < DUPLICATE_COSINE \
                 and not _roots(draft.content) <= _roots(old.content) \
-                and not still_both_true(model, old.content, draft.content):
+                and makes_out_of_date(model, old.content, draft.content):
             return replace(draft, replaces=old.id)
     return draft
 

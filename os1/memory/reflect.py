@@ -86,8 +86,9 @@ def parse_self(raw: str) -> dict[str, object] | None:
         if match is None:
             continue
         key, value = match.group(1).lower(), match.group(2).strip()
+        separator = ";" if ";" in value else ","  # asked for ";", often given ","
         fields[key] = value if key == "why" else [
-            item.strip(" .") for item in value.split(";") if item.strip(" .")]
+            item.strip(" .") for item in value.split(separator) if item.strip(" .")]
     return fields if all(aspect in fields for aspect in ASPECTS) else None
 
 

@@ -3,7 +3,13 @@
 from __future__ import annotations
 
 from os1.llm.fake import FakeModel
-from os1.memory.extract import extract_memories, parse_notes, still_both_true
+from os1.memory.extract import (
+    exclusive_attribute,
+    extract_memories,
+    makes_out_of_date,
+    parse_notes,
+    still_both_true,
+)
 from os1.storage.conversations import StoredMessage
 
 
@@ -74,3 +80,18 @@ def test_supersession_question_is_constrained_to_yes_or_no() -> None:
     assert model.calls[0].options.grammar == 'root ::= "yes" | "no"'
     assert "Older: Theo lives in LA. Newer: Theo moved to Boston." in \
         model.calls[0].messages[0].content
+
+
+def test_one_at_a_time_attributes_are_replaced_by_rule() -> None:
+    assert exclusive_attribute("Theo lives in Los Angeles, near the beach.") == ("theo", "home")
+    assert exclusive_attribute("Theo has just moved to Boston.") == ("theo", "home")
+    assert exclusive_attribute("Theo's sister Ana moved to Porto.") == ("theo's sister ana",
+                                                                        "home")
+    assert exclusive_attribute("Theo likes jazz.") is None
+    model = FakeModel()
+    assert makes_out_of_date(model, "Theo lives in LA.", "Theo moved to Boston.")
+    assert model.calls == [], "no question needed"
+    model.enqueue("no")
+    assert not makes_out_of_date(model, "Theo's sister Ana lives in Porto.",
+                                 "Theo moved to Boston.")
+    assert len(model.calls) == 1, "another person's home: asked"
