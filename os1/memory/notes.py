@@ -12,16 +12,19 @@ to give orders.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from datetime import datetime
 
 from os1.data import fill, read_text
 from os1.memory.retrieval import Scored, fit_memories
 from os1.mind.timesense import describe_gap
 
 CountTokens = Callable[[str], int]
+WEEK = 7 * 86400.0
 
 
 def note_line(content: str, when: float, now: float) -> str:
-    """One remembered thing, dated relative to ``now``."""
+    """One remembered thing, dated relative to ``now`` and, beyond a week, by the calendar
+    too ("5 months ago" can't answer "when did she go to Paris?")."""
     gap = now - when
     if abs(gap) < 120:
         stamp = "just now"
@@ -29,6 +32,8 @@ def note_line(content: str, when: float, now: float) -> str:
         stamp = f"{describe_gap(gap)} ago"
     else:
         stamp = f"in {describe_gap(-gap)}"
+    if abs(gap) > WEEK:
+        stamp += f", {datetime.fromtimestamp(when):%-d %B %Y}"
     return f"- ({stamp}) {content}"
 
 

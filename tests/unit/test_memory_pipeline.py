@@ -179,7 +179,7 @@ def test_recalled_memories_and_mood_are_in_front_of_the_message(
                           clock=lambda: MONDAY)
     "".join(companion.reply("Where does Marguerite live again?"))
     last = model.calls[-1].messages[-1].content
-    assert "(about 3 weeks ago) Theo's sister Marguerite lives in Lisbon." in last
+    assert "(about 3 weeks ago, 16 April 2024) Theo's sister Marguerite lives in Lisbon." in last
     assert "how I feel right now" in last
     assert last.endswith(")\n\nWhere does Marguerite live again?")
     system = model.calls[-1].messages[0].content
