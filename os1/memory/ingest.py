@@ -16,11 +16,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
+import numpy as np
+
 from os1.llm.base import Model
 from os1.memory.embeddings import content_words
 from os1.memory.extract import Candidate, extract_memories, makes_out_of_date, root
-from os1.memory.retrieval import recall_vector
-from os1.memory.store import MAX_CONTENT_CHARS, MemoryDraft, MemoryStore
+from os1.memory.store import MAX_CONTENT_CHARS, Memory, MemoryDraft, MemoryStore
 from os1.memory.timeexpr import find_time_window
 from os1.storage.conversations import ConversationLog, StoredMessage
 
@@ -112,13 +113,27 @@ def _superseding(store: MemoryStore, model: Model, draft: MemoryDraft,
     most similar facts she holds, the first the model says can't be true alongside it."""
     if draft.kind not in SUPERSEDABLE:
         return draft
-    for found in recall_vector(store, draft.content, k=6):
-        old = found.memory
-        if old.kind in SUPERSEDABLE and similar <= found.cosine < DUPLICATE_COSINE \
+    for old, cosine in _most_similar(store, draft.content, 6):
+        if old.kind in SUPERSEDABLE and similar <= cosine < DUPLICATE_COSINE \
                 and not _roots(draft.content) <= _roots(old.content) \
                 and makes_out_of_date(model, old.content, draft.content):
             return replace(draft, replaces=old.id)
     return draft
+
+
+def _most_similar(store: MemoryStore, content: str, k: int) -> list[tuple[Memory, float]]:
+    """The ``k`` active memories (moments aside) nearest to ``content``, both embedded as
+    passages: the thresholds here compare memory with memory, and a query embedding
+    (what recall uses) scores the same pair lower."""
+    ids, matrix = store.active_vectors()
+    if not ids:
+        return []
+    vector = store.embedder.embed_passages([content])[0]
+    similarities = matrix @ vector
+    order = np.argsort(-similarities)[: 4 * k]
+    by_id = {m.id: m for m in store.get_many(ids[i] for i in order)}
+    found = [(by_id[ids[i]], float(similarities[i])) for i in order if ids[i] in by_id]
+    return [(m, c) for m, c in found if m.kind != "moment"][:k]
 
 
 def _roots(text: str) -> set[str]:
@@ -140,8 +155,7 @@ def _distinct(drafts: list[MemoryDraft]) -> list[MemoryDraft]:
 def _already_known(store: MemoryStore, draft: MemoryDraft) -> bool:
     """True if an active memory says the same thing (the model restates facts it already
     extracted whenever the user mentions them again)."""
-    return any(s.memory.kind != "moment" and s.cosine >= DUPLICATE_COSINE
-               for s in recall_vector(store, draft.content, k=5))
+    return any(cosine >= DUPLICATE_COSINE for _, cosine in _most_similar(store, draft.content, 3))
 
 
 def _drop_if_forgotten(store: MemoryStore, log: ConversationLog, stored_ids: list[int],

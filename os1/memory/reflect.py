@@ -71,15 +71,17 @@ def grow(selves: SelfHistory, model: Model, insights: list[Memory],
     raw = complete(model, [Message("user", prompt)],
                    GenerateOptions(max_tokens=300, temperature=0.4))
     fields = parse_self(raw)
-    if fields is None:
+    if not any(aspect in fields for aspect in ASPECTS):
         return None
-    reason = str(fields.pop("why", ""))
-    return selves.update(SelfModel.from_mapping(fields), reason, tuple(m.id for m in insights))
+    reason = str(fields.pop("why", "")) or f"I've been thinking: {insights[0].content}"
+    # An aspect the model didn't write (it ran on, or stopped half-way) stays as it was.
+    merged = {a: fields.get(a, list(getattr(current, a))) for a in ASPECTS}
+    return selves.update(SelfModel.from_mapping(merged), reason,
+                         tuple(m.id for m in insights))
 
 
-def parse_self(raw: str) -> dict[str, object] | None:
-    """The five lines of prompts/grow.txt as a mapping; None unless every aspect came back
-    (a model that stopped half-way must not erase the rest of who she is)."""
+def parse_self(raw: str) -> dict[str, object]:
+    """The lines of prompts/grow.txt that came back, as a mapping."""
     fields: dict[str, object] = {}
     for line in raw.splitlines():
         match = _ASPECT_LINE.match(line)
@@ -89,7 +91,7 @@ def parse_self(raw: str) -> dict[str, object] | None:
         separator = ";" if ";" in value else ","  # asked for ";", often given ","
         fields[key] = value if key == "why" else [
             item.strip(" .") for item in value.split(separator) if item.strip(" .")]
-    return fields if all(aspect in fields for aspect in ASPECTS) else None
+    return fields
 
 
 def _insights(model: Model, fresh: list[Memory], names: Names) -> list[MemoryDraft]:

@@ -16,7 +16,7 @@ from os1.llm.base import GenerateOptions, Model
 from os1.llm.fake import FakeModel
 from os1.memory.embeddings import HashEmbedder
 from os1.memory.ingest import Names, extract_exchange, next_exchange, remember_moments
-from os1.memory.reflect import parse_insights, parse_self, reflect
+from os1.memory.reflect import grow, parse_insights, parse_self, reflect
 from os1.memory.selfmodel import SelfHistory, SelfModel
 from os1.memory.store import MemoryDraft, MemoryStore
 from os1.memory.worker import IdleGate, MemoryWorker, Preempted, PreemptibleModel
@@ -183,7 +183,7 @@ def test_recalled_memories_and_mood_are_in_front_of_the_message(
     assert "how I feel right now" in last
     assert last.endswith(")\n\nWhere does Marguerite live again?")
     system = model.calls[-1].messages[0].content
-    assert "How you see yourself these days" in system
+    assert "how you see yourself these days" in system
 
 
 def test_moments_already_in_the_conversation_are_not_repeated_as_notes(
@@ -296,8 +296,18 @@ def test_insights_without_valid_sources_are_dropped(store: MemoryStore) -> None:
     assert insight.derived_from == (fresh[0].id,)
 
 
-def test_a_half_written_self_model_changes_nothing(db: Database, settings: Settings) -> None:
-    assert parse_self("Traits: bold\nInterests: jazz") is None
+def test_a_half_written_self_model_keeps_the_rest(db: Database, settings: Settings,
+                                                   store: MemoryStore) -> None:
+    insight = store.add("insight", "Theo makes me braver.")
+    model = FakeModel()
+    model.enqueue("Traits: bold; bold; brave; bold")
+    selves = SelfHistory(db, settings.user)
+    seed = selves.current().model
+    version = grow(selves, model, [insight], NAMES)
+    assert version is not None
+    assert version.model.traits == ("bold", "brave")
+    assert version.model.interests == seed.interests and version.model.wants == seed.wants
+    assert "Theo makes me braver" in version.reason
     assert parse_self("Traits: bold; kind\nInterests: jazz\nOpinions:\nWants: more\n"
                       "Why: because.") == {"traits": ["bold", "kind"], "interests": ["jazz"],
                                             "opinions": [], "wants": ["more"],
