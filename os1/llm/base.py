@@ -68,3 +68,28 @@ class Model(Protocol):
 def complete(model: Model, messages: Sequence[Message], options: GenerateOptions) -> str:
     """The whole reply at once, for callers that don't stream."""
     return "".join(model.stream_chat(messages, options))
+
+
+class ForwardingModel:
+    """A model that hands every call to ``model``: subclass it to change one behaviour
+    (record prompts, give way to a reply) and keep the rest."""
+
+    def __init__(self, model: Model) -> None:
+        self.model = model
+
+    @property
+    def name(self) -> str:
+        return self.model.name
+
+    @property
+    def context_size(self) -> int:
+        return self.model.context_size
+
+    def count_tokens(self, text: str) -> int:
+        return self.model.count_tokens(text)
+
+    def stream_chat(self, messages: Sequence[Message], options: GenerateOptions) -> Iterator[str]:
+        return self.model.stream_chat(messages, options)
+
+    def close(self) -> None:
+        self.model.close()

