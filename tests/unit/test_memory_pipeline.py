@@ -18,7 +18,7 @@ from os1.memory.embeddings import HashEmbedder
 from os1.memory.ingest import Names, extract_exchange, next_exchange, remember_moments
 from os1.memory.reflect import grow, parse_insights, parse_self, reflect
 from os1.memory.selfmodel import SelfHistory, SelfModel
-from os1.memory.store import MemoryDraft, MemoryStore
+from os1.memory.store import MemoryStore
 from os1.memory.worker import IdleGate, MemoryWorker, Preempted, PreemptibleModel
 from os1.mind.companion import Companion
 from os1.mind.recollection import Recollection, is_forget_request
@@ -350,7 +350,6 @@ def test_hurtful_and_joyful_exchanges_leave_different_moods(
         recollection = Recollection(db, user, EMBEDDER, lambda: MONDAY)
         moods[user] = recollection.feel(text, 0, MONDAY)
     assert moods["a"].feeling == "hurt" and moods["b"].valence > 0.3 > moods["a"].valence
-    assert MemoryDraft("feeling", "x").kind == "feeling"
 
 
 def test_a_similar_memory_the_model_says_still_holds_is_kept(
