@@ -74,6 +74,9 @@ def test_interrupted_reply_is_stored_as_interrupted(os1_env: dict[str, str]) -> 
     process = subprocess.Popen(
         [*OS1, "chat"], env={**os1_env, "OS1_MAX_REPLY_TOKENS": "200"},
         stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        # A suite started in the background (`./run-tests &`) inherits SIGINT ignored, and
+        # Python then installs no Ctrl-C handler: give the child a terminal's default.
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     assert process.stdin and process.stdout
     process.stdin.write(b"Tell me a long, slow story about the sea, please.\n")
