@@ -45,6 +45,8 @@ class Turn:
     text: str = ""
     status: Status | None = None
     guard: GuardReport = field(default_factory=GuardReport)
+    held: bool = False
+    _store: Callable[[str, Status], None] | None = None
 
     def __iter__(self) -> Iterator[str]:
         return self._pieces
@@ -53,6 +55,15 @@ class Turn:
         close = getattr(self._pieces, "close", None)
         if close is not None:
             close()
+
+    def settle(self, said: str, interrupted: bool) -> None:
+        """A held (spoken) turn is stored only now, as what was actually heard: she may
+        have written more than she got to say before she was cut off. A turn closed before it
+        began has nothing to store."""
+        self.close()
+        store, self._store = self._store, None
+        if store is not None and said.strip():
+            store(said, "interrupted" if interrupted else self.status or "complete")
 
 
 class NotSetUp(OS1Error):
@@ -122,8 +133,11 @@ class Companion:
     def open_session(self, client: str) -> None:
         self.session_id = self.log.start_session(client)
 
-    def reply(self, text: str) -> Turn:
-        """Store what the user said, then return her reply as a stream."""
+    def reply(self, text: str, *, spoken: bool = False) -> Turn:
+        """Store what the user said, then return her reply as a stream.
+
+        ``spoken``: a voice turn. She is told she is speaking aloud, and the reply is held
+        (see ``Turn.settle``) until the voice pipeline knows what was heard."""
         text = text.encode("utf-8", "replace").decode("utf-8")
         if not text.strip():
             raise EmptyMessage("That message is empty, so there's nothing for her to answer.",
@@ -140,7 +154,7 @@ class Companion:
         if self.memory is not None and is_forget_request(text):
             self.memory.forget_previous(said.id)
             note = fill(read_text("prompts/forgotten.txt"), user_name=self.identity.user_name)
-            return self._turn(self._history(), note, None)
+            return self._turn(self._history(), note, None, held=spoken)
         fitted = fit_text(text, self._budget.message_tokens, self.model.count_tokens,
                           self.persona.truncated_note)
         notice = None
@@ -148,8 +162,10 @@ class Companion:
             notice = (f"Your message is {len(text):,} characters, more than she can read at "
                       f"once: she'll read the beginning and the end ({fitted.omitted_chars:,} "
                       "characters in the middle skipped). The whole message is saved.")
-        return self._turn(history, self._with_memory(fitted.text, said.id, said.created_at),
-                          notice)
+        message = self._with_memory(fitted.text, said.id, said.created_at)
+        if spoken:
+            message += "\n\n" + read_text("prompts/spoken.txt").strip()
+        return self._turn(history, message, notice, held=spoken)
 
     def greet(self) -> Turn | None:
         """A greeting that knows how long it has been and, if something from before is on
@@ -222,8 +238,9 @@ class Companion:
         return GenerateOptions(max_tokens=self.settings.max_reply_tokens,
                                temperature=TEMPERATURE + 0.15 * attempt, logit_bias=bias)
 
-    def _turn(self, history: list[StoredMessage], last_user: str, notice: str | None) -> Turn:
-        turn = Turn(iter(()), notice=notice)
+    def _turn(self, history: list[StoredMessage], last_user: str, notice: str | None,
+              held: bool = False) -> Turn:
+        turn = Turn(iter(()), notice=notice, held=held)
         turn._pieces = self._run(turn, history, last_user)
         return turn
 
@@ -259,7 +276,11 @@ class Companion:
                 close()
             turn.status = status
             busy.__exit__(None, None, None)
-            if turn.text or status == "complete":
-                self.log.append(self._session(), "assistant", turn.text, status,
-                                at=self.clock())
-                self._after_reply()
+            if turn.held:
+                turn._store = self._store_reply
+            elif turn.text or status == "complete":
+                self._store_reply(turn.text, status)
+
+    def _store_reply(self, text: str, status: Status) -> None:
+        self.log.append(self._session(), "assistant", text, status, at=self.clock())
+        self._after_reply()

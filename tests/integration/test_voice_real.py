@@ -1,0 +1,176 @@
+"""Spoken conversation on the real engines: Silero VAD, Whisper tiny.en, Piper and
+Festival voices, and the real bundled model. The user's speech is synthesised with the TTS
+engines or taken from ../shared/evalsets/speech/; what she says is transcribed back by
+Whisper to check that it is on topic."""
+
+from __future__ import annotations
+
+import re
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import jiwer
+import numpy as np
+import pytest
+
+from os1.config import Settings
+from os1.llm.fake import FakeModel
+from os1.llm.llama import LlamaModel
+from os1.mind.companion import Companion
+from os1.mind.steering import Steering
+from os1.storage.db import Database
+from os1.storage.setups import SetupStore
+from os1.voice.audio import HEARING_RATE, Audio, Samples, read_audio, resample
+from os1.voice.conversation import VoiceConversation, VoiceParts
+from os1.voice.io import FileSink, PlaybackSource
+from os1.voice.stt import WhisperSTT
+from os1.voice.tts import TextToSpeech, open_voice
+from os1.voice.vad import FRAME, SileroVAD
+from tests.conftest import make_setup_record
+
+LIBRISPEECH = (Path(__file__).resolve().parents[3] / "shared" / "evalsets" / "speech"
+               / "librispeech_test_clean" / "LibriSpeech" / "test-clean")
+
+
+@pytest.fixture(scope="module")
+def stt() -> WhisperSTT:
+    return WhisperSTT()
+
+
+@pytest.fixture(scope="module")
+def male() -> TextToSpeech:
+    return open_voice("male")
+
+
+@pytest.fixture(scope="module")
+def female() -> TextToSpeech:
+    return open_voice("female")
+
+
+@pytest.fixture
+def her(real_model: LlamaModel, db: Database, settings: Settings) -> Companion:
+    SetupStore(db, settings.user).save(make_setup_record())
+    return Companion(real_model, db, settings, steering=Steering.load())
+
+
+def spoken(tts: TextToSpeech, *parts: str | float) -> Audio:
+    """Words and pauses (seconds) as one 16 kHz recording."""
+    audio = Audio.silence(0.3, HEARING_RATE)
+    for part in parts:
+        audio = audio.then(Audio.silence(part, HEARING_RATE) if isinstance(part, float)
+                           else resample(tts.synthesize(part), HEARING_RATE))
+    return audio
+
+
+def heard_back(stt: WhisperSTT, audio: Audio) -> str:
+    return stt.transcribe(resample(audio, HEARING_RATE)).lower()
+
+
+def rows(db: Database) -> list[tuple[str, str, str]]:
+    return [(r["role"], r["content"], r["status"]) for r in db.connection.execute(
+        "SELECT role, content, status FROM messages ORDER BY id")]
+
+
+def test_a_spoken_question_gets_a_spoken_answer_on_topic(
+        her: Companion, db: Database, stt: WhisperSTT, male: TextToSpeech,
+        female: TextToSpeech, tmp_path: Path) -> None:
+    her.warm_up()
+    question = spoken(male, "What is the capital city of France?")
+    sink = FileSink(tmp_path / "reply.wav", female.rate)
+    talk = VoiceConversation(her, VoiceParts(SileroVAD(), stt, female),
+                             PlaybackSource(question), sink)
+    talk.run()
+    assert "france" in rows(db)[0][1].lower()
+    reply = read_audio(tmp_path / "reply.wav")
+    assert "paris" in heard_back(stt, reply), rows(db)
+    timing = talk.timings[0]
+    assert timing.speech_end < timing.turn_end < timing.first_token < timing.first_audio
+
+
+def test_speech_from_the_evalset_is_heard_as_said(
+        db: Database, settings: Settings, stt: WhisperSTT, female: TextToSpeech) -> None:
+    SetupStore(db, settings.user).save(make_setup_record())
+    companion = Companion(FakeModel(), db, settings)
+    recording = LIBRISPEECH / "1089" / "134686" / "1089-134686-0000.flac"  # 10 s, 3 pauses
+    transcripts = dict(line.split(" ", 1) for line in
+                       next(recording.parent.glob("*.trans.txt")).read_text().splitlines())
+    expected = transcripts[recording.name.removesuffix(".flac")].lower().split()
+    talk = VoiceConversation(companion, VoiceParts(SileroVAD(), stt, female),
+                             PlaybackSource.from_file(recording, realtime=False),
+                             FileSink(Path(settings.home) / "r.wav", female.rate, False))
+    talk.run()
+    heard = rows(db)[0][1].lower()
+    assert jiwer.wer(" ".join(expected), re.sub(r"[^\w' ]", "", heard)) <= 0.2, heard
+
+
+def test_a_600_ms_pause_mid_sentence_does_not_cut_the_user_off(
+        db: Database, settings: Settings, stt: WhisperSTT, male: TextToSpeech,
+        female: TextToSpeech) -> None:
+    SetupStore(db, settings.user).save(make_setup_record())
+    companion = Companion(FakeModel(), db, settings)
+    audio = spoken(male, "Yesterday I walked down to the", 0.6,
+                   "harbour to watch the boats come in.")
+    talk = VoiceConversation(companion, VoiceParts(SileroVAD(), stt, female),
+                             PlaybackSource(audio, realtime=False),
+                             FileSink(Path(settings.home) / "r.wav", female.rate, False))
+    talk.run()
+    users = [r[1].lower() for r in rows(db) if r[0] == "user"]
+    assert len(users) == 1, users
+    assert "walked" in users[0] and "boats" in users[0]
+
+
+@dataclass
+class TimedSink(FileSink):
+    """A realtime file sink that notes when each frame began."""
+
+    writes: list[float] = field(default_factory=list)
+    started: threading.Event = field(default_factory=threading.Event)
+
+    def __init__(self, path: Path, rate: int) -> None:
+        FileSink.__init__(self, path, rate, realtime=True)
+        self.writes = []
+        self.started = threading.Event()
+
+    def write(self, samples: Samples) -> None:
+        self.writes.append(time.monotonic())
+        self.started.set()
+        super().write(samples)
+
+
+def test_barge_in_stops_her_within_one_frame_and_stores_what_she_said(
+        her: Companion, db: Database, stt: WhisperSTT, male: TextToSpeech,
+        female: TextToSpeech, tmp_path: Path) -> None:
+    her.warm_up()
+    sink = TimedSink(tmp_path / "reply.wav", female.rate)
+    question = spoken(male, "Tell me about your favourite things about the sea.")
+    interruption = spoken(male, "Wait, hold on a second.")
+
+    class TalksOverHer:
+        realtime = True
+
+        def frames(self) -> Iterator[Samples]:
+            yield from PlaybackSource(question, tail_s=0).frames()
+            while not sink.started.wait(FRAME / HEARING_RATE):
+                yield np.zeros(FRAME, np.float32)
+            yield from PlaybackSource(Audio.silence(1.0, HEARING_RATE), tail_s=0).frames()
+            yield from PlaybackSource(interruption, tail_s=0).frames()
+
+    talk = VoiceConversation(her, VoiceParts(SileroVAD(), stt, female), TalksOverHer(),
+                             sink)
+    talk.run()
+    assert len(talk.interruptions) >= 1
+    cut = talk.interruptions[0]
+    next_reply = talk.timings[1].first_audio if len(talk.timings) > 1 else float("inf")
+    assert len([t for t in sink.writes if cut < t < next_reply]) <= 1
+    first = next(r for r in rows(db) if r[0] == "assistant")
+    assert first[2] == "interrupted"
+    said_words = first[1].lower().split()
+    assert said_words, "she had said something before she was cut off"
+    # what is stored is what came out: her audio up to the cut, transcribed, matches it
+    played = sink.audio().samples[: int((cut - sink._start) * sink.rate)]
+    heard = heard_back(stt, Audio(played, sink.rate)).replace(",", "").replace(".", "")
+    overlap = sum(w.strip(",.!?") in heard for w in said_words)
+    assert overlap >= 0.6 * len(said_words), (first[1], heard)
