@@ -6,6 +6,7 @@ Whisper to check that it is on topic."""
 from __future__ import annotations
 
 import re
+import subprocess
 import threading
 import time
 from collections.abc import Iterator
@@ -23,13 +24,14 @@ from os1.mind.companion import Companion
 from os1.mind.steering import Steering
 from os1.storage.db import Database
 from os1.storage.setups import SetupStore
-from os1.voice.audio import HEARING_RATE, Audio, Samples, read_audio, resample
+from os1.voice.audio import HEARING_RATE, Audio, Samples, read_audio, resample, write_wav
 from os1.voice.conversation import VoiceConversation, VoiceParts
 from os1.voice.io import FileSink, PlaybackSource
 from os1.voice.stt import WhisperSTT
 from os1.voice.tts import TextToSpeech, open_voice
 from os1.voice.vad import FRAME, SileroVAD
 from tests.conftest import make_setup_record
+from tests.integration.conftest import OS1
 
 LIBRISPEECH = (Path(__file__).resolve().parents[3] / "shared" / "evalsets" / "speech"
                / "librispeech_test_clean" / "LibriSpeech" / "test-clean")
@@ -174,3 +176,49 @@ def test_barge_in_stops_her_within_one_frame_and_stores_what_she_said(
     heard = heard_back(stt, Audio(played, sink.rate)).replace(",", "").replace(".", "")
     overlap = sum(w.strip(",.!?") in heard for w in said_words)
     assert overlap >= 0.6 * len(said_words), (first[1], heard)
+
+
+def test_noise_alone_is_not_taken_for_speech(stt: WhisperSTT, female: TextToSpeech,
+                                             db: Database, settings: Settings) -> None:
+    SetupStore(db, settings.user).save(make_setup_record())
+    model = FakeModel()
+    noise = np.random.default_rng(7).normal(0, 0.05, 10 * HEARING_RATE).astype(np.float32)
+    talk = VoiceConversation(Companion(model, db, settings),
+                             VoiceParts(SileroVAD(), stt, female),
+                             PlaybackSource(Audio(noise, HEARING_RATE), realtime=False),
+                             FileSink(Path(settings.home) / "r.wav", female.rate, False))
+    talk.run()
+    assert model.calls == []
+    assert rows(db) == []
+
+
+def test_os1_talk_from_a_file_to_a_file(os1_env: dict[str, str], male: TextToSpeech,
+                                        stt: WhisperSTT, tmp_path: Path) -> None:
+    home = Path(os1_env["OS1_HOME"])
+    db = Database.open(home / "os1.db")
+    SetupStore(db, "local").save(make_setup_record(voice="male"))
+    db.close()
+    question = tmp_path / "question.wav"
+    write_wav(question, spoken(male, "Good morning! What day comes after Monday?"))
+    result = subprocess.run([*OS1, "talk", "--input", str(question), "--output",
+                             str(tmp_path / "reply.wav")], env=os1_env, capture_output=True,
+                            text=True, timeout=600, check=False)
+    assert result.returncode == 0, result.stderr
+    assert "you: Good morning" in result.stdout
+    reply = read_audio(tmp_path / "reply.wav")
+    assert reply.seconds > 1.0
+    assert "tuesday" in heard_back(stt, reply), result.stdout
+
+
+def test_os1_talk_says_when_a_file_holds_no_speech(os1_env: dict[str, str],
+                                                   tmp_path: Path) -> None:
+    home = Path(os1_env["OS1_HOME"])
+    db = Database.open(home / "os1.db")
+    SetupStore(db, "local").save(make_setup_record())
+    db.close()
+    write_wav(tmp_path / "silence.wav", Audio.silence(3.0, 8000))
+    result = subprocess.run([*OS1, "talk", "--fast", "--input", str(tmp_path / "silence.wav"),
+                             "--output", str(tmp_path / "r.wav")], env=os1_env,
+                            capture_output=True, text=True, timeout=600, check=False)
+    assert result.returncode == 1
+    assert "No speech was heard" in result.stderr
