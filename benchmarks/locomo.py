@@ -2,9 +2,12 @@
 
 Why LoCoMo: long (19-32 sessions, ~650 turns) two-person conversations written by others,
 with questions whose evidence turns are labelled, so recall is measured on conversations
-nobody here tuned for. Each conversation is ingested as if it were hers: every turn becomes
+written by others (the fusion weights, the context column's weight and neighbour
+expansion were tuned on conversations 0-4 and checked on 5-7). Each conversation is
+ingested as if it were hers: every turn becomes
 one "moment" memory (``"{speaker}: {text}"``, plus ``[shares {caption}]`` for a shared
-photo), dated at its session's time (turns 30 s apart), in its own database and user. The
+photo), dated at its session's time (turns 30 s apart), with the turn before it in its
+session as its context (as her worker keeps it), in its own database and user. The
 LLM extraction stage that later adds facts is left out: at ~15 s per exchange on two cores
 it would take a day for the 5,094 turns. ``now`` is a day after the last session, as if
 she were asked then.
@@ -250,7 +253,11 @@ def ingest(conv: Conversation, folder: Path, name: str, embedder: Embedder) -> I
     start = time.perf_counter()
     for session in sorted({t.session for t in conv.turns}):
         turns = [t for t in conv.turns if t.session == session]
-        drafts = [MemoryDraft("moment", t.content, event_at=t.at) for t in turns]
+        # Each moment's context is the turn before it in the same session, as her worker
+        # stores it (the session's first has none).
+        drafts = [MemoryDraft("moment", t.content, event_at=t.at,
+                              context=turns[i - 1].content if i else "")
+                  for i, t in enumerate(turns)]
         memories = store.add_many(drafts, at=turns[0].session_at)
         dia_of.update((m.id, t.dia_id) for m, t in zip(memories, turns, strict=True))
     return Ingested(conv, db, store, dia_of, time.perf_counter() - start)

@@ -54,14 +54,25 @@ def moment_text(message: StoredMessage, names: Names) -> str:
 
 
 def remember_moments(store: MemoryStore, log: ConversationLog, names: Names) -> int:
-    """Store every message not yet kept as a moment; returns how many were stored."""
+    """Store every message not yet kept as a moment, each with the moment before it in
+    its session as ``context``; returns how many were stored."""
+    if log.user_id != store.user_id:  # a context must never come from another person
+        raise ValueError(f"the log of {log.user_id!r} can't feed the memory of "
+                         f"{store.user_id!r}")
     stored = 0
+    last: dict[int, str] = {}  # session id -> its latest moment stored in this call
     while batch := log.after(store.processed_up_to("moments"), BATCH):
         for message in batch:
             keep = message.content.strip() and message.status != "failed"
-            drafts = [MemoryDraft("moment", moment_text(message, names),
-                                  importance=MOMENT_IMPORTANCE,
-                                  sources=(message.id,))] if keep else []
+            drafts: list[MemoryDraft] = []
+            if keep:
+                if message.session_id not in last:
+                    last[message.session_id] = store.previous_moment(message.id)
+                text = moment_text(message, names)
+                drafts.append(MemoryDraft("moment", text, importance=MOMENT_IMPORTANCE,
+                                          sources=(message.id,),
+                                          context=last[message.session_id]))
+                last[message.session_id] = text
             store.add_many(drafts, at=message.created_at, processed_up_to=message.id,
                            stage="moments")
             stored += len(drafts)

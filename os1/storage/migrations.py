@@ -134,5 +134,63 @@ def m004_mind(db: sqlite3.Connection) -> None:
     db.execute("CREATE INDEX self_versions_by_user ON self_versions(user_id, id)")
 
 
+def m005_memory_context(db: sqlite3.Connection) -> None:
+    """A moment's ``context``: the moment said just before it in the same session (the
+    same user's, as everything here), or '' for a session's first. It is indexed as a
+    second FTS column (weighted below the content in ``text_search``) so "Boston" finds the
+    answer that followed the question naming it; ``content`` stays the turn alone.
+
+    Existing moments are backfilled from the message log (the active moment of the latest
+    earlier message of the same session), then the index is rebuilt from the table."""
+    db.execute("ALTER TABLE memories ADD COLUMN context TEXT NOT NULL DEFAULT ''")
+    db.execute(
+        "CREATE TEMP TABLE moment_source AS"
+        " SELECT m.id AS memory_id, m.user_id AS user_id, msg.id AS message_id,"
+        " msg.session_id AS session_id"
+        " FROM memories AS m JOIN messages AS msg"
+        " ON msg.id = json_extract(m.source_message_ids, '$[0]') AND msg.user_id = m.user_id"
+        " WHERE m.kind = 'moment' AND m.superseded_by IS NULL"
+        " AND json_array_length(m.source_message_ids) = 1")
+    db.execute("CREATE INDEX temp.moment_source_by_session"
+               " ON moment_source(user_id, session_id, message_id)")
+    db.execute(
+        "UPDATE memories SET context = COALESCE((SELECT prev.content"
+        " FROM moment_source AS cur JOIN moment_source AS before"
+        " ON before.user_id = cur.user_id AND before.session_id = cur.session_id"
+        " AND before.message_id < cur.message_id"
+        " JOIN memories AS prev ON prev.id = before.memory_id"
+        " WHERE cur.memory_id = memories.id"
+        " ORDER BY before.message_id DESC LIMIT 1), '')"
+        " WHERE id IN (SELECT memory_id FROM moment_source)")
+    db.execute("DROP TABLE temp.moment_source")
+    for trigger in ("insert", "delete", "update"):
+        db.execute(f"DROP TRIGGER memories_fts_{trigger}")
+    db.execute("DROP TABLE memories_fts")
+    db.execute(
+        "CREATE VIRTUAL TABLE memories_fts USING fts5("
+        " content, context, content='memories', content_rowid='id',"
+        " tokenize='porter unicode61')"
+    )
+    db.execute(
+        "CREATE TRIGGER memories_fts_insert AFTER INSERT ON memories BEGIN"
+        " INSERT INTO memories_fts(rowid, content, context)"
+        " VALUES (new.id, new.content, new.context); END"
+    )
+    db.execute(
+        "CREATE TRIGGER memories_fts_delete AFTER DELETE ON memories BEGIN"
+        " INSERT INTO memories_fts(memories_fts, rowid, content, context)"
+        " VALUES ('delete', old.id, old.content, old.context); END"
+    )
+    db.execute(
+        "CREATE TRIGGER memories_fts_update AFTER UPDATE OF content, context ON memories BEGIN"
+        " INSERT INTO memories_fts(memories_fts, rowid, content, context)"
+        " VALUES ('delete', old.id, old.content, old.context);"
+        " INSERT INTO memories_fts(rowid, content, context)"
+        " VALUES (new.id, new.content, new.context); END"
+    )
+    db.execute("INSERT INTO memories_fts(memories_fts) VALUES ('rebuild')")
+
+
 Migration = Callable[[sqlite3.Connection], None]
-MIGRATIONS: list[Migration] = [m001_conversations, m002_setup, m003_memories, m004_mind]
+MIGRATIONS: list[Migration] = [m001_conversations, m002_setup, m003_memories, m004_mind,
+                               m005_memory_context]

