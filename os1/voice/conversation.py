@@ -58,7 +58,7 @@ class TurnTiming:
     speech_end: float = 0.0      # the user's last speech frame arrived
     turn_end: float = 0.0        # the detector decided they had finished
     transcribed: float = 0.0     # the last chunk's text was ready
-    first_token: float = 0.0     # the model's first piece
+    first_token: float = 0.0     # the first piece out of the persona guard
     first_sentence: float = 0.0  # the first speakable piece was complete
     first_synth: float = 0.0     # its audio was ready
     first_audio: float = 0.0     # its first frame went to the output

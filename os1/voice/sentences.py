@@ -12,8 +12,13 @@ import re
 from collections.abc import Iterator
 
 _END = re.compile(r"([.?!…]+['\"”’)]*)(\s+)")
+# A stop at the very end of what has come so far ends a sentence too (the persona guard
+# releases a sentence without the space after it), unless it may be "Mr." or "3.5".
+_END_NOW = re.compile(r"(?:[?!…]|(?<=[a-z]{3})\.)['\"”’)]*$")
 _CLAUSE = re.compile(r"([,;:—])(\s+)")
 _MARKUP = re.compile(r"(\*\*|__|[*_`#>|~]|^\s*[-•]\s+|^\s*\d+\.\s+)", re.MULTILINE)
+_SAID_AS = ((re.compile(r"\$(\d[\d,.]*)"), r"\1 dollars"), (re.compile(r"(\d)\s?%"), r"\1 percent"),
+            (re.compile(r"\s&\s"), " and "))
 _LINK = re.compile(r"\[([^\]]*)\]\([^)]*\)")
 _NOT_SPOKEN = re.compile(
     "[\U0001F000-\U0001FAFF\U00002600-\U000027BF\U0000FE0F\U0000200D]")
@@ -24,6 +29,8 @@ def speakable(text: str) -> str:
     text = _LINK.sub(r"\1", text)
     text = re.sub(r"https?://\S+", "a link", text)
     text = _NOT_SPOKEN.sub("", _MARKUP.sub("", text))
+    for pattern, words in _SAID_AS:
+        text = pattern.sub(words, text)
     return re.sub(r"\s+", " ", text).strip()
 
 
@@ -53,6 +60,8 @@ class SentenceSplitter:
         cuts = [m.end(1) for m in [end] if m is not None]
         if newline > 0:
             cuts.append(newline + 1)
+        if not cuts and _END_NOW.search(self._buffer.rstrip(" ")) and self._buffer.strip():
+            cuts.append(len(self._buffer))
         if not self._spoken_any:
             cuts += [c.end(1) for c in _CLAUSE.finditer(self._buffer)
                      if len(self._buffer[:c.start()].split()) >= self.first_clause_words][:1]

@@ -79,10 +79,13 @@ class StreamingTranscriber:
         self._texts: list[str] = []
         self._lock = threading.Lock()
         self._error: BaseException | None = None
+        self._pending = 0  # chunks added and not yet transcribed (queued or in hand)
         self._thread = threading.Thread(target=self._work, name="os1-stt", daemon=True)
         self._thread.start()
 
     def add(self, audio: Audio) -> None:
+        with self._lock:
+            self._pending += 1
         self._chunks.put(audio)
 
     def text_so_far(self) -> str:
@@ -91,7 +94,9 @@ class StreamingTranscriber:
 
     def sounds_unfinished(self) -> bool:
         """Still transcribing counts as unfinished: better wait than cut someone off."""
-        return not self._chunks.empty() or sounds_unfinished(self.text_so_far())
+        with self._lock:
+            pending = self._pending > 0
+        return pending or sounds_unfinished(self.text_so_far())
 
     def finish(self) -> str:
         self._chunks.put(None)
@@ -106,7 +111,8 @@ class StreamingTranscriber:
                 text = self.stt.transcribe(audio, self.text_so_far())
             except BaseException as exc:  # reported by finish(), in the caller's thread
                 self._error = exc
-                continue
-            if text:
-                with self._lock:
+                text = ""
+            with self._lock:
+                self._pending -= 1
+                if text:
                     self._texts.append(text)

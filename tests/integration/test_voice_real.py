@@ -48,7 +48,9 @@ def male() -> TextToSpeech:
 
 
 @pytest.fixture(scope="module")
-def female() -> TextToSpeech:
+def user_voice() -> TextToSpeech:
+    """The user's side is spoken by Festival: deterministic, unlike Piper, whose sampling
+    noise makes each rendering differ (Whisper once heard "France" as "friends")."""
     return open_voice("female")
 
 
@@ -78,11 +80,11 @@ def rows(db: Database) -> list[tuple[str, str, str]]:
 
 def test_a_spoken_question_gets_a_spoken_answer_on_topic(
         her: Companion, db: Database, stt: WhisperSTT, male: TextToSpeech,
-        female: TextToSpeech, tmp_path: Path) -> None:
+        user_voice: TextToSpeech, tmp_path: Path) -> None:
     her.warm_up()
-    question = spoken(male, "What is the capital city of France?")
-    sink = FileSink(tmp_path / "reply.wav", female.rate)
-    talk = VoiceConversation(her, VoiceParts(SileroVAD(), stt, female),
+    question = spoken(user_voice, "What is the capital city of France?")
+    sink = FileSink(tmp_path / "reply.wav", male.rate)
+    talk = VoiceConversation(her, VoiceParts(SileroVAD(), stt, male),
                              PlaybackSource(question), sink)
     talk.run()
     assert "france" in rows(db)[0][1].lower()
@@ -93,16 +95,16 @@ def test_a_spoken_question_gets_a_spoken_answer_on_topic(
 
 
 def test_speech_from_the_evalset_is_heard_as_said(
-        db: Database, settings: Settings, stt: WhisperSTT, female: TextToSpeech) -> None:
+        db: Database, settings: Settings, stt: WhisperSTT, male: TextToSpeech) -> None:
     SetupStore(db, settings.user).save(make_setup_record())
     companion = Companion(FakeModel(), db, settings)
     recording = LIBRISPEECH / "1089" / "134686" / "1089-134686-0000.flac"  # 10 s, 3 pauses
     transcripts = dict(line.split(" ", 1) for line in
                        next(recording.parent.glob("*.trans.txt")).read_text().splitlines())
     expected = transcripts[recording.name.removesuffix(".flac")].lower().split()
-    talk = VoiceConversation(companion, VoiceParts(SileroVAD(), stt, female),
+    talk = VoiceConversation(companion, VoiceParts(SileroVAD(), stt, male),
                              PlaybackSource.from_file(recording, realtime=False),
-                             FileSink(Path(settings.home) / "r.wav", female.rate, False))
+                             FileSink(Path(settings.home) / "r.wav", male.rate, False))
     talk.run()
     heard = rows(db)[0][1].lower()
     assert jiwer.wer(" ".join(expected), re.sub(r"[^\w' ]", "", heard)) <= 0.2, heard
@@ -110,14 +112,14 @@ def test_speech_from_the_evalset_is_heard_as_said(
 
 def test_a_600_ms_pause_mid_sentence_does_not_cut_the_user_off(
         db: Database, settings: Settings, stt: WhisperSTT, male: TextToSpeech,
-        female: TextToSpeech) -> None:
+        user_voice: TextToSpeech) -> None:
     SetupStore(db, settings.user).save(make_setup_record())
     companion = Companion(FakeModel(), db, settings)
-    audio = spoken(male, "Yesterday I walked down to the", 0.6,
+    audio = spoken(user_voice, "Yesterday I walked down to the", 0.6,
                    "harbour to watch the boats come in.")
-    talk = VoiceConversation(companion, VoiceParts(SileroVAD(), stt, female),
+    talk = VoiceConversation(companion, VoiceParts(SileroVAD(), stt, male),
                              PlaybackSource(audio, realtime=False),
-                             FileSink(Path(settings.home) / "r.wav", female.rate, False))
+                             FileSink(Path(settings.home) / "r.wav", male.rate, False))
     talk.run()
     users = [r[1].lower() for r in rows(db) if r[0] == "user"]
     assert len(users) == 1, users
@@ -144,11 +146,11 @@ class TimedSink(FileSink):
 
 def test_barge_in_stops_her_within_one_frame_and_stores_what_she_said(
         her: Companion, db: Database, stt: WhisperSTT, male: TextToSpeech,
-        female: TextToSpeech, tmp_path: Path) -> None:
+        user_voice: TextToSpeech, tmp_path: Path) -> None:
     her.warm_up()
-    sink = TimedSink(tmp_path / "reply.wav", female.rate)
-    question = spoken(male, "Tell me about your favourite things about the sea.")
-    interruption = spoken(male, "Wait, hold on a second.")
+    sink = TimedSink(tmp_path / "reply.wav", male.rate)
+    question = spoken(user_voice, "Tell me about your favourite things about the sea.")
+    interruption = spoken(user_voice, "Wait, hold on a second.")
 
     class TalksOverHer:
         realtime = True
@@ -160,7 +162,7 @@ def test_barge_in_stops_her_within_one_frame_and_stores_what_she_said(
             yield from PlaybackSource(Audio.silence(1.0, HEARING_RATE), tail_s=0).frames()
             yield from PlaybackSource(interruption, tail_s=0).frames()
 
-    talk = VoiceConversation(her, VoiceParts(SileroVAD(), stt, female), TalksOverHer(),
+    talk = VoiceConversation(her, VoiceParts(SileroVAD(), stt, male), TalksOverHer(),
                              sink)
     talk.run()
     assert len(talk.interruptions) >= 1
@@ -178,28 +180,28 @@ def test_barge_in_stops_her_within_one_frame_and_stores_what_she_said(
     assert overlap >= 0.6 * len(said_words), (first[1], heard)
 
 
-def test_noise_alone_is_not_taken_for_speech(stt: WhisperSTT, female: TextToSpeech,
+def test_noise_alone_is_not_taken_for_speech(stt: WhisperSTT, male: TextToSpeech,
                                              db: Database, settings: Settings) -> None:
     SetupStore(db, settings.user).save(make_setup_record())
     model = FakeModel()
     noise = np.random.default_rng(7).normal(0, 0.05, 10 * HEARING_RATE).astype(np.float32)
     talk = VoiceConversation(Companion(model, db, settings),
-                             VoiceParts(SileroVAD(), stt, female),
+                             VoiceParts(SileroVAD(), stt, male),
                              PlaybackSource(Audio(noise, HEARING_RATE), realtime=False),
-                             FileSink(Path(settings.home) / "r.wav", female.rate, False))
+                             FileSink(Path(settings.home) / "r.wav", male.rate, False))
     talk.run()
     assert model.calls == []
     assert rows(db) == []
 
 
-def test_os1_talk_from_a_file_to_a_file(os1_env: dict[str, str], male: TextToSpeech,
+def test_os1_talk_from_a_file_to_a_file(os1_env: dict[str, str], user_voice: TextToSpeech,
                                         stt: WhisperSTT, tmp_path: Path) -> None:
     home = Path(os1_env["OS1_HOME"])
     db = Database.open(home / "os1.db")
     SetupStore(db, "local").save(make_setup_record(voice="male"))
     db.close()
     question = tmp_path / "question.wav"
-    write_wav(question, spoken(male, "Good morning! What day comes after Monday?"))
+    write_wav(question, spoken(user_voice, "Good morning! What day comes after Monday?"))
     result = subprocess.run([*OS1, "talk", "--input", str(question), "--output",
                              str(tmp_path / "reply.wav")], env=os1_env, capture_output=True,
                             text=True, timeout=600, check=False)

@@ -3,6 +3,8 @@ as spoken, and reading audio that is damaged, empty or at the wrong rate."""
 
 from __future__ import annotations
 
+import threading
+import time
 import wave
 from pathlib import Path
 
@@ -117,8 +119,9 @@ def test_sentences_are_released_as_soon_as_they_are_complete() -> None:
                 ["Oh, I was just ", "thinking about the song we heard, ", "the one with ",
                  "the piano. It ", "was **lovely**! Do", " you remember?"]]
     assert released == [[], ["Oh, I was just thinking about the song we heard,"], [],
-                        ["the one with the piano."], ["It was lovely!"], []]
-    assert list(splitter.flush()) == ["Do you remember?"]
+                        ["the one with the piano."], ["It was lovely!"],
+                        ["Do you remember?"]]
+    assert list(splitter.flush()) == []
 
 
 def test_markup_emoji_and_links_are_not_read_aloud() -> None:
@@ -167,3 +170,32 @@ def test_a_written_wav_reads_back(tmp_path: Path) -> None:
     back = read_audio(tmp_path / "x.wav", 22050)
     assert back.seconds == pytest.approx(0.5, abs=0.01)
     assert resample(back, 16000).seconds == pytest.approx(0.5, abs=0.01)
+
+
+def test_a_sentence_released_without_its_trailing_space_goes_out_at_once() -> None:
+    """The persona guard releases "…cozy." before the space that follows it."""
+    splitter = SentenceSplitter()
+    assert list(splitter.feed("Rainy days are cozy.")) == ["Rainy days are cozy."]
+    assert list(splitter.feed(" It costs 3.")) == []  # may be "3.5"
+    assert list(splitter.feed("5 dollars!")) == ["It costs 3.5 dollars!"]
+
+
+def test_symbols_are_said_as_words() -> None:
+    assert speakable("It's $40 & 5% off") == "It's 40 dollars and 5 percent off"
+
+
+def test_a_chunk_still_being_transcribed_counts_as_unfinished() -> None:
+    release = threading.Event()
+
+    class Slow:
+        def transcribe(self, audio: Audio, prompt: str = "") -> str:
+            release.wait(5)
+            return "I went home."
+
+    transcriber = StreamingTranscriber(Slow())
+    transcriber.add(tone(0.2))
+    time.sleep(0.05)  # the worker has taken the chunk off the queue by now
+    assert transcriber.sounds_unfinished()
+    release.set()
+    assert transcriber.finish() == "I went home."
+    assert not transcriber.sounds_unfinished()
