@@ -36,6 +36,7 @@ from os1.voice.stt import SpeechToText, StreamingTranscriber
 from os1.voice.tts import TextToSpeech
 from os1.voice.turns import (
     Chunk,
+    Event,
     SpeechStarted,
     TurnDetector,
     TurnDropped,
@@ -111,6 +112,8 @@ class VoiceConversation:
         self._played: dict[int, threading.Event] = {}
         self._spoken = SpokenRecord()
         self._error: BaseException | None = None
+        self._transcriber: StreamingTranscriber | None = None
+        self._last_speech = 0.0  # when the last frame the VAD called speech arrived
         self.interruptions: list[float] = []
 
     # -- the listener (the caller's thread) ------------------------------------------
@@ -139,10 +142,9 @@ class VoiceConversation:
             raise self._error
 
     def _listen(self) -> None:
-        transcriber: StreamingTranscriber | None = None
-        detector = TurnDetector(self.rules, lambda: transcriber is not None
-                                and transcriber.sounds_unfinished())
-        last_speech = 0.0
+        detector = TurnDetector(self.rules, lambda: self._transcriber is not None
+                                and self._transcriber.sounds_unfinished(
+                                    wait=not self.source.realtime))
         cut = False
         for frame in self.source.frames():
             if self._error is not None:
@@ -153,28 +155,35 @@ class VoiceConversation:
                 continue
             probability = self.parts.vad.speech_probability(frame)
             if probability >= self.rules.stop_probability:
-                last_speech = time.monotonic()
+                self._last_speech = time.monotonic()
             for event in detector.push(frame, probability):
-                if isinstance(event, SpeechStarted):
-                    transcriber, cut = StreamingTranscriber(self.parts.stt), False
-                    self.notify("listening", "")
-                elif isinstance(event, Chunk) and transcriber is not None:
-                    transcriber.add(event.audio)
-                elif isinstance(event, TurnEnded) and transcriber is not None:
-                    self._hand_over(transcriber, last_speech)
-                    transcriber = None
-                elif isinstance(event, TurnDropped):
-                    transcriber = None
+                cut = cut and not isinstance(event, SpeechStarted)
+                self._on(event)
             if not cut and self._busy.is_set() and self.barge_in \
                     and detector.speech_frames >= self._barge_frames:
                 self.interrupt()
                 cut = True
         for event in detector.flush():
-            if isinstance(event, Chunk) and transcriber is not None:
-                transcriber.add(event.audio)
-            elif isinstance(event, TurnEnded) and transcriber is not None:
-                self._hand_over(transcriber, last_speech)
+            self._on(event)
         self._wait_until_idle()
+
+    def _on(self, event: Event) -> None:
+        """One event from the turn detector: start, feed, hand over or drop a transcript."""
+        if isinstance(event, SpeechStarted):
+            self._transcriber = StreamingTranscriber(self.parts.stt)
+            self.notify("listening", "")
+            return
+        transcriber = self._transcriber
+        if transcriber is None:
+            return
+        if isinstance(event, Chunk):
+            transcriber.add(event.audio)
+        elif isinstance(event, TurnEnded):
+            self._hand_over(transcriber, self._last_speech)
+            self._transcriber = None
+        elif isinstance(event, TurnDropped):
+            transcriber.abandon()
+            self._transcriber = None
 
     def _hand_over(self, transcriber: StreamingTranscriber, last_speech: float) -> None:
         self._busy.set()

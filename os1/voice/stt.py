@@ -77,7 +77,7 @@ class StreamingTranscriber:
         self.stt = stt
         self._chunks: queue.Queue[Audio | None] = queue.Queue()
         self._texts: list[str] = []
-        self._lock = threading.Lock()
+        self._lock = threading.Condition()
         self._error: BaseException | None = None
         self._pending = 0  # chunks added and not yet transcribed (queued or in hand)
         self._thread = threading.Thread(target=self._work, name="os1-stt", daemon=True)
@@ -92,9 +92,13 @@ class StreamingTranscriber:
         with self._lock:
             return " ".join(self._texts)
 
-    def sounds_unfinished(self) -> bool:
-        """Still transcribing counts as unfinished: better wait than cut someone off."""
+    def sounds_unfinished(self, wait: bool = False) -> bool:
+        """Still transcribing counts as unfinished: better wait than cut someone off.
+        ``wait``: first let the transcription catch up (audio read faster than real time
+        must not be judged by how fast this machine transcribes)."""
         with self._lock:
+            if wait:
+                self._lock.wait_for(lambda: self._pending == 0)
             pending = self._pending > 0
         return pending or sounds_unfinished(self.text_so_far())
 
@@ -104,6 +108,10 @@ class StreamingTranscriber:
         if self._error is not None:
             raise self._error
         return self.text_so_far()
+
+    def abandon(self) -> None:
+        """The sound was not speech after all: let the worker thread end, unjoined."""
+        self._chunks.put(None)
 
     def _work(self) -> None:
         while (audio := self._chunks.get()) is not None:
@@ -116,3 +124,4 @@ class StreamingTranscriber:
                 self._pending -= 1
                 if text:
                     self._texts.append(text)
+                self._lock.notify_all()
