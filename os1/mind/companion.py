@@ -258,8 +258,10 @@ class Companion:
             if detector is None or self.steering is None:
                 pieces = generate(0)
             else:
+                clause = self.steering.spoken_first_clause_words if turn.held else None
                 pieces = guarded_stream(generate, detector, turn.guard,
-                                        max_sentences=self.steering.sentence_limit(last_user))
+                                        max_sentences=self.steering.sentence_limit(last_user),
+                                        first_clause_words=clause)
             for piece in pieces:
                 turn.text += piece
                 yield piece

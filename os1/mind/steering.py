@@ -19,6 +19,7 @@ SENTENCE_END = re.compile(r"[.!?…](?=\s|$)")
 # A sentence end that is certainly one: punctuation, closing quotes, then a space.
 COMPLETE_SENTENCE = re.compile(r"[.!?…][\"”’)]*(?=\s)")
 WORD = re.compile(r"\S+")
+CLAUSE_END = re.compile(r"[,;:—–](?=\s)")
 
 
 @dataclass(frozen=True)
@@ -28,6 +29,7 @@ class Steering:
     patterns: dict[str, str]
     max_sentences: int
     asks_for_more: str
+    spoken_first_clause_words: int
 
     @classmethod
     def load(cls) -> Steering:
@@ -38,6 +40,7 @@ class Steering:
             patterns={str(k): str(v) for k, v in data["detect"].items()},
             max_sentences=int(data["brevity"]["max_sentences"]),
             asks_for_more=str(data["brevity"]["unless"]),
+            spoken_first_clause_words=int(data["brevity"]["spoken_first_clause_words"]),
         )
 
     def sentence_limit(self, message: str) -> int | None:
@@ -93,12 +96,15 @@ def guarded_stream(
     max_attempts: int = 3,
     lookbehind_words: int = 6,
     max_sentences: int | None = None,
+    first_clause_words: int | None = None,
 ) -> Iterator[str]:
     """Yield a reply, regenerating (``generate(attempt)``) while an off-persona phrase
     appears before anything was shown. The first sentence is held back whole (that is
     where "As an AI..." and "Sure! Here are..." live); after it, text streams with a
     lookbehind of a few words, and a later slip ends the reply at the last sentence end
-    before it. With ``max_sentences`` the reply also ends after that many sentences."""
+    before it. With ``max_sentences`` the reply also ends after that many sentences.
+    With ``first_clause_words`` (speech, where every ms before her voice counts) a first
+    clause of at least that many words is let out before its sentence ends."""
     for attempt in range(max_attempts):
         report.attempts = attempt + 1
         stream = generate(attempt)
@@ -121,7 +127,8 @@ def guarded_stream(
                     report.capped = True
                     yield text[len(released):limit]
                     return
-                ready = _releasable(held, lookbehind_words, first=not released)
+                ready = _releasable(held, lookbehind_words, first=not released,
+                                    first_clause_words=first_clause_words)
                 if ready:
                     released += ready
                     held = held[len(ready):]
@@ -143,12 +150,20 @@ def _sentence_limit_end(text: str, max_sentences: int | None) -> int | None:
     return ends[max_sentences - 1] if len(ends) >= max_sentences else None
 
 
-def _releasable(held: str, lookbehind_words: int, first: bool) -> str:
+def _releasable(held: str, lookbehind_words: int, first: bool,
+                first_clause_words: int | None = None) -> str:
     """The part of ``held`` that can be shown: the whole first sentence once it is
-    complete, later all but the last few words."""
+    complete (or its first clause, if long enough and allowed), later all but the last
+    few words."""
     if first:
         match = COMPLETE_SENTENCE.search(held)
-        return held[: match.end()] if match else ""
+        if match:
+            return held[: match.end()]
+        if first_clause_words is not None:
+            clauses = [c.end() for c in CLAUSE_END.finditer(held)
+                       if len(WORD.findall(held[:c.start()])) >= first_clause_words]
+            return held[: clauses[0]] if clauses else ""
+        return ""
     starts = [m.start() for m in WORD.finditer(held)]
     if len(starts) <= lookbehind_words:
         return ""

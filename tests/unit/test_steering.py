@@ -281,3 +281,29 @@ def test_sentence_limit_unless_the_message_asks_for_more() -> None:
     assert STEERING.sentence_limit("how was your day?") == STEERING.max_sentences
     assert STEERING.sentence_limit("Tell me a story about the sea") is None
     assert STEERING.sentence_limit("can you explain that?") is None
+
+
+def test_spoken_replies_let_a_long_first_clause_out_before_its_sentence_ends() -> None:
+    reply = "Oh, rainy days are lovely for staying in, with tea and a book by the window."
+    script = Script(reply)
+    spoken = guarded_stream(script, DETECTOR, GuardReport(), first_clause_words=6)
+    assert next(spoken) == "Oh, rainy days are lovely for staying in,"
+    assert script.pulled < len(words(reply))
+    assert next(guarded_stream(Script(reply), DETECTOR, GuardReport())) == reply, \
+        "typed replies still hold the first sentence back whole"
+
+
+def test_a_short_first_clause_is_still_held() -> None:
+    reply = "Oh, I see. Tell me more."
+    first = next(guarded_stream(Script(reply), DETECTOR, GuardReport(), first_clause_words=6))
+    assert first == "Oh, I see."
+
+
+def test_a_slip_after_a_spoken_first_clause_ends_the_reply_there() -> None:
+    script = Script("Well that is a lovely thing to ask me, but as an AI language model "
+                    "I cannot have a favourite season.", "Autumn, for the light.")
+    report = GuardReport()
+    text = "".join(guarded_stream(script, DETECTOR, report, first_clause_words=6))
+    assert text.startswith("Well that is a lovely thing to ask me,")
+    assert DETECTOR.labels(text) == [] and report.cut
+    assert script.attempts == [0], "what was said can't be taken back by regenerating"

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections import deque
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -280,3 +281,20 @@ def test_a_realtime_file_sink_keeps_her_silences(tmp_path: Path) -> None:
     sink.close()
     assert sink.audio().seconds >= 0.45
     write_wav(tmp_path / "again.wav", sink.audio())
+
+
+def test_with_steering_her_voice_starts_at_a_long_first_clause(
+        db: Database, settings: object, setup_record: object) -> None:
+    from os1.mind.steering import Steering
+
+    model = FakeModel()
+    model.enqueue("Oh, rainy days are lovely for staying in, with tea and a good book.")
+    companion = Companion(model, db, settings, steering=Steering.load())  # type: ignore[arg-type]
+    tts = ToneTTS()
+    conversation(companion, tone(1.0), RecordingSink(), tts=tts).run()
+    assert tts.spoken[0] == "Oh, rainy days are lovely for staying in,"
+    typed = Companion(FakeModel(replies=deque(["Oh, rainy days are lovely for staying in, "
+                                                "with tea."])), db, settings,  # type: ignore[arg-type]
+                      steering=Steering.load())
+    assert list(typed.reply("And rain?"))[0] == "Oh, rainy days are lovely for staying in, " \
+        "with tea.", "typed replies still hold the first sentence back whole"
