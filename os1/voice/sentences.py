@@ -15,7 +15,7 @@ _END = re.compile(r"([.?!…]+['\"”’)]*)(\s+)")
 # A stop at the very end of what has come so far ends a sentence too (the persona guard
 # releases a sentence without the space after it), unless it may be "Mr." or "3.5".
 _END_NOW = re.compile(r"(?:[?!…]|(?<=[a-z]{3})\.)['\"”’)]*$")
-_CLAUSE = re.compile(r"([,;:—])(\s+)")
+_CLAUSE = re.compile(r"(?<!\d)([,;:—])(\s+|$)")  # "1,000" is no clause end
 _MARKUP = re.compile(r"(\*\*|__|[*_`#>|~]|^\s*[-•]\s+|^\s*\d+\.\s+)", re.MULTILINE)
 _SAID_AS = ((re.compile(r"\$(\d[\d,.]*)"), r"\1 dollars"), (re.compile(r"(\d)\s?%"), r"\1 percent"),
             (re.compile(r"\s&\s"), " and "))

@@ -199,3 +199,11 @@ def test_a_chunk_still_being_transcribed_counts_as_unfinished() -> None:
     release.set()
     assert transcriber.finish() == "I went home."
     assert not transcriber.sounds_unfinished()
+
+
+def test_a_first_clause_released_without_its_space_goes_out_at_once() -> None:
+    splitter = SentenceSplitter(first_clause_words=6)
+    assert list(splitter.feed("Oh, rainy days are lovely for staying in,")) == \
+        ["Oh, rainy days are lovely for staying in,"]
+    splitter = SentenceSplitter(first_clause_words=2)
+    assert list(splitter.feed("It costs 1,")) == []
