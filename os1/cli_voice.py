@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import signal
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from types import FrameType
 
 import click
 from rich.console import Console
@@ -44,16 +47,17 @@ VOICES = [*voice_names(), *ENGINES]
 @click.pass_context
 def talk(ctx: click.Context, input_path: Path | None, output_path: Path | None,
          voice: str | None, headset: bool, fast: bool, model: str | None) -> None:
-    """Talk with her out loud. Ctrl-C stops her and ends the conversation."""
+    """Talk with her out loud. Ctrl-C while she speaks stops her; Ctrl-C while she
+    listens ends the conversation."""
     from os1.cli import err_console, opened, remembering, require_setup, with_memory
 
     settings: Settings = ctx.obj.with_overrides(model=model)
     require_setup(settings)
     out = Console(highlight=False)
     with err_console.status("Waking her voice and ears…"):
-        parts = VoiceParts(SileroVAD(), WhisperSTT(), open_voice(voice or _setup_voice(settings)))
         source: AudioSource = PlaybackSource.from_file(input_path, realtime=not fast) \
             if input_path is not None else MicrophoneSource()
+        parts = VoiceParts(SileroVAD(), WhisperSTT(), open_voice(voice or _setup_voice(settings)))
         sink: AudioSink = FileSink(output_path, parts.tts.rate, realtime=not fast) \
             if output_path is not None else SpeakerSink(parts.tts.rate)
     with opened(settings, conversation=True) as (db, llm), \
@@ -69,13 +73,27 @@ def talk(ctx: click.Context, input_path: Path | None, output_path: Path | None,
             barge_in=input_path is not None or headset,
             notify=lambda kind, text: _show(out, name, kind, text))
         if input_path is None:
-            err_console.print("[dim]Listening. Speak when you're ready; Ctrl-C ends.[/dim]")
-        conversation.run()
+            err_console.print("[dim]Listening. Speak when you're ready. Ctrl-C stops her while "
+                              "she speaks, and ends the talk while she listens.[/dim]")
+        previous = signal.signal(signal.SIGINT, ctrl_c_handler(conversation))
+        try:
+            conversation.run()
+        finally:
+            signal.signal(signal.SIGINT, previous)
     if input_path is not None and not conversation.timings:
         raise AudioError(f"No speech was heard in {input_path}.",
                          "Check that the file has someone speaking in it.")
     if output_path is not None:
         err_console.print(f"[dim]Her voice is in {output_path}.[/dim]")
+
+
+def ctrl_c_handler(conversation: VoiceConversation) -> Callable[[int, FrameType | None], None]:
+    """Ctrl-C cuts her off if she is answering (the way to interrupt her through open
+    speakers); otherwise it ends the talk as usual."""
+    def handle(_signum: int, _frame: FrameType | None) -> None:
+        if not conversation.cut_off():
+            raise KeyboardInterrupt
+    return handle
 
 
 def _setup_voice(settings: Settings) -> str:

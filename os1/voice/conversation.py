@@ -11,7 +11,7 @@ and generation stop at their next step, and the reply is stored as far as it was
 
 Echo: with file input or a headset her own voice never reaches the listener. With open
 speakers it would, and would cut her off, so there (``barge_in=False``) the listener ignores
-the microphone while she is speaking: you interrupt with Ctrl-C instead.
+the microphone while she is speaking: you interrupt with Ctrl-C instead (``cut_off``).
 """
 
 from __future__ import annotations
@@ -193,6 +193,13 @@ class VoiceConversation:
     def _wait_until_idle(self) -> None:
         while (self._busy.is_set() or not self._turns.empty()) and self._error is None:
             time.sleep(0.01)
+
+    def cut_off(self) -> bool:
+        """Interrupt her if she is answering; False if she was only listening."""
+        if not self._busy.is_set():
+            return False
+        self.interrupt()
+        return True
 
     def interrupt(self) -> None:
         """Stop her now: the output before its next frame, the rest at their next step."""

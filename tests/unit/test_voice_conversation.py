@@ -296,5 +296,30 @@ def test_with_steering_her_voice_starts_at_a_long_first_clause(
     typed = Companion(FakeModel(replies=deque(["Oh, rainy days are lovely for staying in, "
                                                 "with tea."])), db, settings,  # type: ignore[arg-type]
                       steering=Steering.load())
-    assert list(typed.reply("And rain?"))[0] == "Oh, rainy days are lovely for staying in, " \
-        "with tea.", "typed replies still hold the first sentence back whole"
+    pieces = list(typed.reply("And rain?"))
+    assert pieces[0] == "Oh, rainy days are lovely for staying in, with tea.", \
+        "typed replies still hold the first sentence back whole"
+
+
+def test_ctrl_c_cuts_her_off_while_she_speaks_and_ends_the_talk_while_she_listens(
+        companion: Companion, fake_model: FakeModel, db: Database) -> None:
+    from os1.cli_voice import ctrl_c_handler
+
+    fake_model.enqueue(REPLY)
+    sink = RecordingSink()
+    talk = conversation(companion, tone(1.0).then(quiet(4.0)), sink, realtime=True,
+                        tts=ToneTTS(word_s=0.1), barge_in=False)
+    handler = ctrl_c_handler(talk)
+    with pytest.raises(KeyboardInterrupt):
+        handler(2, None)  # nobody is talking yet: Ctrl-C means leave
+
+    def press_when_she_speaks() -> None:
+        sink.started.wait(10)
+        time.sleep(0.3)
+        handler(2, None)
+    presser = threading.Thread(target=press_when_she_speaks)
+    presser.start()
+    talk.run()
+    presser.join()
+    assert talk.interruptions
+    assert [m[2] for m in stored(db) if m[0] == "assistant"] == ["interrupted"]
