@@ -10,7 +10,6 @@ import subprocess
 import threading
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import jiwer
@@ -126,16 +125,12 @@ def test_a_600_ms_pause_mid_sentence_does_not_cut_the_user_off(
     assert "walked" in users[0] and "boats" in users[0]
 
 
-@dataclass
 class TimedSink(FileSink):
     """A realtime file sink that notes when each frame began."""
 
-    writes: list[float] = field(default_factory=list)
-    started: threading.Event = field(default_factory=threading.Event)
-
     def __init__(self, path: Path, rate: int) -> None:
-        FileSink.__init__(self, path, rate, realtime=True)
-        self.writes = []
+        super().__init__(path, rate, realtime=True)
+        self.writes: list[float] = []
         self.started = threading.Event()
 
     def write(self, samples: Samples) -> None:
