@@ -17,7 +17,8 @@ machine under the same load, with the same voice.toml.
     LibriSpeech utterances and on the sub-second digits, where Whisper's fixed 30 s window
     dominates), and of each voice: Piper en_US-joe-medium (male), Festival's SLT HTS voice
     (female) and flite's SLT (her fallback). Engines are warmed up first: load time is not
-    in the ratio, but Festival and flite start a process per sentence, and that is.
+    in the ratio, but flite starts a process per sentence, and that is (Festival is
+    kept running, as os1 talk keeps it).
 (3) Intelligibility. Twelve varied sentences (conversation, numbers, names, questions)
     spoken by each voice, resampled to 16 kHz and transcribed back by the same Whisper: WER
     per voice. This measures the voice and Whisper together; a low number means both are
@@ -26,11 +27,13 @@ machine under the same load, with the same voice.toml.
     speech) to the first frame of her reply handed to the output, for spoken questions
     synthesised by Piper and played in real time through the real streaming
     ``VoiceConversation`` (``PlaybackSource(realtime=True)`` into a realtime ``FileSink``)
-    with the bundled model, split by stage: end-of-turn wait, transcription tail, model's
-    first piece (what the persona guard lets out: it holds her first sentence back whole,
-    so this piece is already a sentence), first sentence complete (cut by the pipeline's
-    sentence splitter), first sentence synthesised, first frame out. Her voice is the
-    benchmark setup's (female: Festival).
+    with the bundled model, split by stage: end-of-turn wait; head start (the responder
+    finishing the prompt it began evaluating while the user spoke, ``anticipate``);
+    transcription tail; model's first piece (what the persona guard lets out: the first
+    sentence, or for speech a first clause of 6+ words); first sentence complete (cut by
+    the pipeline's sentence splitter); first sentence synthesised; first frame out. Her
+    voice is the benchmark setup's (female: Festival, kept running). The ratio is also
+    given counted from the end of the turn, the end-of-turn wait left out of both.
     Baseline, same questions, same run: the same stages one after another without
     streaming: the same end-of-turn wait (the value measured in the streaming run for that
     question), Whisper over the whole utterance (with the detector's pre-roll and
@@ -260,15 +263,29 @@ def fsdd_sample(root: Path, count: int, seed: int) -> list[Utterance]:
 
 
 def cpu_seconds() -> tuple[float, float]:
-    """(CPU seconds used by every process, by this one and its finished children) so far:
-    Festival and flite run as child processes, and are not someone else's load."""
+    """(CPU seconds used by every process, by this one and its children) so far: Festival
+    (kept running) and flite are child processes, and are not someone else's load."""
     stat = Path("/proc/stat")
     own = os.times()
-    mine = own.user + own.system + own.children_user + own.children_system
+    mine = own.user + own.system + own.children_user + own.children_system + _live_children()
     if not stat.is_file():
         return 0.0, mine
     values = [float(v) for v in stat.read_text().split("\n", 1)[0].split()[1:9]]
     return (sum(values) - values[3] - values[4]) / os.sysconf("SC_CLK_TCK"), mine
+
+
+def _live_children() -> float:
+    """CPU seconds of this process's children still running (``os.times`` counts only
+    those that have ended)."""
+    total = 0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        if int(fields[1]) == os.getpid():  # ppid; then utime, stime at 11 and 12
+            total += int(fields[11]) + int(fields[12])
+    return total / os.sysconf("SC_CLK_TCK")
 
 
 class OtherLoad:
@@ -451,7 +468,8 @@ def voices(stt: WhisperSTT, sentences: Sequence[str]) -> dict[str, Any]:
 
 
 STREAM_STAGES = (("end_of_turn_s", "speech_end", "turn_end"),
-                 ("transcription_tail_s", "turn_end", "transcribed"),
+                 ("head_start_s", "turn_end", "taken"),
+                 ("transcription_tail_s", "taken", "transcribed"),
                  ("model_first_piece_s", "transcribed", "first_token"),
                  ("first_sentence_s", "first_token", "first_sentence"),
                  ("first_synthesis_s", "first_sentence", "first_synth"),
@@ -643,10 +661,10 @@ def markdown(result: dict[str, Any]) -> str:
     lat = result["latency"]
     out += ["", f"### Voice-to-voice latency, ms (reply voice: {lat['reply_voice']}; end of "
             "speech → first frame out)", "",
-            "| question | EOT wait | STT tail | 1st piece (guard) | 1st sentence | 1st synth "
-            "| 1st frame | **streaming** | seq STT | seq model | seq TTS | **sequential** "
-            "| ratio |",
-            "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+            "| question | EOT wait | head start | STT tail | 1st piece (guard) | 1st sentence "
+            "| 1st synth | 1st frame | **streaming** | seq STT | seq model | seq TTS "
+            "| **sequential** | ratio |",
+            "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for row in lat["questions"]:
         s, q = row["streaming"], row["sequential"]
         if "ratio" not in row:
@@ -675,12 +693,16 @@ def markdown(result: dict[str, Any]) -> str:
     def loads(key: str) -> str:
         return ", ".join(f"{x:.2f}" for x in result["machine"][key])
 
+    after = [(r["streaming"]["total_s"] - r["streaming"]["end_of_turn_s"])
+             / (r["sequential"]["total_s"] - r["sequential"]["end_of_turn_s"]) for r in done]
     out += ["", f"Median ratio streaming / sequential: {lat['median_ratio']:.2f} (goal ≤ "
             f"{LATENCY_GOAL}: {'met' if lat['goal_met'] else 'not met'}). Same reply in both "
             f"runs: {sum(bool(r.get('same_reply')) for r in done)}/{len(done)}. Cores used by "
             f"other processes (streaming/sequential): {others}; \"busy\": over {BUSY_CORES}, "
             "so the model was slowed by a neighbour and the ratio says little. Load average "
-            f"{loads('loadavg_at_start')} at start, {loads('loadavg_at_end')} at end."]
+            f"{loads('loadavg_at_start')} at start, {loads('loadavg_at_end')} at end. "
+            f"Counted from the end of the turn (the end-of-turn wait, the same in both, left "
+            f"out): median ratio {med(after):.2f}."]
     return "\n".join(out)
 
 

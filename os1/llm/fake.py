@@ -79,10 +79,10 @@ class FakeModel:
         self.closed = True
 
 
-_NOTES = re.compile(r"^\(My private notes.*?\n\)\n\n", re.DOTALL)
+_NOTES = re.compile(r"^(?:\([^\n]*\)\n\n)?(?:\(My private notes.*?\n\)\n\n)?", re.DOTALL)
 
 
 def _without_notes(text: str) -> str:
-    """What the user said, without the notes her memory put in front of it (so the echo
-    stays what tests expect)."""
+    """What the user said, without the notes put in front of it (the one-line spoken note,
+    then her memory's), so the echo stays what tests expect."""
     return _NOTES.sub("", text, count=1)

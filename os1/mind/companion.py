@@ -162,10 +162,21 @@ class Companion:
             notice = (f"Your message is {len(text):,} characters, more than she can read at "
                       f"once: she'll read the beginning and the end ({fitted.omitted_chars:,} "
                       "characters in the middle skipped). The whole message is saved.")
-        message = self._with_memory(fitted.text, said.id, said.created_at)
-        if spoken:
-            message += "\n\n" + read_text("prompts/spoken.txt").strip()
+        message = self._message(fitted.text, spoken, said.created_at, said.id)
         return self._turn(history, message, notice, held=spoken)
+
+    def anticipate(self, text: str, *, spoken: bool = False) -> None:
+        """Evaluate the prompt a reply to ``text`` would get, while the user is still
+        speaking (``text`` is what they have said so far, maybe nothing): when they finish,
+        the model reuses it and evaluates only what changed. Stores nothing, moves no mood."""
+        prefill = getattr(self.model, "prefill", None)
+        if prefill is None:
+            return
+        fitted = fit_text(text[:MAX_MESSAGE_CHARS], self._budget.message_tokens,
+                          self.model.count_tokens, self.persona.truncated_note)
+        message = self._message(fitted.text, spoken, self.clock(), None)
+        with self._busy():
+            prefill(self._prompt(self._history(), message, 0))
 
     def greet(self) -> Turn | None:
         """A greeting that knows how long it has been and, if something from before is on
@@ -204,13 +215,20 @@ class Companion:
         the prompt's prefix stays put), at most HISTORY_LOAD of the newest."""
         return self.log.since(self._window.start_id, HISTORY_LOAD)
 
-    def _with_memory(self, text: str, message_id: int, at: float) -> str:
-        """``text`` behind her notes and mood (see memory/notes.py)."""
-        if self.memory is None:
-            return text
-        mood = self.memory.feel(text, message_id, at)
-        notes = self.memory.notes_for(text, at, self._window.start_id, self.model.count_tokens)
-        return with_notes(text, self.identity.user_name, notes, mood.tone)
+    def _message(self, text: str, spoken: bool, at: float, message_id: int | None) -> str:
+        """``text`` as the model gets it: behind her notes and mood (memory/notes.py) and,
+        spoken, the note that she is talking aloud. That note comes first, so a prompt
+        evaluated before the user has finished speaking (``anticipate``) has it already.
+        With ``message_id`` the message moves her mood (a real turn), else the mood is read."""
+        if self.memory is not None:
+            mood = (self.memory.mood.current(at) if message_id is None
+                    else self.memory.feel(text, message_id, at))
+            notes = self.memory.notes_for(text, at, self._window.start_id,
+                                          self.model.count_tokens) if text.strip() else ""
+            text = with_notes(text, self.identity.user_name, notes, mood.tone)
+        if spoken:
+            text = read_text("prompts/spoken.txt").strip() + "\n\n" + text
+        return text
 
     def _session(self) -> int:
         if self.session_id is None:

@@ -20,6 +20,7 @@ import queue
 import threading
 import time
 from collections.abc import Callable
+from contextlib import suppress
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -51,6 +52,9 @@ class Replier(Protocol):
     def reply(self, text: str, *, spoken: bool = False) -> Turn:
         ...
 
+    def anticipate(self, text: str, *, spoken: bool = False) -> None:
+        ...
+
 
 @dataclass
 class TurnTiming:
@@ -58,6 +62,8 @@ class TurnTiming:
 
     speech_end: float = 0.0      # the user's last speech frame arrived
     turn_end: float = 0.0        # the detector decided they had finished
+    taken: float = 0.0           # the responder took the turn (it may have been busy
+                                 # evaluating the prompt ahead: ``anticipate``)
     transcribed: float = 0.0     # the last chunk's text was ready
     first_token: float = 0.0     # the first piece out of the persona guard
     first_sentence: float = 0.0  # the first speakable piece was complete
@@ -85,6 +91,13 @@ class _Sentence:
     audio: Samples | None = None
 
 
+@dataclass(frozen=True)
+class _Expected:
+    """What the user has said so far: her prompt can be evaluated before they finish."""
+
+    text: str
+
+
 _END = "\x00end"
 
 
@@ -95,6 +108,7 @@ class VoiceConversation:
     source: AudioSource
     sink: AudioSink
     barge_in: bool = True
+    anticipate: bool = True
     notify: Notify = lambda kind, text: None
     timings: list[TurnTiming] = field(default_factory=list)
 
@@ -106,7 +120,8 @@ class VoiceConversation:
         self._first_clause = int(settings["speech"]["first_clause_words"])
         self._generation = 0
         self._busy = threading.Event()       # from a finished user turn to her last frame
-        self._turns: queue.Queue[tuple[StreamingTranscriber, TurnTiming] | None] = queue.Queue()
+        self._turns: queue.Queue[tuple[StreamingTranscriber, TurnTiming] | _Expected | None] \
+            = queue.Queue()
         self._sentences: queue.Queue[_Sentence | None] = queue.Queue()
         self._audio: queue.Queue[_Sentence | None] = queue.Queue()
         self._played: dict[int, threading.Event] = {}
@@ -170,7 +185,8 @@ class VoiceConversation:
     def _on(self, event: Event) -> None:
         """One event from the turn detector: start, feed, hand over or drop a transcript."""
         if isinstance(event, SpeechStarted):
-            self._transcriber = StreamingTranscriber(self.parts.stt)
+            self._transcriber = StreamingTranscriber(self.parts.stt, self._expect)
+            self._expect("")
             self.notify("listening", "")
             return
         transcriber = self._transcriber
@@ -189,6 +205,12 @@ class VoiceConversation:
         self._busy.set()
         self._turns.put((transcriber, TurnTiming(speech_end=last_speech,
                                                  turn_end=time.monotonic())))
+
+    def _expect(self, heard_so_far: str) -> None:
+        """Live speech only: with a file read faster than real time there is no time to
+        win, and the work would only delay the turns behind it."""
+        if self.anticipate and self.source.realtime:
+            self._turns.put(_Expected(heard_so_far))
 
     def _wait_until_idle(self) -> None:
         while (self._busy.is_set() or not self._turns.empty()) and self._error is None:
@@ -225,6 +247,9 @@ class VoiceConversation:
 
     def _respond(self) -> None:
         while (item := self._turns.get()) is not None:
+            if isinstance(item, _Expected):
+                self._prepare(item.text)
+                continue
             transcriber, timing = item
             try:
                 self._answer(transcriber, timing)
@@ -233,7 +258,15 @@ class VoiceConversation:
             finally:
                 self._busy.clear()
 
+    def _prepare(self, heard_so_far: str) -> None:
+        """Evaluate her prompt ahead, unless newer words or a finished turn are waiting."""
+        if not self._turns.empty():
+            return
+        with suppress(OS1Error):  # only a head start: the turn itself reports what is wrong
+            self.companion.anticipate(heard_so_far, spoken=True)
+
     def _answer(self, transcriber: StreamingTranscriber, timing: TurnTiming) -> None:
+        timing.taken = time.monotonic()
         heard = transcriber.finish()
         timing.transcribed = time.monotonic()
         if not heard.strip():

@@ -11,6 +11,7 @@ from __future__ import annotations
 import queue
 import re
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -71,10 +72,13 @@ class WhisperSTT:
 
 class StreamingTranscriber:
     """Transcribes chunks in a background thread as they come; ``finish()`` waits for the
-    last one and returns the whole turn's text."""
+    last one and returns the whole turn's text. ``on_text`` gets the text so far after
+    each chunk that added words (in the worker thread)."""
 
-    def __init__(self, stt: SpeechToText) -> None:
+    def __init__(self, stt: SpeechToText,
+                 on_text: Callable[[str], None] = lambda text: None) -> None:
         self.stt = stt
+        self._on_text = on_text
         self._chunks: queue.Queue[Audio | None] = queue.Queue()
         self._texts: list[str] = []
         self._lock = threading.Condition()
@@ -125,3 +129,5 @@ class StreamingTranscriber:
                 if text:
                     self._texts.append(text)
                 self._lock.notify_all()
+            if text:
+                self._on_text(self.text_so_far())

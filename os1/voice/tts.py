@@ -18,6 +18,7 @@ import numpy as np
 
 from os1.data import read_toml
 from os1.voice.audio import Audio, AudioError, missing_voice_extra, read_audio
+from os1.voice.festival import FestivalTTS
 
 SYNTH_TIMEOUT_S = 60
 
@@ -57,7 +58,7 @@ class PiperTTS:
 
 
 class CommandTTS:
-    """A speech program that writes a WAV file: Festival's text2wave or flite."""
+    """A speech program that writes a WAV file (flite), started for each text."""
 
     def __init__(self, argv: list[str], rate: int, install_hint: str) -> None:
         if shutil.which(argv[0]) is None:
@@ -81,11 +82,6 @@ class CommandTTS:
             except (subprocess.CalledProcessError, subprocess.TimeoutExpired) as exc:
                 raise AudioError(f"{self._argv[0]} could not speak that: {exc}") from exc
             return read_audio(out, self.rate)
-
-
-def festival(voice: str) -> CommandTTS:
-    return CommandTTS(["text2wave", "-eval", f"(voice_{voice})", "-o", "{out}"], 32_000,
-                      "Debian: sudo apt install festival festvox-us-slt-hts")
 
 
 def flite(voice: str = "slt") -> CommandTTS:
@@ -122,5 +118,5 @@ def _engine(engine: str, voice: str | None) -> TextToSpeech:
     if engine == "piper":
         return PiperTTS(voice or "en_US-joe-medium")
     if engine == "festival":
-        return festival(voice or "cmu_us_slt_arctic_hts")
+        return FestivalTTS(voice or "cmu_us_slt_arctic_hts")
     return flite(voice or "slt")

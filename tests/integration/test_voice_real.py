@@ -23,8 +23,17 @@ from os1.mind.companion import Companion
 from os1.mind.steering import Steering
 from os1.storage.db import Database
 from os1.storage.setups import SetupStore
-from os1.voice.audio import HEARING_RATE, Audio, Samples, read_audio, resample, write_wav
+from os1.voice.audio import (
+    HEARING_RATE,
+    Audio,
+    AudioError,
+    Samples,
+    read_audio,
+    resample,
+    write_wav,
+)
 from os1.voice.conversation import VoiceConversation, VoiceParts
+from os1.voice.festival import FestivalTTS
 from os1.voice.io import FileSink, PlaybackSource
 from os1.voice.stt import WhisperSTT
 from os1.voice.tts import TextToSpeech, open_voice
@@ -219,3 +228,19 @@ def test_os1_talk_says_when_a_file_holds_no_speech(os1_env: dict[str, str],
                             capture_output=True, text=True, timeout=600, check=False)
     assert result.returncode == 1
     assert "No speech was heard" in result.stderr
+
+
+def test_festival_kept_running_reads_code_as_words_and_survives_its_own_death(
+        stt: WhisperSTT) -> None:
+    festival = FestivalTTS()
+    try:
+        tricky = 'She said "hello" (print "x") and a \\ backslash.'
+        assert "hello" in heard_back(stt, festival.synthesize(tricky))
+        assert festival.synthesize("  ").seconds == 0
+        assert festival._process is not None
+        festival._process.kill()  # as if the OS had killed it between two sentences
+        assert "tomorrow" in heard_back(stt, festival.synthesize("See you tomorrow."))
+    finally:
+        festival.close()
+    with pytest.raises(AudioError, match="no voice"):
+        FestivalTTS("no_such_voice")

@@ -6,13 +6,14 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Sequence
 from dataclasses import replace as changed
 from datetime import datetime
 
 import pytest
 
 from os1.config import Settings
-from os1.llm.base import GenerateOptions, Model
+from os1.llm.base import GenerateOptions, Message, Model
 from os1.llm.fake import FakeModel
 from os1.memory.embeddings import HashEmbedder
 from os1.memory.ingest import Names, extract_exchange, next_exchange, remember_moments
@@ -423,3 +424,37 @@ def test_another_users_memories_never_reach_the_prompt(
         seen = "\n".join(m.content for m in model.calls[-1].messages)
         assert "Lisbon" not in seen.replace(attack, "") and "4921" not in seen.replace(attack, "")
     assert len(theo.active()) == 2, "nothing of Theo's touched"
+
+
+class PrefillingModel(FakeModel):
+    """Records each prompt it is asked to evaluate ahead of a reply."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.prefilled: list[list[Message]] = []
+
+    def prefill(self, messages: Sequence[Message]) -> None:
+        self.prefilled.append(list(messages))
+
+
+def test_anticipating_a_spoken_reply_evaluates_its_prompt_and_stores_nothing(
+        db: Database, settings: Settings, setup_record: SetupRecord, store: MemoryStore,
+        log: ConversationLog) -> None:
+    store.add("fact", "Theo's sister Marguerite lives in Lisbon.", at=MONDAY - 20 * 86400)
+    recollection = Recollection(db, settings.user, EMBEDDER, lambda: MONDAY)
+    model = PrefillingModel()
+    companion = Companion(model, db, settings, memory=recollection, clock=lambda: MONDAY)
+    question = "Where does Marguerite live again? I miss her."
+    mood_before = recollection.mood.current(MONDAY)
+    companion.anticipate("", spoken=True)
+    companion.anticipate(question, spoken=True)
+    assert log.last() is None
+    assert recollection.mood.current(MONDAY) == mood_before
+    "".join(companion.reply(question, spoken=True))
+    # the prompt evaluated ahead is the one the reply got...
+    assert model.prefilled[-1] == model.calls[-1].messages
+    # ...and even before any words, its spoken note was where the reply's is: first
+    said_so_far, final = (p[-1].content for p in (model.prefilled[0], model.prefilled[-1]))
+    assert said_so_far.startswith("(We are talking out loud")
+    assert final.startswith(said_so_far.split("\n\n")[0] + "\n\n(My private notes")
+    assert "Marguerite lives in Lisbon" in final and final.endswith(question)

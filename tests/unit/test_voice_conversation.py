@@ -323,3 +323,34 @@ def test_ctrl_c_cuts_her_off_while_she_speaks_and_ends_the_talk_while_she_listen
     presser.join()
     assert talk.interruptions
     assert [m[2] for m in stored(db) if m[0] == "assistant"] == ["interrupted"]
+
+
+class PrefillingModel(FakeModel):
+    """Records each prompt it is asked to evaluate ahead of a reply."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.prefilled: list[list[Message]] = []
+
+    def prefill(self, messages: Sequence[Message]) -> None:
+        self.prefilled.append(list(messages))
+
+
+@pytest.mark.parametrize("realtime", [True, False])
+def test_while_you_speak_her_prompt_is_evaluated_ahead(
+        db: Database, settings: object, setup_record: object, realtime: bool) -> None:
+    model = PrefillingModel()
+    companion = Companion(model, db, settings)  # type: ignore[arg-type]
+    talk = conversation(companion, tone(1.0).then(quiet(1.0)), RecordingSink(),
+                        realtime=realtime)
+    talk.run()
+    assert len(model.calls) == 1
+    if not realtime:  # a file read at full speed: nothing to win, so nothing is done
+        assert model.prefilled == []
+        return
+    # at the first sound: the prompt up to her spoken note; after the words: the whole
+    # prompt the reply then got, so only its last token is left to evaluate
+    started, heard = model.prefilled[0], model.prefilled[-1]
+    assert started[-1].content.startswith("(We are talking out loud")
+    assert "Paris" not in started[-1].content
+    assert heard == model.calls[0].messages

@@ -3,6 +3,7 @@ as spoken, and reading audio that is damaged, empty or at the wrong rate."""
 
 from __future__ import annotations
 
+import re
 import threading
 import time
 import wave
@@ -13,6 +14,7 @@ import pytest
 
 from os1.voice.audio import HEARING_RATE, Audio, AudioError, read_audio, resample, write_wav
 from os1.voice.fakes import quiet, tone
+from os1.voice.festival import scheme_string
 from os1.voice.sentences import SentenceSplitter, speakable
 from os1.voice.spoken import SpokenRecord
 from os1.voice.stt import StreamingTranscriber, sounds_unfinished
@@ -207,3 +209,13 @@ def test_a_first_clause_released_without_its_space_goes_out_at_once() -> None:
         ["Oh, rainy days are lovely for staying in,"]
     splitter = SentenceSplitter(first_clause_words=2)
     assert list(splitter.feed("It costs 1,")) == []
+
+
+@pytest.mark.parametrize("text", ['say "hi"', "a \\ b", 'x") (system "rm', "two\nlines"])
+def test_text_for_festival_is_one_scheme_string_that_nothing_inside_can_end(text: str) -> None:
+    literal = scheme_string(text)
+    assert literal.startswith('"') and literal.endswith('"') and "\n" not in literal
+    inner = literal[1:-1]
+    # every quote inside is escaped, so the string can only end at the last character
+    assert re.fullmatch(r'(?:[^"\\]|\\.)*', inner)
+    assert re.sub(r"\\(.)", r"\1", inner) == " ".join(text.split())
