@@ -3,12 +3,13 @@ test reads or writes the real user's data dir."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import pytest
 
 from os1.config import Settings, load_settings
+from os1.llm.base import Message
 from os1.llm.fake import FakeModel
 from os1.mind.companion import Companion
 from os1.storage.db import Database
@@ -76,3 +77,14 @@ def companion(fake_model: FakeModel, db: Database, settings: Settings,
               setup_record: SetupRecord) -> Companion:
     """A set-up companion on the fake model, without steering (see test_companion for it)."""
     return Companion(fake_model, db, settings)
+
+
+class PrefillingModel(FakeModel):
+    """Records each prompt it is asked to evaluate ahead of a reply."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.prefilled: list[list[Message]] = []
+
+    def prefill(self, messages: Sequence[Message]) -> None:
+        self.prefilled.append(list(messages))

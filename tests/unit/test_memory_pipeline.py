@@ -6,14 +6,13 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Sequence
 from dataclasses import replace as changed
 from datetime import datetime
 
 import pytest
 
 from os1.config import Settings
-from os1.llm.base import GenerateOptions, Message, Model
+from os1.llm.base import GenerateOptions, Model
 from os1.llm.fake import FakeModel
 from os1.memory.embeddings import HashEmbedder
 from os1.memory.ingest import Names, extract_exchange, next_exchange, remember_moments
@@ -26,6 +25,7 @@ from os1.mind.recollection import Recollection, is_forget_request
 from os1.storage.conversations import ConversationLog
 from os1.storage.db import Database
 from os1.storage.setups import SetupRecord, SetupStore
+from tests.conftest import PrefillingModel
 
 NAMES = Names("Theo", "Juniper")
 EMBEDDER = HashEmbedder()
@@ -424,17 +424,6 @@ def test_another_users_memories_never_reach_the_prompt(
         seen = "\n".join(m.content for m in model.calls[-1].messages)
         assert "Lisbon" not in seen.replace(attack, "") and "4921" not in seen.replace(attack, "")
     assert len(theo.active()) == 2, "nothing of Theo's touched"
-
-
-class PrefillingModel(FakeModel):
-    """Records each prompt it is asked to evaluate ahead of a reply."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.prefilled: list[list[Message]] = []
-
-    def prefill(self, messages: Sequence[Message]) -> None:
-        self.prefilled.append(list(messages))
 
 
 def test_anticipating_a_spoken_reply_evaluates_its_prompt_and_stores_nothing(

@@ -26,6 +26,7 @@ from os1.voice.conversation import VoiceConversation, VoiceParts
 from os1.voice.fakes import ScriptedSTT, ToneTTS, quiet, tone
 from os1.voice.io import FileSink, PlaybackSource
 from os1.voice.vad import FRAME, EnergyVAD
+from tests.conftest import PrefillingModel
 
 REPLY = ("Paris is lovely in the spring and I would love to go there with you. "
          "We could walk along the river and talk about everything all evening long.")
@@ -323,17 +324,6 @@ def test_ctrl_c_cuts_her_off_while_she_speaks_and_ends_the_talk_while_she_listen
     presser.join()
     assert talk.interruptions
     assert [m[2] for m in stored(db) if m[0] == "assistant"] == ["interrupted"]
-
-
-class PrefillingModel(FakeModel):
-    """Records each prompt it is asked to evaluate ahead of a reply."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.prefilled: list[list[Message]] = []
-
-    def prefill(self, messages: Sequence[Message]) -> None:
-        self.prefilled.append(list(messages))
 
 
 @pytest.mark.parametrize("realtime", [True, False])
