@@ -293,9 +293,10 @@ def opened(settings: Settings, conversation: bool = False) -> Iterator[tuple[Dat
 
 def _add_memory_commands() -> None:
     from os1.cli_memory import memory_group, mood_command, self_command
+    from os1.cli_server import invite, serve
     from os1.cli_voice import talk
 
-    for command in (memory_group, self_command, mood_command, talk):
+    for command in (memory_group, self_command, mood_command, talk, serve, invite):
         cli.add_command(command)
 
 

@@ -26,7 +26,9 @@ class Database:
         self.path = path
 
     @classmethod
-    def open(cls, path: Path) -> Database:
+    def open(cls, path: Path, migrate: bool = True) -> Database:
+        """``migrate=False``: a reader of a database already migrated by its opener (it
+        skips the migration check, which takes the write lock for a moment)."""
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             connection = sqlite3.connect(
@@ -37,7 +39,8 @@ class Database:
             connection.execute("PRAGMA synchronous=FULL")
             connection.execute("PRAGMA foreign_keys=ON")
             database = cls(connection, path)
-            database.migrate()
+            if migrate:
+                database.migrate()
         except sqlite3.DatabaseError as exc:
             raise StorageError(
                 f"Can't open the database at {path}: {exc}.",

@@ -191,6 +191,29 @@ def m005_memory_context(db: sqlite3.Connection) -> None:
     db.execute("INSERT INTO memories_fts(memories_fts) VALUES ('rebuild')")
 
 
+def m006_accounts(db: sqlite3.Connection) -> None:
+    """People who talk with her through ``os1 serve``. Their data lives under
+    ``user_id = 'account:<id>'``, the same user scoping as everything else. Passwords are
+    stored only as argon2 hashes, session tokens and invitation codes only as SHA-256
+    digests: a copy of the database opens no one's account."""
+    db.execute(
+        "CREATE TABLE accounts ("
+        " id INTEGER PRIMARY KEY, username TEXT NOT NULL UNIQUE COLLATE NOCASE,"
+        " display_name TEXT NOT NULL, password_hash TEXT NOT NULL, created_at REAL NOT NULL)"
+    )
+    db.execute(
+        "CREATE TABLE account_tokens ("
+        " digest TEXT PRIMARY KEY, account_id INTEGER NOT NULL REFERENCES accounts(id),"
+        " created_at REAL NOT NULL, expires_at REAL NOT NULL, revoked_at REAL)"
+    )
+    db.execute("CREATE INDEX account_tokens_by_account ON account_tokens(account_id)")
+    db.execute(
+        "CREATE TABLE invitations ("
+        " digest TEXT PRIMARY KEY, created_at REAL NOT NULL,"
+        " used_by INTEGER REFERENCES accounts(id), used_at REAL)"
+    )
+
+
 Migration = Callable[[sqlite3.Connection], None]
 MIGRATIONS: list[Migration] = [m001_conversations, m002_setup, m003_memories, m004_mind,
-                               m005_memory_context]
+                               m005_memory_context, m006_accounts]

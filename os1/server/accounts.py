@@ -1,0 +1,178 @@
+"""Accounts, logins and invitations for ``os1 serve``.
+
+A person's data is stored under ``user_id = "account:<id>"``; every store in os1 scopes its
+queries by that id, so the only way to another person's data would be another person's
+token. Tokens are 256-bit random strings shown once; the database keeps their SHA-256
+digest only, as it keeps only argon2 hashes of passwords.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import secrets
+import sqlite3
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import wraps
+from typing import Any, TypeVar, cast
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+
+from os1.data import read_toml
+from os1.errors import InputError, OS1Error
+from os1.storage.db import Database
+
+_USERNAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
+
+
+class AuthError(OS1Error):
+    """Wrong password, or a token that is unknown, expired or revoked."""
+
+
+class SignUpError(InputError):
+    pass
+
+
+@dataclass(frozen=True)
+class Account:
+    id: int
+    username: str
+    display_name: str
+    created_at: float
+
+    @property
+    def user_id(self) -> str:
+        return f"account:{self.id}"
+
+
+@dataclass(frozen=True)
+class Login:
+    token: str
+    expires_at: float
+
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _locked(method: F) -> F:
+    @wraps(method)
+    def locked(self: AccountStore, *args: Any, **kwargs: Any) -> Any:
+        with self._lock:
+            return method(self, *args, **kwargs)
+    return cast(F, locked)
+
+
+def digest(secret: str) -> str:
+    return hashlib.sha256(secret.encode("utf-8")).hexdigest()
+
+
+class AccountStore:
+    def __init__(self, db: Database, clock: Callable[[], float] = time.time,
+                 hasher: PasswordHasher | None = None) -> None:
+        self._db = db  # one connection for all request threads: every use holds _lock
+        self._lock = threading.RLock()
+        self._clock = clock
+        self._hasher = hasher or PasswordHasher()
+        config = read_toml("server.toml")["accounts"]
+        self.token_s = float(config["token_days"]) * 86400
+        self.min_password = int(config["min_password_chars"])
+        self.max_username = int(config["max_username_chars"])
+        # verifying against this keeps "no such user" as slow as "wrong password"
+        self._decoy = self._hasher.hash(secrets.token_hex(16))
+
+    def sign_up(self, username: str, password: str, display_name: str = "",
+                invitation: str | None = None, invitation_required: bool = False) -> Account:
+        self._check_new(username, password)
+        name = " ".join((display_name or username).split())[:80]
+        password_hash = self._hasher.hash(password)  # slow on purpose: outside the lock
+        now = self._clock()
+        try:
+            with self._lock, self._db.transaction() as tx:
+                cursor = tx.execute(
+                    "INSERT INTO accounts(username, display_name, password_hash, created_at)"
+                    " VALUES (?,?,?,?)", (username, name, password_hash, now))
+                account_id = int(cursor.lastrowid or 0)
+                if invitation_required or invitation:
+                    self._use_invitation(tx, invitation or "", account_id, now)
+        except sqlite3.IntegrityError as exc:
+            raise SignUpError(f"The username {username!r} is taken.",
+                              "Choose another one.") from exc
+        return Account(account_id, username, name, now)
+
+    def log_in(self, username: str, password: str) -> Login:
+        with self._lock:
+            row = self._db.connection.execute(
+                "SELECT id, password_hash FROM accounts WHERE username = ?",
+                (username,)).fetchone()
+        try:
+            self._hasher.verify(row["password_hash"] if row else self._decoy, password)
+        except (VerificationError, InvalidHashError):
+            row = None
+        if row is None:
+            raise AuthError("Wrong username or password.")
+        token = secrets.token_urlsafe(32)
+        now = self._clock()
+        with self._lock, self._db.transaction() as tx:
+            tx.execute("INSERT INTO account_tokens(digest, account_id, created_at, expires_at)"
+                       " VALUES (?,?,?,?)", (digest(token), row["id"], now, now + self.token_s))
+        return Login(token, now + self.token_s)
+
+    @_locked
+    def account_for(self, token: str) -> Account:
+        """The account a token belongs to; AuthError if it is unknown, expired or revoked."""
+        row = self._db.connection.execute(
+            "SELECT a.*, t.expires_at, t.revoked_at FROM account_tokens AS t"
+            " JOIN accounts AS a ON a.id = t.account_id WHERE t.digest = ?",
+            (digest(token),)).fetchone()
+        if row is None:
+            raise AuthError("That token is not known here.", "Log in again.")
+        if row["revoked_at"] is not None:
+            raise AuthError("That token was revoked (logged out).", "Log in again.")
+        if row["expires_at"] <= self._clock():
+            raise AuthError("That token has expired.", "Log in again.")
+        return Account(row["id"], row["username"], row["display_name"], row["created_at"])
+
+    @_locked
+    def revoke(self, token: str) -> None:
+        with self._db.transaction() as tx:
+            tx.execute("UPDATE account_tokens SET revoked_at = ? WHERE digest = ?"
+                       " AND revoked_at IS NULL", (self._clock(), digest(token)))
+
+    @_locked
+    def revoke_all(self, account_id: int) -> int:
+        with self._db.transaction() as tx:
+            cursor = tx.execute("UPDATE account_tokens SET revoked_at = ? WHERE account_id = ?"
+                                " AND revoked_at IS NULL", (self._clock(), account_id))
+            return cursor.rowcount
+
+    @_locked
+    def invite(self) -> str:
+        """A one-use invitation code (shown once; only its digest is kept)."""
+        code = secrets.token_urlsafe(12)
+        with self._db.transaction() as tx:
+            tx.execute("INSERT INTO invitations(digest, created_at) VALUES (?,?)",
+                       (digest(code), self._clock()))
+        return code
+
+    def _check_new(self, username: str, password: str) -> None:
+        if not _USERNAME.match(username) or len(username) > self.max_username:
+            raise SignUpError(
+                f"A username is 1-{self.max_username} letters, digits, '.', '_' or '-', "
+                "starting with a letter or digit.")
+        if len(password) < self.min_password:
+            raise SignUpError(f"A password needs at least {self.min_password} characters.")
+        if len(password) > 1024:
+            raise SignUpError("A password may have at most 1024 characters.")
+
+    @staticmethod
+    def _use_invitation(tx: sqlite3.Connection, code: str, account_id: int, now: float) -> None:
+        cursor = tx.execute("UPDATE invitations SET used_by = ?, used_at = ?"
+                            " WHERE digest = ? AND used_by IS NULL",
+                            (account_id, now, digest(code)))
+        if cursor.rowcount != 1:
+            raise SignUpError("That invitation code is unknown or already used.",
+                              "Ask whoever runs this server for a new one.")

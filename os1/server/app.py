@@ -1,0 +1,299 @@
+"""The ASGI application behind ``os1 serve``: accounts, her status, each person's own
+history, mood and self, a WebSocket conversation that streams her reply piece by piece,
+and the OpenAI-compatible endpoint (``openai_api.py``).
+
+Every route that touches a person's data takes the account from the bearer token and
+nothing else: no route accepts a user id, so there is no id to guess.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import asynccontextmanager, contextmanager
+from dataclasses import dataclass, field
+from typing import Annotated, Any, Literal
+
+from fastapi import Depends, FastAPI, Query, Request, Response
+from fastapi.responses import JSONResponse
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from pydantic import BaseModel, Field
+
+from os1.config import Settings
+from os1.data import read_toml
+from os1.errors import InputError, OS1Error
+from os1.llm.base import Model
+from os1.memory.selfmodel import SelfHistory
+from os1.mind.mood import MoodKeeper
+from os1.server.accounts import Account, AccountStore, AuthError
+from os1.server.gate import Busy, RateLimiter, TurnGate
+from os1.server.minds import Minds
+from os1.storage.conversations import ConversationLog
+from os1.storage.db import Database
+
+Phase = Literal["loading", "ready", "shutting_down", "failed"]
+SHUTDOWN_GRACE_S = 30.0
+
+
+@dataclass
+class ServerState:
+    settings: Settings
+    accounts: AccountStore
+    gate: TurnGate
+    limiter: RateLimiter
+    invitation_required: bool = False
+    phase: Phase = "loading"
+    problem: str = ""
+    minds: Minds | None = None
+    limits: dict[str, Any] = field(default_factory=lambda: read_toml("server.toml")["limits"])
+
+    def ready_minds(self) -> Minds:
+        """The minds, or a 503 that says why she can't talk now."""
+        if self.phase == "ready" and self.minds is not None:
+            return self.minds
+        why = {"loading": "She is still waking up (the model is loading).",
+               "shutting_down": "She is going to sleep (the server is shutting down).",
+               "failed": f"She can't talk: {self.problem}"}.get(self.phase, "Not ready.")
+        raise Unavailable(why, 10 if self.phase == "loading" else 30)
+
+
+class Unavailable(Busy):
+    pass
+
+
+# -- request and response bodies ---------------------------------------------------------
+
+
+class SignUp(BaseModel):
+    username: str = Field(max_length=200)
+    password: str = Field(max_length=2000)
+    display_name: str = Field("", max_length=200)
+    invitation: str | None = Field(None, max_length=200)
+
+
+class Credentials(BaseModel):
+    username: str = Field(max_length=200)
+    password: str = Field(max_length=2000)
+
+
+class AccountOut(BaseModel):
+    username: str
+    display_name: str
+    created_at: float
+
+
+class LoginOut(BaseModel):
+    token: str
+    expires_at: float
+
+
+class StatusOut(BaseModel):
+    state: Phase
+    available: bool
+    detail: str
+    running: int
+    waiting: int
+    max_waiting: int
+    retry_after_s: int
+
+
+class MessageOut(BaseModel):
+    id: int
+    role: Literal["user", "assistant"]
+    content: str
+    status: str
+    created_at: float
+
+
+class MoodOut(BaseModel):
+    feeling: str
+    valence: float
+    arousal: float
+    hurt: float
+
+
+class SelfOut(BaseModel):
+    version: int
+    traits: list[str]
+    interests: list[str]
+    opinions: list[str]
+    wants: list[str]
+    reason: str
+
+
+class ErrorOut(BaseModel):
+    error: dict[str, Any]
+
+
+# -- the app -----------------------------------------------------------------------------
+
+
+def create_app(settings: Settings, load_model: Callable[[], Model],
+               make_minds: Callable[[Settings, Model], Minds] | None = None,
+               invitation_required: bool = False) -> FastAPI:
+    """``load_model`` runs in the background at start-up; until it returns she is
+    "loading" and conversation requests get 503 with Retry-After."""
+    db = Database.open(settings.db_path)
+    limits = read_toml("server.toml")["limits"]
+    state = ServerState(settings, AccountStore(db), TurnGate(1, int(limits["max_waiting"])),
+                        RateLimiter(float(limits["requests_per_minute"]), int(limits["burst"])),
+                        invitation_required)
+    minds_for = make_minds or (lambda s, m: Minds(s, m))
+
+    def load() -> None:
+        try:
+            state.minds = minds_for(settings, load_model())
+            state.phase = "ready"
+        except OS1Error as error:
+            state.problem, state.phase = f"{error} {error.hint}".strip(), "failed"
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        threading.Thread(target=load, name="os1-load-model", daemon=True).start()
+        yield
+        state.phase = "shutting_down"
+        await asyncio.to_thread(state.gate.drain, SHUTDOWN_GRACE_S)
+        db.close()
+
+    app = FastAPI(title="os1", version="1", lifespan=lifespan,
+                  description="Talk with her: accounts, conversation, memories, mood and "
+                              "self, one relationship per account.",
+                  responses={400: {"model": ErrorOut}, 401: {"model": ErrorOut},
+                             429: {"model": ErrorOut}, 503: {"model": ErrorOut}})
+    app.state.os1 = state
+    _errors(app)
+    _account_routes(app, state)
+    _person_routes(app, state)
+    from os1.server.conversation import conversation_routes
+    from os1.server.openai_api import openai_routes
+    conversation_routes(app, state)
+    openai_routes(app, state)
+    return app
+
+
+def error_body(message: str, kind: str, hint: str = "") -> dict[str, Any]:
+    """The OpenAI error shape, so their clients show our message."""
+    return {"error": {"message": message, "type": kind, "hint": hint}}
+
+
+def _errors(app: FastAPI) -> None:
+    @app.exception_handler(AuthError)
+    async def unauthorised(request: Request, error: AuthError) -> JSONResponse:
+        return JSONResponse(error_body(str(error), "unauthorised", error.hint), 401,
+                            headers={"WWW-Authenticate": "Bearer"})
+
+    @app.exception_handler(Busy)
+    async def busy(request: Request, error: Busy) -> JSONResponse:
+        code = 503 if isinstance(error, Unavailable) else 429
+        return JSONResponse(error_body(str(error), "unavailable" if code == 503 else "busy",
+                                       error.hint), code,
+                            headers={"Retry-After": str(error.retry_after_s)})
+
+    @app.exception_handler(InputError)
+    async def bad_input(request: Request, error: InputError) -> JSONResponse:
+        return JSONResponse(error_body(str(error), "invalid_request", error.hint), 400)
+
+    @app.exception_handler(OS1Error)
+    async def failed(request: Request, error: OS1Error) -> JSONResponse:
+        return JSONResponse(error_body(str(error), "server_error", error.hint), 500)
+
+
+_bearer = HTTPBearer(auto_error=False)
+
+
+def current_account(request: Request, credentials: Annotated[
+        HTTPAuthorizationCredentials | None, Depends(_bearer)]) -> Account:
+    """The account of the bearer token (within its request budget), or 401/429."""
+    state: ServerState = request.app.state.os1
+    if credentials is None:
+        raise AuthError("This needs a token: 'Authorization: Bearer <token>'.",
+                        "Get one with POST /api/sessions.")
+    found = state.accounts.account_for(credentials.credentials)
+    state.limiter.check(found.user_id)
+    return found
+
+
+Me = Annotated[Account, Depends(current_account)]
+Bearer = Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
+
+
+def _account_routes(app: FastAPI, state: ServerState) -> None:
+    @app.post("/api/accounts", status_code=201, response_model=AccountOut, tags=["accounts"])
+    def sign_up(body: SignUp) -> AccountOut:
+        account = state.accounts.sign_up(body.username, body.password, body.display_name,
+                                         body.invitation, state.invitation_required)
+        return AccountOut(username=account.username, display_name=account.display_name,
+                          created_at=account.created_at)
+
+    @app.post("/api/sessions", response_model=LoginOut, tags=["accounts"])
+    def log_in(body: Credentials) -> LoginOut:
+        login = state.accounts.log_in(body.username, body.password)
+        return LoginOut(token=login.token, expires_at=login.expires_at)
+
+    @app.delete("/api/sessions/current", status_code=204, tags=["accounts"])
+    def log_out(account: Me, credentials: Bearer) -> Response:
+        assert credentials is not None
+        state.accounts.revoke(credentials.credentials)
+        return Response(status_code=204)
+
+    @app.get("/api/me", response_model=AccountOut, tags=["accounts"])
+    def who(account: Me) -> AccountOut:
+        return AccountOut(username=account.username, display_name=account.display_name,
+                          created_at=account.created_at)
+
+    @app.get("/api/status", response_model=StatusOut, tags=["status"])
+    def status() -> StatusOut:
+        gate = state.gate.status()
+        available = state.phase == "ready" and gate.waiting < gate.max_waiting
+        detail = {"loading": "The model is loading.", "failed": state.problem,
+                  "shutting_down": "The server is shutting down.",
+                  "ready": "Ready." if available else "Busy: the queue is full."}[state.phase]
+        return StatusOut(state=state.phase, available=available, detail=detail,
+                         running=gate.running, waiting=gate.waiting,
+                         max_waiting=gate.max_waiting,
+                         retry_after_s=0 if available else state.gate.retry_after())
+
+
+
+def _person_routes(app: FastAPI, state: ServerState) -> None:
+    @contextmanager
+    def reading() -> Iterator[Database]:
+        """A connection of its own for this request (the turn threads have theirs)."""
+        db = Database.open(state.settings.db_path, migrate=False)
+        try:
+            yield db
+        finally:
+            db.close()
+
+    @app.get("/api/history", response_model=list[MessageOut], tags=["you"])
+    def history(account: Me,
+                limit: Annotated[int, Query(ge=1, le=500)] = 50,
+                before: Annotated[int | None, Query(ge=1, le=2**62)] = None,
+                ) -> list[MessageOut]:
+        """Your conversation with her, oldest first; ``before`` pages back."""
+        with reading() as db:
+            log = ConversationLog(db, account.user_id)
+            messages = log.before(before, limit) if before else log.recent(limit)
+        return [MessageOut(id=m.id, role=m.role, content=m.content, status=m.status,
+                           created_at=m.created_at) for m in messages]
+
+    @app.get("/api/mood", response_model=MoodOut, tags=["you"])
+    def mood(account: Me) -> MoodOut:
+        """How she feels toward you now."""
+        with reading() as db:
+            now = MoodKeeper(db, account.user_id, time.time).current()
+        return MoodOut(feeling=now.feeling, valence=now.valence, arousal=now.arousal,
+                       hurt=now.hurt)
+
+    @app.get("/api/self", response_model=SelfOut, tags=["you"])
+    def self_model(account: Me) -> SelfOut:
+        """Who she is these days, as she has grown with you."""
+        with reading() as db:
+            version = SelfHistory(db, account.user_id, time.time).current()
+        model = version.model
+        return SelfOut(version=version.id, traits=list(model.traits),
+                       interests=list(model.interests), opinions=list(model.opinions),
+                       wants=list(model.wants), reason=version.reason)
+

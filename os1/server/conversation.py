@@ -1,0 +1,133 @@
+"""The WebSocket conversation: ``/api/conversation``.
+
+Protocol (JSON text frames). The client's first frame authenticates, since browsers can't
+set headers on a WebSocket: ``{"type": "auth", "token": ...}``. Then each
+``{"type": "message", "text": ...}`` gets ``accepted`` (stored: never lost from here on),
+``piece`` after ``piece`` of her reply, and ``done``. Problems come as
+``{"type": "error", "code": ..., "message": ...}`` and the connection stays open, except for
+a failed login (closed with 4401) and an oversize frame (closed with 1009).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from contextlib import aclosing
+from typing import TYPE_CHECKING, Any
+
+from fastapi import FastAPI, WebSocket, WebSocketDisconnect
+
+from os1.errors import InputError, OS1Error
+from os1.server.accounts import Account, AuthError
+from os1.server.gate import Busy
+from os1.server.turns import Accepted, Finished, Piece, run_turn
+
+if TYPE_CHECKING:
+    from os1.server.app import ServerState
+
+AUTH_TIMEOUT_S = 10.0
+
+
+class Gone(Exception):
+    """The client closed the connection."""
+
+
+def conversation_routes(app: FastAPI, state: ServerState) -> None:
+    @app.websocket("/api/conversation")
+    async def conversation(ws: WebSocket) -> None:
+        await ws.accept()
+        try:
+            account = await _log_in(ws, state)
+            if account is not None:
+                await _talk(ws, state, account)
+        except Gone:
+            return
+
+
+
+async def _receive(ws: WebSocket, state: ServerState, timeout: float | None = None) \
+        -> dict[str, Any] | None:
+    """The next frame as a JSON object; None (and an error sent) if it is not one."""
+    try:
+        message = await asyncio.wait_for(ws.receive(), timeout)
+    except (WebSocketDisconnect, RuntimeError) as exc:
+        raise Gone() from exc
+    if message["type"] == "websocket.disconnect":
+        raise Gone()
+    raw = message.get("text") or message.get("bytes") or ""
+    size = len(raw.encode() if isinstance(raw, str) else raw)
+    if size > int(state.limits["max_frame_bytes"]):
+        await _send(ws, {"type": "error", "code": "too_big",
+                         "message": f"That frame is {size:,} bytes; the most is "
+                                    f"{int(state.limits['max_frame_bytes']):,}."})
+        await ws.close(1009)
+        raise Gone()
+    try:
+        data = json.loads(raw)
+    except (ValueError, UnicodeDecodeError):
+        data = None
+    if not isinstance(data, dict):
+        await _send(ws, {"type": "error", "code": "bad_json",
+                         "message": "Each frame must be a JSON object, such as "
+                                    '{"type": "message", "text": "Hello"}.'})
+        return None
+    return data
+
+
+async def _log_in(ws: WebSocket, state: ServerState) -> Account | None:
+    try:
+        frame = await _receive(ws, state, AUTH_TIMEOUT_S)
+    except TimeoutError:
+        frame = None
+    token = frame.get("token") if frame and frame.get("type") == "auth" else None
+    try:
+        if not isinstance(token, str):
+            raise AuthError('The first frame must be {"type": "auth", "token": "..."}.')
+        account = state.accounts.account_for(token)
+    except AuthError as error:
+        await _send(ws, {"type": "error", "code": "unauthorised", "message": str(error)})
+        await ws.close(4401)
+        return None
+    await _send(ws, {"type": "ready", "username": account.username})
+    return account
+
+
+async def _talk(ws: WebSocket, state: ServerState, account: Account) -> None:
+    while True:
+        frame = await _receive(ws, state)
+        if frame is None:
+            continue
+        text = frame.get("text")
+        if frame.get("type") != "message" or not isinstance(text, str):
+            await _send(ws, {"type": "error", "code": "bad_frame",
+                             "message": 'Send {"type": "message", "text": "..."}.'})
+            continue
+        try:
+            state.limiter.check(account.user_id)
+            async with aclosing(run_turn(state, account, text)) as events:
+                async for event in events:
+                    await _send(ws, _frame(event))
+        except Busy as error:
+            await _send(ws, {"type": "error", "code": "busy", "message": str(error),
+                             "retry_after_s": error.retry_after_s})
+        except InputError as error:
+            await _send(ws, {"type": "error", "code": "invalid", "message": str(error),
+                             "hint": error.hint})
+        except OS1Error as error:
+            await _send(ws, {"type": "error", "code": "failed", "message": str(error),
+                             "hint": error.hint})
+
+
+def _frame(event: Accepted | Piece | Finished) -> dict[str, Any]:
+    if isinstance(event, Accepted):
+        return {"type": "accepted", "message_id": event.message_id}
+    if isinstance(event, Piece):
+        return {"type": "piece", "text": event.text}
+    return {"type": "done", "message_id": event.message_id, "status": event.status}
+
+
+async def _send(ws: WebSocket, data: dict[str, Any]) -> None:
+    try:
+        await ws.send_json(data)
+    except (WebSocketDisconnect, RuntimeError, OSError) as exc:
+        raise Gone() from exc

@@ -1,0 +1,128 @@
+"""``os1 serve`` for real: the command under uvicorn on a loopback port, the bundled model,
+her memory's embedder, the official ``openai`` client and a WebSocket client; then the
+server killed with SIGKILL mid-reply, and stopped with SIGTERM mid-reply."""
+
+from __future__ import annotations
+
+import json
+import signal
+import socket
+import subprocess
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import openai
+import pytest
+from websockets.sync.client import connect
+
+from tests.integration.conftest import OS1
+
+PASSWORD = "correct horse battery"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+class Server:
+    def __init__(self, env: dict[str, str], log: Path) -> None:
+        self.env = env
+        self.log = log
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> Server:
+        with self.log.open("ab") as log:
+            self.process = subprocess.Popen([*OS1, "serve", "--port", str(self.port)],
+                                            env=self.env, stdout=log, stderr=log)
+        deadline = time.monotonic() + 180
+        while time.monotonic() < deadline:
+            assert self.process.poll() is None, self.log.read_text()
+            try:
+                if httpx.get(f"{self.url}/api/status").json()["state"] == "ready":
+                    return self
+            except httpx.TransportError:
+                pass
+            time.sleep(0.2)
+        raise AssertionError(f"not ready in time:\n{self.log.read_text()}")
+
+    def stop(self, sig: int = signal.SIGTERM) -> int:
+        assert self.process is not None
+        self.process.send_signal(sig)
+        return self.process.wait(60)
+
+    def token(self, username: str) -> str:
+        httpx.post(f"{self.url}/api/accounts", json={"username": username,
+                                                     "password": PASSWORD})
+        login = httpx.post(f"{self.url}/api/sessions", json={"username": username,
+                                                             "password": PASSWORD})
+        return str(login.json()["token"])
+
+    def history(self, token: str) -> list[dict[str, Any]]:
+        answer = httpx.get(f"{self.url}/api/history",
+                           headers={"Authorization": f"Bearer {token}"})
+        return list(answer.json())
+
+
+@pytest.fixture
+def server(os1_env: dict[str, str], tmp_path: Path) -> Iterator[Server]:
+    server = Server(os1_env, tmp_path / "server.log")
+    yield server.start()
+    if server.process is not None and server.process.poll() is None:
+        server.stop(signal.SIGKILL)
+
+
+def test_the_official_openai_client_gets_her_answer(server: Server) -> None:
+    her = openai.OpenAI(api_key=server.token("theo"), base_url=f"{server.url}/v1",
+                        max_retries=0, timeout=120)
+    stream = her.chat.completions.create(model="os1", stream=True, messages=[
+        {"role": "user", "content": "What is the capital of France? One word, please."}])
+    reply = "".join(chunk.choices[0].delta.content or "" for chunk in stream)
+    assert "paris" in reply.lower()
+
+
+def start_reply(server: Server, token: str, text: str) -> tuple[int, str]:
+    """Send ``text`` over the WebSocket and read until she is a few pieces into her reply;
+    returns the id the server acknowledged and what had arrived."""
+    with connect(f"ws://127.0.0.1:{server.port}/api/conversation", open_timeout=30) as ws:
+        ws.send(json.dumps({"type": "auth", "token": token}))
+        assert json.loads(ws.recv(30))["type"] == "ready"
+        ws.send(json.dumps({"type": "message", "text": text}))
+        accepted = json.loads(ws.recv(120))
+        assert accepted["type"] == "accepted"
+        pieces: list[str] = []
+        while len(pieces) < 3:
+            frame = json.loads(ws.recv(120))
+            assert frame["type"] == "piece", frame  # her reply must still be under way
+            pieces.append(frame["text"])
+        return int(accepted["message_id"]), "".join(pieces)
+
+
+def test_kill_9_mid_reply_loses_no_acknowledged_message(server: Server) -> None:
+    token = server.token("theo")
+    question = "Tell me a long story about a lighthouse keeper and his cat."
+    message_id, _ = start_reply(server, token, question)
+    server.stop(signal.SIGKILL)
+    server.start()
+    history = server.history(token)
+    assert (history[0]["id"], history[0]["content"]) == (message_id, question)
+
+
+def test_a_graceful_stop_mid_reply_stores_what_she_had_said(server: Server) -> None:
+    token = server.token("theo")
+    message_id, heard = start_reply(server, token, "Tell me a long story about a girl who"
+                                                 " builds a boat.")
+    # uvicorn shuts down gracefully, then re-raises the signal: either status is clean
+    assert server.stop(signal.SIGTERM) in (0, -signal.SIGTERM)
+    server.start()
+    history = server.history(token)
+    assert history[0]["id"] == message_id
+    assert history[1]["role"] == "assistant" and history[1]["status"] in \
+        ("complete", "interrupted")
+    assert history[1]["content"].startswith(heard.strip()[:10])
