@@ -37,7 +37,8 @@ class ChatMessage(BaseModel):
 
 
 class ChatRequest(BaseModel):
-    model_config = ConfigDict(extra="allow")
+    model_config = ConfigDict(extra="allow", json_schema_extra={"examples": [
+        {"model": "os1", "messages": [{"role": "user", "content": "How was your day?"}]}]})
     model: str = Field(MODEL_ID, max_length=200)
     messages: list[ChatMessage] = Field(min_length=1, max_length=10_000)
     stream: bool = False
