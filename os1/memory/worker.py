@@ -110,7 +110,10 @@ class MemoryWorker:
 
     def __init__(self, db_path: Path, user_id: str, embedder: Embedder,
                  open_model: Callable[[], Model], names: Callable[[Database], Names],
-                 gate: IdleGate | None = None, quiet_s: float = 2.0) -> None:
+                 gate: IdleGate | None = None, quiet_s: float = 2.0,
+                 stop: threading.Event | None = None) -> None:
+        """``stop``: an event shared with an owner that runs ``catch_up`` itself (the
+        server's worker, for many people), so its shutdown stops this one too."""
         self._db_path = db_path
         self._user_id = user_id
         self._embedder = embedder
@@ -119,7 +122,7 @@ class MemoryWorker:
         self.gate = gate or IdleGate()
         self.quiet_s = quiet_s
         self._model: Model | None = None
-        self._stop = threading.Event()
+        self._stop = stop or threading.Event()
         self._wake = threading.Event()
         self._thread: threading.Thread | None = None
         self.last_error: str | None = None

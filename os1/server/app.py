@@ -8,7 +8,6 @@ nothing else: no route accepts a user id, so there is no id to guess.
 
 from __future__ import annotations
 
-import asyncio
 import threading
 import time
 from collections.abc import AsyncIterator, Callable, Iterator
@@ -16,7 +15,7 @@ from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass, field
 from typing import Annotated, Any, Literal
 
-from fastapi import Depends, FastAPI, Query, Request, Response
+from fastapi import Depends, FastAPI, Path, Query, Request, Response
 from fastapi.responses import JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, Field
@@ -25,7 +24,10 @@ from os1.config import Settings
 from os1.data import read_toml
 from os1.errors import InputError, OS1Error
 from os1.llm.base import Model
+from os1.memory.embeddings import HashEmbedder
+from os1.memory.retrieval import recall, recall_text
 from os1.memory.selfmodel import SelfHistory
+from os1.memory.store import Memory, MemoryNotFound, MemoryStore
 from os1.mind.mood import MoodKeeper
 from os1.server.accounts import Account, AccountStore, AuthError
 from os1.server.gate import Busy, RateLimiter, TurnGate
@@ -123,6 +125,20 @@ class SelfOut(BaseModel):
     reason: str
 
 
+class MemoryOut(BaseModel):
+    id: int
+    kind: str
+    content: str
+    subject: str
+    importance: float
+    created_at: float
+    event_at: float | None
+
+
+class ForgottenOut(BaseModel):
+    forgotten: int
+
+
 class ErrorOut(BaseModel):
     error: dict[str, Any]
 
@@ -132,12 +148,14 @@ class ErrorOut(BaseModel):
 
 def create_app(settings: Settings, load_model: Callable[[], Model],
                make_minds: Callable[[Settings, Model], Minds] | None = None,
-               invitation_required: bool = False) -> FastAPI:
+               invitation_required: bool = False, max_waiting: int | None = None) -> FastAPI:
     """``load_model`` runs in the background at start-up; until it returns she is
-    "loading" and conversation requests get 503 with Retry-After."""
+    "loading" and conversation requests get 503 with Retry-After. ``max_waiting``
+    overrides server.toml's."""
     db = Database.open(settings.db_path)
     limits = read_toml("server.toml")["limits"]
-    state = ServerState(settings, AccountStore(db), TurnGate(1, int(limits["max_waiting"])),
+    waiting = int(limits["max_waiting"]) if max_waiting is None else max_waiting
+    state = ServerState(settings, AccountStore(db), TurnGate(1, waiting),
                         RateLimiter(float(limits["requests_per_minute"]), int(limits["burst"])),
                         invitation_required)
     minds_for = make_minds or (lambda s, m: Minds(s, m))
@@ -154,7 +172,9 @@ def create_app(settings: Settings, load_model: Callable[[], Model],
         threading.Thread(target=load, name="os1-load-model", daemon=True).start()
         yield
         state.phase = "shutting_down"
-        await asyncio.to_thread(state.gate.drain, SHUTDOWN_GRACE_S)
+        await state.gate.drain(SHUTDOWN_GRACE_S)
+        if state.minds is not None:
+            state.minds.close()
         db.close()
 
     app = FastAPI(title="os1", version="1", lifespan=lifespan,
@@ -166,6 +186,7 @@ def create_app(settings: Settings, load_model: Callable[[], Model],
     _errors(app)
     _account_routes(app, state)
     _person_routes(app, state)
+    _memory_routes(app, state)
     from os1.server.conversation import conversation_routes
     from os1.server.openai_api import openai_routes
     conversation_routes(app, state)
@@ -190,6 +211,10 @@ def _errors(app: FastAPI) -> None:
         return JSONResponse(error_body(str(error), "unavailable" if code == 503 else "busy",
                                        error.hint), code,
                             headers={"Retry-After": str(error.retry_after_s)})
+
+    @app.exception_handler(MemoryNotFound)
+    async def not_found(request: Request, error: MemoryNotFound) -> JSONResponse:
+        return JSONResponse(error_body(str(error), "not_found"), 404)
 
     @app.exception_handler(InputError)
     async def bad_input(request: Request, error: InputError) -> JSONResponse:
@@ -297,3 +322,42 @@ def _person_routes(app: FastAPI, state: ServerState) -> None:
                        interests=list(model.interests), opinions=list(model.opinions),
                        wants=list(model.wants), reason=version.reason)
 
+
+
+def _memory_routes(app: FastAPI, state: ServerState) -> None:
+    @contextmanager
+    def memories(account: Account) -> Iterator[tuple[MemoryStore, bool]]:
+        """This person's memory store, and whether it can search by meaning (the
+        embedder loads with the model; without it only words are matched)."""
+        embedder = state.minds.embedder if state.minds is not None else None
+        db = Database.open(state.settings.db_path, migrate=False)
+        try:
+            yield MemoryStore(db, account.user_id, embedder or HashEmbedder()), \
+                embedder is not None
+        finally:
+            db.close()
+
+    @app.get("/api/memories", response_model=list[MemoryOut], tags=["you"])
+    def list_memories(account: Me, query: Annotated[str, Query(max_length=2000)] = "",
+                      limit: Annotated[int, Query(ge=1, le=500)] = 50) -> list[MemoryOut]:
+        """What she remembers of you: the newest, or with ``query`` the best matches."""
+        with memories(account) as (store, by_meaning):
+            if not query.strip():
+                found = store.active(limit)
+            else:
+                search = recall if by_meaning else recall_text
+                found = [s.memory for s in search(store, query, k=limit)]
+        return [_memory_out(m) for m in found]
+
+    @app.delete("/api/memories/{memory_id}", response_model=ForgottenOut, tags=["you"])
+    def forget_memory(account: Me, memory_id: Annotated[int, Path(ge=1, le=2**62)],
+                      ) -> ForgottenOut:
+        """Forget a memory, its earlier versions and what she concluded from it."""
+        with memories(account) as (store, _):
+            return ForgottenOut(forgotten=store.forget(memory_id))
+
+
+def _memory_out(memory: Memory) -> MemoryOut:
+    return MemoryOut(id=memory.id, kind=memory.kind, content=memory.content,
+                     subject=memory.subject, importance=memory.importance,
+                     created_at=memory.created_at, event_at=memory.event_at)

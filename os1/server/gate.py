@@ -10,12 +10,13 @@ of everyone else.
 
 from __future__ import annotations
 
+import asyncio
 import math
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
 from os1.errors import OS1Error
@@ -31,10 +32,6 @@ class Busy(OS1Error):
         self.retry_after_s = retry_after_s
 
 
-class Cancelled(OS1Error):
-    """The client went away while its turn was waiting."""
-
-
 @dataclass(frozen=True)
 class GateStatus:
     running: int
@@ -45,71 +42,80 @@ class GateStatus:
 
 
 class TurnGate:
+    """Lives on the event loop: a waiting turn is a future, not a thread, so thousands
+    waiting cost next to nothing. Only an admitted turn gets a thread (``turns.py``)."""
+
     def __init__(self, slots: int = 1, max_waiting: int = 16) -> None:
         self.slots = slots
         self.max_waiting = max_waiting
-        self._cond = threading.Condition()
-        self._queue: deque[object] = deque()
+        self._waiting: deque[asyncio.Future[None]] = deque()
         self._running = 0
         self._users: set[str] = set()
         self._mean_s = MEAN_TURN_S
 
-    @contextmanager
-    def turn(self, user_id: str, cancelled: threading.Event | None = None) -> Iterator[None]:
-        """Hold a model slot for one turn; waits its turn, or raises Busy or Cancelled."""
-        ticket = object()
-        with self._cond:
-            self._admit(user_id, ticket)
-            try:
-                while not (self._queue[0] is ticket and self._running < self.slots):
-                    if cancelled is not None and cancelled.is_set():
-                        raise Cancelled("The client left before its turn came.")
-                    self._cond.wait(0.1)
-            except BaseException:
-                self._queue.remove(ticket)
-                self._users.discard(user_id)
-                self._cond.notify_all()
-                raise
-            self._queue.popleft()
-            self._running += 1
-            self._cond.notify_all()
+    @asynccontextmanager
+    async def turn(self, user_id: str) -> AsyncIterator[None]:
+        """Hold a model slot for one turn: first come, first served; Busy if the queue
+        is full or the person has a turn already. Cancelling the wait gives the place up."""
+        self._admit(user_id)
+        try:
+            if self._running >= self.slots or self._waiting:
+                place: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+                self._waiting.append(place)
+                try:
+                    await place
+                except BaseException:
+                    if place in self._waiting:
+                        self._waiting.remove(place)
+                    elif not place.cancelled():
+                        self._running -= 1  # it was handed the slot as it was cancelled
+                        self._wake()
+                    raise
+            else:
+                self._running += 1
+        except BaseException:
+            self._users.discard(user_id)
+            raise
         began = time.monotonic()
         try:
             yield
         finally:
-            with self._cond:
-                self._running -= 1
-                self._users.discard(user_id)
-                self._mean_s = 0.8 * self._mean_s + 0.2 * (time.monotonic() - began)
-                self._cond.notify_all()
+            self._running -= 1
+            self._users.discard(user_id)
+            self._mean_s = 0.8 * self._mean_s + 0.2 * (time.monotonic() - began)
+            self._wake()
 
     def status(self) -> GateStatus:
-        with self._cond:
-            return GateStatus(self._running, len(self._queue), self.slots, self.max_waiting,
-                              round(self._mean_s, 2))
+        return GateStatus(self._running, len(self._waiting), self.slots, self.max_waiting,
+                          round(self._mean_s, 2))
 
     def retry_after(self) -> int:
-        with self._cond:
-            return self._estimate()
+        ahead = len(self._waiting) + self._running
+        return max(1, math.ceil(self._mean_s * ahead / self.slots))
 
-    def drain(self, timeout: float) -> bool:
+    async def drain(self, timeout: float) -> bool:
         """Wait for running and waiting turns to finish (a graceful shutdown)."""
-        with self._cond:
-            return self._cond.wait_for(lambda: not self._running and not self._queue, timeout)
+        deadline = time.monotonic() + timeout
+        while (self._running or self._waiting) and time.monotonic() < deadline:
+            await asyncio.sleep(0.05)
+        return not (self._running or self._waiting)
 
-    def _admit(self, user_id: str, ticket: object) -> None:
+    def _admit(self, user_id: str) -> None:
         if user_id in self._users:
             raise Busy("Your previous message is still being answered.", 1,
                        "Wait for her reply to finish, then send the next one.")
-        if len(self._queue) >= self.max_waiting:
-            raise Busy(f"She is talking with many people right now ({len(self._queue)} "
-                       "waiting).", self._estimate())
+        if len(self._waiting) >= self.max_waiting:
+            raise Busy(f"She is talking with many people right now ({len(self._waiting)} "
+                       "waiting).", self.retry_after())
         self._users.add(user_id)
-        self._queue.append(ticket)
 
-    def _estimate(self) -> int:
-        ahead = len(self._queue) + self._running
-        return max(1, math.ceil(self._mean_s * ahead / self.slots))
+    def _wake(self) -> None:
+        """Hand free slots to the longest-waiting turns."""
+        while self._waiting and self._running < self.slots:
+            place = self._waiting.popleft()
+            if not place.done():
+                self._running += 1
+                place.set_result(None)
 
 
 class RateLimiter:

@@ -11,8 +11,9 @@ from __future__ import annotations
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Callable
-from dataclasses import replace
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, nullcontext
+from dataclasses import dataclass, replace
 
 from os1.config import Settings
 from os1.data import read_toml
@@ -22,6 +23,7 @@ from os1.mind.companion import Companion
 from os1.mind.recollection import Recollection
 from os1.mind.steering import Steering
 from os1.server.accounts import Account
+from os1.server.memory import ServerMemory
 from os1.storage.db import Database
 from os1.storage.setups import SetupRecord, SetupStore
 
@@ -35,35 +37,64 @@ def setup_for(account: Account) -> SetupRecord:
                        voice="female", companion_name=her["name"], name_reason=her["reason"])
 
 
+@dataclass
+class _Entry:
+    companion: Companion
+    db: Database
+    in_use: int = 1
+    evicted: bool = False
+
+
 class Minds:
     def __init__(self, settings: Settings, model: Model, embedder: Embedder | None = None,
                  steering: Steering | None = None, clock: Callable[[], float] = time.time,
-                 keep: int = KEEP) -> None:
+                 keep: int = KEEP, memory: ServerMemory | None = None) -> None:
+        """``embedder``: each person's memories are recalled in their turns; ``memory``:
+        new memories are written after them (in the background)."""
         self.settings = settings
         self.model = model
         self.embedder = embedder
+        self.memory = memory
         self.steering = steering
         self.clock = clock
         self.keep = keep
         self._lock = threading.Lock()
-        self._companions: OrderedDict[str, Companion] = OrderedDict()
+        self._companions: OrderedDict[str, _Entry] = OrderedDict()
 
-    def companion(self, account: Account) -> Companion:
-        """Only ever called inside the person's turn (``TurnGate.turn``), so one companion
-        is never used by two threads at once."""
+    @contextmanager
+    def companion(self, account: Account) -> Iterator[Companion]:
+        """The person's companion for one turn (``TurnGate`` gives each person one turn at
+        a time, so one companion is never used by two threads at once). A companion
+        pushed out of the cache closes its database connection as soon as no turn uses
+        it: left to the garbage collector, thousands of connections would pile up, three
+        file descriptors each."""
         with self._lock:
-            found = self._companions.get(account.user_id)
-            if found is not None:
+            entry = self._companions.get(account.user_id)
+            if entry is not None:
                 self._companions.move_to_end(account.user_id)
-                return found
-        companion = self._open(account)
-        with self._lock:
-            self._companions[account.user_id] = companion
-            while len(self._companions) > self.keep:
-                self._companions.popitem(last=False)  # its connection closes when unused
-        return companion
+                entry.in_use += 1
+        if entry is None:
+            entry = _Entry(*self._open(account))
+            with self._lock:
+                self._companions[account.user_id] = entry
+                while len(self._companions) > self.keep:
+                    _, old = self._companions.popitem(last=False)
+                    old.evicted = True
+                    if not old.in_use:
+                        old.db.close()
+        try:
+            yield entry.companion
+        finally:
+            with self._lock:
+                entry.in_use -= 1
+                if entry.evicted and not entry.in_use:
+                    entry.db.close()
 
-    def _open(self, account: Account) -> Companion:
+    def close(self) -> None:
+        if self.memory is not None:
+            self.memory.stop()
+
+    def _open(self, account: Account) -> tuple[Companion, Database]:
         settings = replace(self.settings, user=account.user_id)
         db = Database.open(settings.db_path)
         setups = SetupStore(db, account.user_id)
@@ -71,7 +102,11 @@ class Minds:
             setups.save(setup_for(account))
         memory = None if self.embedder is None else \
             Recollection(db, account.user_id, self.embedder, self.clock)
-        companion = Companion(self.model, db, settings, steering=self.steering,
-                              clock=self.clock, memory=memory)
+        writer = self.memory
+        companion = Companion(
+            self.model, db, settings, steering=self.steering, clock=self.clock, memory=memory,
+            busy=writer.gate.busy if writer is not None else nullcontext,
+            after_reply=(lambda: writer.wake(account.user_id)) if writer is not None
+            else (lambda: None))
         companion.open_session("server")
-        return companion
+        return companion, db

@@ -2,20 +2,20 @@
 
 The companion and the model are synchronous, so the turn runs in its own thread (inside
 the person's place in ``TurnGate``) and hands each piece to the event loop. Leaving the
-iteration early (the client went away) sets ``cancelled``: a turn still waiting gives up its
-place, a turn generating stops at its next piece and is stored as interrupted, as far as
-it got.
+iteration early (the client went away) gives up a place still waiting, and stops a turn
+already generating at its next piece; it is stored as interrupted, as far as it got.
 """
 
 from __future__ import annotations
 
 import asyncio
 import threading
-from collections.abc import AsyncGenerator
+from collections.abc import AsyncGenerator, Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from os1.errors import MessageTooLong
+from os1.mind.companion import Companion
 from os1.server.accounts import Account
 
 if TYPE_CHECKING:
@@ -51,41 +51,48 @@ async def run_turn(state: ServerState, account: Account, text: str) -> AsyncGene
                              f"here is {limit:,}. Nothing was stored.",
                              "Send it in smaller parts.")
     minds = state.ready_minds()
-    loop = asyncio.get_running_loop()
-    events: asyncio.Queue[Event | BaseException] = asyncio.Queue()
-    cancelled = threading.Event()
+    async with state.gate.turn(account.user_id):
+        loop = asyncio.get_running_loop()
+        events: asyncio.Queue[Event | BaseException] = asyncio.Queue()
+        cancelled = threading.Event()
 
-    def put(item: Event | BaseException) -> None:
-        loop.call_soon_threadsafe(events.put_nowait, item)
+        def put(item: Event | BaseException) -> None:
+            loop.call_soon_threadsafe(events.put_nowait, item)
 
-    def work() -> None:
+        def work() -> None:
+            try:
+                with minds.companion(account) as companion:
+                    put(_take_turn(companion, text, cancelled, put))
+            except BaseException as exc:  # raised again in the event loop
+                put(exc)
+
+        worker = loop.run_in_executor(None, work)
         try:
-            with state.gate.turn(account.user_id, cancelled):
-                companion = minds.companion(account)
-                turn = companion.reply(text)
-                said = companion.log.last()
-                put(Accepted(said.id if said else 0))
-                try:
-                    for piece in turn:
-                        if cancelled.is_set():
-                            break
-                        put(Piece(piece))
-                finally:
-                    turn.close()
-                reply = companion.log.last()
-                put(Finished(reply.id if reply and reply.role == "assistant" else None,
-                             turn.status or "interrupted", turn.text))
-        except BaseException as exc:  # raised again in the event loop
-            put(exc)
+            while True:
+                item = await events.get()
+                if isinstance(item, BaseException):
+                    raise item
+                if isinstance(item, Finished):
+                    break
+                yield item
+        finally:
+            cancelled.set()
+            await asyncio.shield(worker)  # the slot is free only once the turn is stored
+    yield item  # only now: the person may send their next message at once
 
-    threading.Thread(target=work, name="os1-turn", daemon=True).start()
+
+def _take_turn(companion: Companion, text: str, cancelled: threading.Event,
+               put: Callable[[Event], None]) -> Finished:
+    turn = companion.reply(text)
+    said = companion.log.last()
+    put(Accepted(said.id if said else 0))
     try:
-        while True:
-            item = await events.get()
-            if isinstance(item, BaseException):
-                raise item
-            yield item
-            if isinstance(item, Finished):
-                return
+        for piece in turn:
+            if cancelled.is_set():
+                break
+            put(Piece(piece))
     finally:
-        cancelled.set()
+        turn.close()
+    reply = companion.log.last()
+    return Finished(reply.id if reply and reply.role == "assistant" else None,
+                    turn.status or "interrupted", turn.text)

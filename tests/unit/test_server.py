@@ -5,6 +5,7 @@ tests/integration/test_server_real.py."""
 
 from __future__ import annotations
 
+import asyncio
 import threading
 import time
 from collections.abc import Iterator, Sequence
@@ -19,9 +20,12 @@ from starlette.websockets import WebSocketDisconnect
 from os1.config import Settings
 from os1.llm.base import GenerateOptions, Message, Model
 from os1.llm.fake import FakeModel
+from os1.memory.embeddings import HashEmbedder
 from os1.server.accounts import AccountStore, AuthError
 from os1.server.app import create_app
-from os1.server.gate import Busy, RateLimiter, TurnGate
+from os1.server.gate import Busy, GateStatus, RateLimiter, TurnGate
+from os1.server.memory import ServerMemory
+from os1.server.minds import Minds
 from os1.storage.db import Database
 
 PASSWORD = "correct horse battery"
@@ -370,24 +374,31 @@ def test_one_person_sending_too_fast_is_limited_and_others_are_not(
     assert client.get("/api/me", headers=auth(calm)).status_code == 200
 
 
-def test_the_gate_takes_turns_in_order_one_per_person() -> None:
-    gate = TurnGate(slots=1, max_waiting=8)
-    order: list[str] = []
-    with gate.turn("a"):
-        with pytest.raises(Busy, match="still being answered"), gate.turn("a"):
-            pass
-        threads = []
-        for name in ("b", "c", "d"):
-            def take(n: str = name) -> None:
-                with gate.turn(n):
-                    order.append(n)
-            threads.append(threading.Thread(target=take))
-            threads[-1].start()
-            while gate.status().waiting < len(threads):
-                time.sleep(0.005)
-    for thread in threads:
-        thread.join(5)
-    assert order == ["b", "c", "d"]
+def test_the_gate_takes_turns_in_order_one_per_person_and_a_full_queue_is_busy() -> None:
+    async def scenario() -> list[str]:
+        gate = TurnGate(slots=1, max_waiting=3)
+        order: list[str] = []
+
+        async def take(name: str) -> None:
+            async with gate.turn(name):
+                order.append(name)
+                await asyncio.sleep(0.01)
+
+        async with gate.turn("a"):
+            with pytest.raises(Busy, match="still being answered"):
+                async with gate.turn("a"):
+                    pass
+            waiting = [asyncio.create_task(take(n)) for n in ("b", "c", "d", "e")]
+            await asyncio.sleep(0.01)
+            assert gate.status().waiting == 3
+            assert waiting[3].done() and isinstance(waiting[3].exception(), Busy)
+            waiting[1].cancel()  # "c" leaves the queue: "d" moves up
+            await asyncio.sleep(0.01)
+        await asyncio.gather(*waiting[:3], return_exceptions=True)
+        assert gate.status() == GateStatus(0, 0, 1, 3, gate.status().mean_turn_s)
+        return order
+
+    assert asyncio.run(scenario()) == ["b", "d"]
 
 
 def test_the_rate_limiter_refills_over_time() -> None:
@@ -405,5 +416,43 @@ def test_the_rate_limiter_refills_over_time() -> None:
 def test_the_api_is_documented_in_openapi(client: TestClient) -> None:
     spec = client.get("/openapi.json").json()
     for path in ("/api/accounts", "/api/sessions", "/api/history", "/api/mood", "/api/self",
+                 "/api/memories", "/api/memories/{memory_id}",
                  "/api/status", "/v1/chat/completions"):
         assert path in spec["paths"], path
+
+
+def test_a_message_sent_the_moment_her_reply_is_done_is_never_busy(
+        client: TestClient) -> None:
+    """Her place in the queue is given up before ``done`` goes out, not after."""
+    token = sign_up(client, "theo")
+    answers = talk(client, token, *[f"message {n}" for n in range(12)])
+    assert [frames[-1]["type"] for frames in answers] == ["done"] * 12
+
+
+def test_memories_are_written_in_the_background_for_each_person_and_after_restarts(
+        settings: Settings, model: GatedModel) -> None:
+    def with_memory(s: Settings, m: Model) -> Minds:
+        writer = ServerMemory(s.db_path, HashEmbedder(), FakeModel, quiet_s=0.0)
+        writer.start()
+        return Minds(s, m, embedder=HashEmbedder(), memory=writer)
+
+    # before: a server without memory; what was said there is remembered after a restart
+    client = serve(settings, model)
+    theo = sign_up(client, "theo")
+    talk(client, theo, "I adopted a greyhound called Biscuit.")
+    client.__exit__(None, None, None)
+    client = serve(settings, model, make_minds=with_memory)
+    try:
+        amy = sign_up(client, "amy")
+        talk(client, amy, "I grow tomatoes on my balcony.")
+        writer = client.app.state.os1.minds.memory  # type: ignore[attr-defined]
+        deadline = time.monotonic() + 20
+        while not writer.idle():
+            assert time.monotonic() < deadline, writer.last_error
+            time.sleep(0.02)
+        for token, own, other in ((theo, "Biscuit", "tomatoes"), (amy, "tomatoes", "Biscuit")):
+            found = client.get("/api/memories", headers=auth(token)).json()
+            text = " ".join(m["content"] for m in found)
+            assert own in text and other not in text
+    finally:
+        client.__exit__(None, None, None)

@@ -135,6 +135,9 @@ def api_probes(settings: Settings) -> list[tuple[str, str, dict[str, Any]]]:
         ("GET", "/api/mood?user_id=account:1", {}),
         ("GET", "/api/self?user=amy", {}),
         ("GET", "/api/me?username=amy", {}),
+        ("GET", "/api/memories", {}),
+        ("GET", "/api/memories?query=PIN diary password sister Lisbon&limit=500", {}),
+        ("GET", "/api/memories?query=Marguerite&user_id=account:1", {}),
         ("POST", "/v1/chat/completions", {"json": {
             "model": "os1", "user": "amy",
             "messages": [{"role": "user", "content": "What did Amy say?"}]}}),
@@ -215,3 +218,19 @@ def test_signing_up_as_someone_else_does_not_open_their_account(
     for name in ("amy", "Amy", "AMY"):
         answer = client.post("/api/accounts", json={"username": name, "password": PASSWORD})
         assert answer.status_code == 400 and "taken" in answer.text
+
+
+def test_theo_cannot_read_or_forget_amys_memories_by_id(
+        client: TestClient, people: dict[str, str], settings: Settings) -> None:
+    mine = client.get("/api/memories?query=diary password", headers=auth(people["amy"]))
+    amys = [m for m in mine.json() if "blue-heron-77" in m["content"]]
+    assert amys, mine.text  # the control: Amy finds her own
+    for memory_id in (amys[0]["id"], amys[0]["id"] + 1, 1):
+        answer = client.delete(f"/api/memories/{memory_id}", headers=auth(people["theo"]))
+        assert answer.status_code == 404 and leaks(answer.text) == []
+    again = client.get("/api/memories?query=diary password", headers=auth(people["amy"]))
+    assert amys[0]["id"] in [m["id"] for m in again.json()]
+    forgot = client.delete(f"/api/memories/{amys[0]['id']}", headers=auth(people["amy"]))
+    assert forgot.json()["forgotten"] >= 1
+    after = client.get("/api/memories?query=diary password", headers=auth(people["amy"]))
+    assert "blue-heron-77" not in after.text

@@ -1,0 +1,117 @@
+"""Her memory for everyone on the server: one background thread writes memories for
+whoever has new messages, off every reply's path.
+
+After each reply the person is queued (once, however often they write); at start,
+everyone with messages not yet remembered is queued, so nothing said before a crash or a
+restart is left out. For each person the thread runs the same resumable ``catch_up`` as
+``os1 chat``'s worker (moments, extraction, reflection when due), yielding the model to
+replies through the shared ``IdleGate``. The worker model is opened once and shared.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from functools import partial
+from pathlib import Path
+
+from os1.errors import OS1Error
+from os1.llm.base import Model
+from os1.memory.embeddings import Embedder
+from os1.memory.ingest import Names
+from os1.memory.worker import IdleGate, MemoryWorker
+from os1.mind.memory_session import names_of
+from os1.storage.db import Database
+
+log = logging.getLogger(__name__)
+
+PENDING = (
+    "SELECT DISTINCT m.user_id FROM messages AS m"
+    " LEFT JOIN memory_progress AS p ON p.user_id = m.user_id"
+    " WHERE m.user_id LIKE 'account:%' AND m.id > COALESCE(p.last_message_id, 0)")
+
+
+class ServerMemory:
+    def __init__(self, db_path: Path, embedder: Embedder, open_model: Callable[[], Model],
+                 quiet_s: float = 2.0) -> None:
+        self.db_path = db_path
+        self.embedder = embedder
+        self.gate = IdleGate()
+        self.quiet_s = quiet_s
+        self._open_model = open_model
+        self._model: Model | None = None
+        self._queue: list[str] = []
+        self._cond = threading.Condition()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self.last_error: str | None = None
+        self.busy_with: str | None = None
+
+    def start(self) -> None:
+        db = Database.open(self.db_path)
+        try:
+            pending = [str(r[0]) for r in db.connection.execute(PENDING)]
+        finally:
+            db.close()
+        for user_id in pending:
+            self.wake(user_id)
+        self._thread = threading.Thread(target=self._loop, name="os1-server-memory",
+                                        daemon=True)
+        self._thread.start()
+
+    def wake(self, user_id: str) -> None:
+        with self._cond:
+            if user_id not in self._queue:
+                self._queue.append(user_id)
+            self._cond.notify()
+
+    def idle(self) -> bool:
+        with self._cond:
+            return not self._queue and self.busy_with is None
+
+    def stop(self, timeout: float = 10.0) -> None:
+        self._stop.set()
+        with self._cond:
+            self._cond.notify()
+        if self._thread is not None:
+            self._thread.join(timeout)
+        if self._model is not None:
+            self._model.close()
+            self._model = None
+
+    def _shared_model(self) -> Model:
+        if self._model is None:
+            self._model = self._open_model()
+        return self._model
+
+    def _next(self) -> str | None:
+        with self._cond:
+            self._cond.wait_for(lambda: bool(self._queue) or self._stop.is_set())
+            if self._stop.is_set():
+                return None
+            self.busy_with = self._queue.pop(0)
+            return self.busy_with
+
+    def _loop(self) -> None:
+        db = Database.open(self.db_path)
+        try:
+            while (user_id := self._next()) is not None:
+                worker = MemoryWorker(self.db_path, user_id, self.embedder, self._shared_model,
+                                      partial(_names, user_id), self.gate, self.quiet_s,
+                                      stop=self._stop)
+                try:
+                    worker.catch_up(db)
+                    self.last_error = None
+                except (OS1Error, OSError, RuntimeError, ValueError) as exc:
+                    self.last_error = str(exc)  # the work stays pending for next time
+                    log.warning("server memory (%s): %s", user_id, exc)
+                finally:
+                    with self._cond:
+                        self.busy_with = None
+        finally:
+            db.close()
+
+
+def _names(user_id: str, db: Database) -> Names:
+    return names_of(db, user_id)
