@@ -67,15 +67,27 @@ def cli(ctx: click.Context) -> None:
 @model_options
 @click.option("--greet/--no-greet", default=None,
               help="Greet on start (default: only on a terminal).")
+@click.option("--server", default=None, metavar="URL",
+              help="Talk with her on an os1 serve server (log in first: os1 login URL).")
 @click.pass_context
 def chat(ctx: click.Context, model: str | None, endpoint_model: str | None,
-         greet: bool | None) -> None:
+         greet: bool | None, server: str | None) -> None:
     """Talk with her. Piped input: one message per line, replies on stdout."""
     settings = settings_from(ctx, model=model, endpoint_model=endpoint_model)
     interactive = sys.stdin.isatty()
     if interactive:
         sys.stdin.reconfigure(errors="replace")  # type: ignore[union-attr]
     out = Console(highlight=False)
+    if server is not None:
+        from os1.ui.remote import LoginStore, RemoteCompanion
+
+        remote = RemoteCompanion(server, LoginStore(settings.home / "servers.json")
+                                 .token_for(server))
+        try:
+            TerminalChat(remote, out, err_console, interactive).run(greet=False)
+        finally:
+            remote.close()
+        return
     if not interactive:
         require_setup(settings)
     with opened(settings, conversation=True) as (db, llm), remembering(settings, db, llm) as memory:
@@ -293,10 +305,10 @@ def opened(settings: Settings, conversation: bool = False) -> Iterator[tuple[Dat
 
 def _add_memory_commands() -> None:
     from os1.cli_memory import memory_group, mood_command, self_command
-    from os1.cli_server import invite, serve
+    from os1.cli_server import invite, login, serve
     from os1.cli_voice import talk
 
-    for command in (memory_group, self_command, mood_command, talk, serve, invite):
+    for command in (memory_group, self_command, mood_command, talk, serve, invite, login):
         cli.add_command(command)
 
 

@@ -98,3 +98,20 @@ def _require_server_extra() -> None:
         raise OS1Error(f"os1 serve needs the server extra ({exc.name} is missing).",
                        "pip install -e '.[server]'  (./start and ./run-tests install it)") \
             from exc
+
+
+@click.command()
+@click.argument("url")
+@click.option("--username", prompt=True, help="Your username on that server.")
+@click.option("--password", prompt=True, hide_input=True, envvar="OS1_PASSWORD",
+              help="Asked for if not given (or set OS1_PASSWORD).")
+@click.option("--sign-up", is_flag=True, help="Create the account first.")
+@click.pass_context
+def login(ctx: click.Context, url: str, username: str, password: str, sign_up: bool) -> None:
+    """Log in to an os1 serve server, for os1 chat --server URL."""
+    from os1.ui.remote import LoginStore, log_in
+
+    settings: Settings = ctx.obj
+    LoginStore(settings.home / "servers.json").save(url, log_in(url, username, password,
+                                                                sign_up))
+    click.echo(f"Logged in to {url} as {username}. Talk: os1 chat --server {url}", err=True)

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from fastapi import FastAPI, WebSocket, WebSocketDisconnect
 
+from os1.data import read_toml
 from os1.errors import InputError, OS1Error
 from os1.server.accounts import Account, AuthError
 from os1.server.gate import Busy
@@ -88,7 +89,8 @@ async def _log_in(ws: WebSocket, state: ServerState) -> Account | None:
         await _send(ws, {"type": "error", "code": "unauthorised", "message": str(error)})
         await ws.close(4401)
         return None
-    await _send(ws, {"type": "ready", "username": account.username})
+    await _send(ws, {"type": "ready", "username": account.username,
+                     "companion": read_toml("server.toml")["companion"]["name"]})
     return account
 
 

@@ -11,11 +11,12 @@ import contextlib
 import sys
 import threading
 from collections.abc import Iterable
+from typing import Protocol
 
 from rich.console import Console
 
-from os1.errors import InputError, OS1Error
-from os1.mind.companion import Companion, Turn
+from os1.errors import OS1Error
+from os1.mind.companion import Turn
 from os1.ui.input import InputLine, decode_lines
 from os1.ui.wrap import StreamWrapper
 
@@ -23,8 +24,34 @@ HER_STYLE = "bold magenta"
 YOU_STYLE = "bold cyan"
 
 
+class Named(Protocol):
+    @property
+    def companion_name(self) -> str:
+        ...
+
+
+class Conversant(Protocol):
+    """What the terminal needs of her: a local ``Companion`` or a ``RemoteCompanion``."""
+
+    @property
+    def identity(self) -> Named:
+        ...
+
+    def open_session(self, client: str) -> None:
+        ...
+
+    def greet(self) -> Turn | None:
+        ...
+
+    def reply(self, text: str) -> Turn:
+        ...
+
+    def warm_up(self) -> None:
+        ...
+
+
 class TerminalChat:
-    def __init__(self, companion: Companion, out: Console, err: Console,
+    def __init__(self, companion: Conversant, out: Console, err: Console,
                  interactive: bool) -> None:
         self.companion = companion
         self.out = out
@@ -90,7 +117,7 @@ class TerminalChat:
         """One turn; False if she could not answer (bad input or a model failure)."""
         try:
             turn = self.companion.reply(text)
-        except InputError as error:
+        except OS1Error as error:  # bad input, a busy server: say so and go on
             self.error(error)
             return False
         self.show(turn)

@@ -126,3 +126,23 @@ def test_a_graceful_stop_mid_reply_stores_what_she_had_said(server: Server) -> N
     assert history[1]["role"] == "assistant" and history[1]["status"] in \
         ("complete", "interrupted")
     assert history[1]["content"].startswith(heard.strip()[:10])
+
+
+def test_os1_chat_talks_with_her_on_a_remote_server(server: Server, tmp_path: Path) -> None:
+    client_env = {**server.env, "OS1_HOME": str(tmp_path / "client")}
+    login = subprocess.run([*OS1, "login", server.url, "--username", "theo", "--sign-up"],
+                           env={**client_env, "OS1_PASSWORD": PASSWORD},
+                           capture_output=True, text=True, timeout=60)
+    assert login.returncode == 0, login.stderr
+    stored = (tmp_path / "client" / "servers.json")
+    assert stored.stat().st_mode & 0o077 == 0  # the token is readable by the user only
+    chat = subprocess.run([*OS1, "chat", "--server", server.url],
+                          input="What is the capital of France? One word, please.\n",
+                          env=client_env, capture_output=True, text=True, timeout=300)
+    assert chat.returncode == 0, chat.stderr
+    assert "paris" in chat.stdout.lower()
+    token = json.loads(stored.read_text())[server.url]
+    assert [m["role"] for m in server.history(token)] == ["user", "assistant"]
+    unknown = subprocess.run([*OS1, "chat", "--server", "http://127.0.0.1:1"], input="hi\n",
+                             env=client_env, capture_output=True, text=True, timeout=60)
+    assert unknown.returncode != 0 and "os1 login" in unknown.stderr
