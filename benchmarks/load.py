@@ -16,14 +16,18 @@ Accounts and their login tokens are written straight into the database before th
 starts, with a cheap argon2 setting: hashing 8,316 passwords at the server's cost would
 take minutes and measure nothing about serving.
 
-Part 2, real model (``--real``): the bundled model, 1, 4 and 16 people each sending one
-message at the same moment through the OpenAI-compatible endpoint (streamed): aggregate
-generated pieces per second and p50/p99 time to first piece, each as a ratio to one
-person alone, measured in the same run. Turns share one model through the first-come
-queue, so with 16 people the last waits for 15 replies: the ratio shows that cost.
+Part 2, real model (``--real``): the bundled model, 1, 4 and 16 people (new accounts each
+time) sending messages at the same moment through the OpenAI-compatible endpoint
+(streamed): a first round, then the measured round of everyone's second message, an
+ongoing conversation. Aggregate generated pieces per second and p50/p99 time to first
+piece, each as a ratio to one person alone, measured in the same run; once with the
+server keeping each person's evaluated state when the model switches person
+(``--kept-states 32``, the default) and once without (``--kept-states 0``). Turns share
+one model through the first-come queue, so with 16 people the last waits for 15 replies.
 
-Run: python benchmarks/load.py                   (part 1: ~4 min on 2 cores)
-     python benchmarks/load.py --real            (parts 1 and 2)
+Run: python benchmarks/load.py                   (part 1: ~2 min on 2 cores)
+     python benchmarks/load.py --real            (parts 1 and 2: ~15 min)
+     python benchmarks/load.py --real --sessions 0   (part 2 only)
      python benchmarks/load.py --sessions 500    (a smoke test)
 Writes benchmarks/results/load.json and prints markdown tables.
 """
@@ -104,7 +108,8 @@ def make_accounts(db_path: Path, count: int) -> list[str]:
 
 
 class Server:
-    def __init__(self, home: Path, model: str, max_waiting: int) -> None:
+    def __init__(self, home: Path, model: str, max_waiting: int,
+                 options: Sequence[str] = ()) -> None:
         self.home = home
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
@@ -112,7 +117,7 @@ class Server:
         self.log = (home / "server.log").open("wb")
         self.process = subprocess.Popen(
             [sys.executable, "-m", "os1", "serve", "--port", str(self.port), "--model", model,
-             "--no-memory", "--max-waiting", str(max_waiting)],
+             "--no-memory", "--max-waiting", str(max_waiting), *options],
             env=env, stdout=self.log, stderr=subprocess.STDOUT)
 
     def wait_ready(self, timeout: float = 300) -> None:
@@ -215,6 +220,20 @@ async def sessions_part(server: Server, tokens: list[str], messages: int,
     }
 
 
+def fake_part(folder: Path, sessions: int, messages: int, spread_s: float) -> dict[str, Any]:
+    home = folder / "fake"
+    home.mkdir()
+    log(f"making {sessions} accounts ...")
+    tokens = make_accounts(home / "os1.db", sessions)
+    server = Server(home, "fake", sessions * messages)
+    try:
+        server.wait_ready()
+        held = asyncio.run(sessions_part(server, tokens, messages, spread_s))
+    finally:
+        server.stop()
+    return {"sessions": held, "stored": stored_check(home / "os1.db", sessions, messages)}
+
+
 def stored_check(db_path: Path, sessions: int, messages: int) -> dict[str, Any]:
     """Each account holds exactly its own messages, and her echo of each."""
     db = sqlite3.connect(db_path)
@@ -261,28 +280,40 @@ QUESTIONS = ("What is your favourite season, and why?", "Tell me about a good bo
              "How do you cheer someone up?", "What makes a place feel like home?")
 
 
-async def concurrent(server: Server, tokens: list[str], people: int) -> dict[str, Any]:
+async def concurrent(server: Server, tokens: Sequence[str]) -> dict[str, Any]:
+    """Everyone in ``tokens`` sends one message at the same moment."""
     async with httpx.AsyncClient(base_url=server.url, timeout=REPLY_TIMEOUT_S) as client:
         began = time.monotonic()
-        rows = await asyncio.gather(*(one_reply(client, tokens[i], QUESTIONS[i % 4])
-                                      for i in range(people)))
+        rows = await asyncio.gather(*(one_reply(client, token, QUESTIONS[i % 4])
+                                      for i, token in enumerate(tokens)))
     elapsed = max(r["end"] for r in rows) - began
     ttfts = [r["ttft_s"] for r in rows]
-    return {"people": people, "elapsed_s": round(elapsed, 2),
+    return {"people": len(tokens), "elapsed_s": round(elapsed, 2),
             "pieces": sum(r["pieces"] for r in rows),
             "pieces_per_s": round(sum(r["pieces"] for r in rows) / elapsed, 2),
             "ttft_p50_s": round(pct(ttfts, 0.5), 2), "ttft_p99_s": round(pct(ttfts, 0.99), 2)}
 
 
-def real_part(folder: Path) -> dict[str, Any]:
-    home = folder / "real"
+PEOPLE = (1, 4, 16)
+
+
+def real_part(folder: Path, kept_states: int) -> dict[str, Any]:
+    """For 1, 4 and 16 people (different accounts each time): a first round in which each
+    sends a first message (their system prompt read for the first time), then the
+    measured round, everyone's second message: an ongoing conversation."""
+    home = folder / f"real-{kept_states}"
     home.mkdir()
-    tokens = make_accounts(home / "os1.db", 16)
-    server = Server(home, "bundled", 64)
+    tokens = make_accounts(home / "os1.db", sum(PEOPLE))
+    server = Server(home, "bundled", 64, ["--kept-states", str(kept_states)])
+    rows = []
     try:
         server.wait_ready()
-        asyncio.run(concurrent(server, tokens, 1))  # warm: the system prompt evaluated
-        rows = [asyncio.run(concurrent(server, tokens, n)) for n in (1, 4, 16)]
+        start = 0
+        for people in PEOPLE:
+            group = tokens[start:start + people]
+            start += people
+            first = asyncio.run(concurrent(server, group))
+            rows.append({**asyncio.run(concurrent(server, group)), "first_round": first})
     finally:
         server.stop()
     alone = rows[0]
@@ -290,42 +321,48 @@ def real_part(folder: Path) -> dict[str, Any]:
         row["pieces_per_s_ratio"] = round(row["pieces_per_s"] / alone["pieces_per_s"], 2)
         row["ttft_p50_ratio"] = round(row["ttft_p50_s"] / alone["ttft_p50_s"], 2)
         row["ttft_p99_ratio"] = round(row["ttft_p99_s"] / alone["ttft_p99_s"], 2)
-        log(f"real model, {row['people']} at once: {row['pieces_per_s']} pieces/s, "
-            f"TTFT p50 {row['ttft_p50_s']} s p99 {row['ttft_p99_s']} s")
-    return {"rows": rows}
+        log(f"real model, kept states {kept_states}, {row['people']} at once: "
+            f"{row['pieces_per_s']} pieces/s, TTFT p50 {row['ttft_p50_s']} s "
+            f"p99 {row['ttft_p99_s']} s")
+    return {"kept_states": kept_states, "rows": rows}
 
 
 # -- report ----------------------------------------------------------------------------------
 
 
 def markdown(result: dict[str, Any]) -> str:
-    s = result["sessions"]
-    out = ["### Sessions (fake model backend)", "",
-           "| sessions | messages | answered | lost | misrouted | busy | stored rows not "
-           "their own | RSS per idle session | round trip p50 / p99 | turns/s |",
-           "|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|",
-           f"| {s['sessions']:,} | {s['sent']:,} | {s['answered']:,} | {s['lost']} | "
-           f"{s['misrouted']} | {s['busy']} | {result['stored']['rows_not_their_own']} | "
-           f"{s['rss_per_idle_session_kib']} KiB | {s['round_trip_p50_ms']:.0f} / "
-           f"{s['round_trip_p99_ms']:.0f} ms | {s['turns_per_s']} |", "",
-           f"Server RSS {s['server_rss_before_mib']} MiB before, {s['server_rss_open_mib']} "
-           f"MiB with every session open, {s['server_rss_after_talk_mib']} MiB after talking; "
-           f"opening took {s['open_s']} s, talking {s['talk_s']} s (first messages spread "
-           f"over {s['spread_s']:.0f} s)."]
-    if "real" in result:
-        out += ["", "### Real model, people at once (streamed, OpenAI-compatible endpoint)", "",
-                "| people | pieces/s (ratio) | TTFT p50 (ratio) | TTFT p99 (ratio) |",
+    out = sessions_table(result) if "sessions" in result else []
+    for part in result.get("real", []):
+        kept = part["kept_states"]
+        out += ["", f"### Real model, people at once, second messages (kept states: {kept})",
+                "", "| people | pieces/s (ratio) | TTFT p50 (ratio) | TTFT p99 (ratio) |",
                 "|---:|---|---|---|"]
-        for r in result["real"]["rows"]:
+        for r in part["rows"]:
             out.append(f"| {r['people']} | {r['pieces_per_s']} ({r['pieces_per_s_ratio']}×) | "
                        f"{r['ttft_p50_s']} s ({r['ttft_p50_ratio']}×) | {r['ttft_p99_s']} s "
                        f"({r['ttft_p99_ratio']}×) |")
     return "\n".join(out)
 
 
+def sessions_table(result: dict[str, Any]) -> list[str]:
+    s = result["sessions"]
+    return ["### Sessions (fake model backend)", "",
+            "| sessions | messages | answered | lost | misrouted | busy | stored rows not "
+            "their own | RSS per idle session | round trip p50 / p99 | turns/s |",
+            "|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|",
+            f"| {s['sessions']:,} | {s['sent']:,} | {s['answered']:,} | {s['lost']} | "
+            f"{s['misrouted']} | {s['busy']} | {result['stored']['rows_not_their_own']} | "
+            f"{s['rss_per_idle_session_kib']} KiB | {s['round_trip_p50_ms']:.0f} / "
+            f"{s['round_trip_p99_ms']:.0f} ms | {s['turns_per_s']} |", "",
+            f"Server RSS {s['server_rss_before_mib']} MiB before, {s['server_rss_open_mib']} "
+            f"MiB with every session open, {s['server_rss_after_talk_mib']} MiB after talking; "
+            f"opening took {s['open_s']} s, talking {s['talk_s']} s (first messages spread "
+            f"over {s['spread_s']:.0f} s)."]
+
+
 def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
-    parser.add_argument("--sessions", type=int, default=8316)
+    parser.add_argument("--sessions", type=int, default=8316, help="0: skip part 1")
     parser.add_argument("--messages", type=int, default=1, help="per session (default 1)")
     parser.add_argument("--spread", type=float, default=60.0,
                         help="each session's first message goes at a random moment within "
@@ -338,20 +375,10 @@ def main(argv: Sequence[str] | None = None) -> None:
                               "cpus": os.cpu_count()}
     with tempfile.TemporaryDirectory(prefix="os1-load-") as name:
         folder = Path(name)
-        home = folder / "fake"
-        home.mkdir()
-        log(f"making {args.sessions} accounts ...")
-        tokens = make_accounts(home / "os1.db", args.sessions)
-        server = Server(home, "fake", args.sessions * args.messages)
-        try:
-            server.wait_ready()
-            result["sessions"] = asyncio.run(sessions_part(server, tokens, args.messages,
-                                                           args.spread))
-        finally:
-            server.stop()
-        result["stored"] = stored_check(home / "os1.db", args.sessions, args.messages)
+        if args.sessions:
+            result.update(fake_part(folder, args.sessions, args.messages, args.spread))
         if args.real:
-            result["real"] = real_part(folder)
+            result["real"] = [real_part(folder, keep) for keep in (32, 0)]
     result["runtime_s"] = round(time.monotonic() - began, 1)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(result, indent=1) + "\n", encoding="utf-8")

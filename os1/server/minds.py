@@ -24,6 +24,8 @@ from os1.mind.recollection import Recollection
 from os1.mind.steering import Steering
 from os1.server.accounts import Account
 from os1.server.memory import ServerMemory
+from os1.server.states import KEEP as STATES_KEPT
+from os1.server.states import ModelStates
 from os1.storage.db import Database
 from os1.storage.setups import SetupRecord, SetupStore
 
@@ -48,7 +50,8 @@ class _Entry:
 class Minds:
     def __init__(self, settings: Settings, model: Model, embedder: Embedder | None = None,
                  steering: Steering | None = None, clock: Callable[[], float] = time.time,
-                 keep: int = KEEP, memory: ServerMemory | None = None) -> None:
+                 keep: int = KEEP, memory: ServerMemory | None = None,
+                 kept_states: int = STATES_KEPT) -> None:
         """``embedder``: each person's memories are recalled in their turns; ``memory``:
         new memories are written after them (in the background)."""
         self.settings = settings
@@ -60,6 +63,7 @@ class Minds:
         self.keep = keep
         self._lock = threading.Lock()
         self._companions: OrderedDict[str, _Entry] = OrderedDict()
+        self.states = ModelStates(model, settings.home / "state" / "server", kept_states)
 
     @contextmanager
     def companion(self, account: Account) -> Iterator[Companion]:
@@ -83,6 +87,7 @@ class Minds:
                     if not old.in_use:
                         old.db.close()
         try:
+            self.states.switch_to(account.user_id)
             yield entry.companion
         finally:
             with self._lock:

@@ -18,6 +18,9 @@ import openai
 import pytest
 from websockets.sync.client import connect
 
+from os1.llm.base import Message
+from os1.llm.llama import LlamaModel
+from os1.server.states import ModelStates
 from tests.integration.conftest import OS1
 
 PASSWORD = "correct horse battery"
@@ -146,3 +149,24 @@ def test_os1_chat_talks_with_her_on_a_remote_server(server: Server, tmp_path: Pa
     unknown = subprocess.run([*OS1, "chat", "--server", "http://127.0.0.1:1"], input="hi\n",
                              env=client_env, capture_output=True, text=True, timeout=60)
     assert unknown.returncode != 0 and "os1 login" in unknown.stderr
+
+
+def test_the_model_keeps_each_persons_evaluated_conversation_across_switches(
+        real_model: LlamaModel, tmp_path: Path) -> None:
+    states = ModelStates(real_model, tmp_path / "states", keep=2)
+    prompts = {user: [Message("system", f"You are talking with {user}. " * 20),
+                      Message("user", f"Hello, I am {user}.")]
+               for user in ("account:1", "account:2", "account:3")}
+    evaluated = {}
+    for user, prompt in prompts.items():
+        states.switch_to(user)
+        real_model.prefill(prompt)
+        evaluated[user] = real_model.llama.input_ids[:real_model.llama.n_tokens].tolist()
+    states.switch_to("account:2")  # back to someone the model left: restored, not re-read
+    llama = real_model.llama
+    assert llama.input_ids[:llama.n_tokens].tolist() == evaluated["account:2"]
+    assert states.restored == 1
+    # only the 2 most recent people it left keep a file; account:1's was deleted
+    assert sorted(p.name for p in (tmp_path / "states").iterdir()) == \
+        ["account-2.kv", "account-3.kv"]
+    assert ModelStates(real_model, tmp_path / "states", keep=1)._saved.keys() == {"account:3"}

@@ -1,0 +1,70 @@
+"""Each person's evaluated conversation, kept while the model talks with someone else.
+
+One llama.cpp context serves everyone, one turn at a time. Each person's prompt starts
+with their own system prompt (their name, their answers, her self toward them), so when
+the model turns to another person, llama.cpp's prefix matching finds almost nothing to
+reuse and re-reads the whole prompt: hundreds of tokens at ~65 tokens/s on two cores,
+seconds before every first word. So when the model switches person, the evaluated state
+of the one it leaves is written to disk (``kvcache``, as ``os1 chat`` does across
+restarts: about 30 KB a token) and the state of the one it turns to is loaded, if it is
+there (also after a restart). Only the ``keep`` most recent people keep a file; the files
+hold their conversation, so they live in the data dir and are deleted when pushed out.
+Reusing an evaluated prefix never shows one person another's words: the prefix is reused
+only where the tokens are identical to the new prompt's own.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from pathlib import Path
+
+from os1.llm.base import Model
+from os1.llm.llama import LlamaModel
+
+KEEP = 32
+
+
+class ModelStates:
+    def __init__(self, model: Model, folder: Path, keep: int = KEEP) -> None:
+        """``keep=0``: no states kept (every switch re-reads the prompt)."""
+        self.model = model if isinstance(model, LlamaModel) and keep > 0 else None
+        self.folder = folder
+        self.keep = keep
+        self.current: str | None = None
+        self._saved: OrderedDict[str, Path] = OrderedDict()
+        for path in sorted(folder.glob("*.kv"), key=lambda p: p.stat().st_mtime):
+            self._saved[path.stem.replace("-", ":", 1)] = path  # from before a restart
+        self._trim()
+        self._lock = threading.Lock()
+        self.switches = 0
+        self.restored = 0
+
+    def switch_to(self, user_id: str) -> None:
+        """Called inside the person's turn, before the model is used for it."""
+        if self.model is None:
+            return
+        with self._lock:
+            if self.current == user_id:
+                return
+            if self.current is not None:
+                self._save(self.current)
+            path = self._saved.get(user_id)
+            if path is not None and self.model.load_state(path) > 0:
+                self.restored += 1
+            self.current = user_id
+            self.switches += 1
+
+    def _save(self, user_id: str) -> None:
+        assert self.model is not None
+        path = self.folder / f"{user_id.replace(':', '-')}.kv"
+        if self.model.save_state(path) == 0:
+            return
+        self._saved[user_id] = path
+        self._saved.move_to_end(user_id)
+        self._trim()
+
+    def _trim(self) -> None:
+        while len(self._saved) > self.keep:
+            _, old = self._saved.popitem(last=False)
+            old.unlink(missing_ok=True)
