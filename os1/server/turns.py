@@ -51,34 +51,44 @@ async def run_turn(state: ServerState, account: Account, text: str) -> AsyncGene
                              f"here is {limit:,}. Nothing was stored.",
                              "Send it in smaller parts.")
     minds = state.ready_minds()
-    async with state.gate.turn(account.user_id):
-        loop = asyncio.get_running_loop()
-        events: asyncio.Queue[Event | BaseException] = asyncio.Queue()
-        cancelled = threading.Event()
+    loop = asyncio.get_running_loop()
+    events: asyncio.Queue[Event | BaseException] = asyncio.Queue()
+    cancelled = threading.Event()
 
-        def put(item: Event | BaseException) -> None:
-            loop.call_soon_threadsafe(events.put_nowait, item)
+    def put(item: Event | BaseException) -> None:
+        loop.call_soon_threadsafe(events.put_nowait, item)
 
-        def work() -> None:
-            try:
-                with minds.companion(account) as companion:
-                    put(_take_turn(companion, text, cancelled, put))
-            except BaseException as exc:  # raised again in the event loop
-                put(exc)
+    def work() -> Finished:
+        with minds.companion(account) as companion:
+            return _take_turn(companion, text, cancelled, put)
 
-        worker = loop.run_in_executor(None, work)
+    started = asyncio.Event()
+
+    async def take_turn() -> None:
+        """The model slot is held while the turn runs, not while a slow client reads it:
+        what it has not read yet waits here (one reply at most), and others go on."""
         try:
-            while True:
-                item = await events.get()
-                if isinstance(item, BaseException):
-                    raise item
-                if isinstance(item, Finished):
-                    break
-                yield item
-        finally:
-            cancelled.set()
-            await asyncio.shield(worker)  # the slot is free only once the turn is stored
-    yield item  # only now: the person may send their next message at once
+            async with state.gate.turn(account.user_id):
+                started.set()
+                finished = await asyncio.shield(loop.run_in_executor(None, work))
+            events.put_nowait(finished)  # after the slot is free: the next message is welcome
+        except BaseException as exc:  # raised again below, in the consumer
+            events.put_nowait(exc)
+
+    turn = asyncio.create_task(take_turn())
+    try:
+        while True:
+            item = await events.get()
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+            if isinstance(item, Finished):
+                return
+    finally:
+        if not started.is_set():
+            turn.cancel()  # left while waiting: give the place up, nothing was stored
+        cancelled.set()  # left while she spoke: stop generating, store what was said
+        await turn
 
 
 def _take_turn(companion: Companion, text: str, cancelled: threading.Event,

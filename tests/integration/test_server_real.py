@@ -7,9 +7,10 @@ from __future__ import annotations
 import json
 import signal
 import socket
+import sqlite3
 import subprocess
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -33,17 +34,19 @@ def free_port() -> int:
 
 
 class Server:
-    def __init__(self, env: dict[str, str], log: Path) -> None:
+    def __init__(self, env: dict[str, str], log: Path, *options: str) -> None:
         self.env = env
         self.log = log
+        self.options = options
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.process: subprocess.Popen[bytes] | None = None
 
     def start(self) -> Server:
         with self.log.open("ab") as log:
-            self.process = subprocess.Popen([*OS1, "serve", "--port", str(self.port)],
-                                            env=self.env, stdout=log, stderr=log)
+            self.process = subprocess.Popen(
+                [*OS1, "serve", "--port", str(self.port), *self.options],
+                env=self.env, stdout=log, stderr=log)
         deadline = time.monotonic() + 180
         while time.monotonic() < deadline:
             assert self.process.poll() is None, self.log.read_text()
@@ -68,7 +71,7 @@ class Server:
         return str(login.json()["token"])
 
     def history(self, token: str) -> list[dict[str, Any]]:
-        answer = httpx.get(f"{self.url}/api/history",
+        answer = httpx.get(f"{self.url}/api/history?limit=500",
                            headers={"Authorization": f"Bearer {token}"})
         return list(answer.json())
 
@@ -170,3 +173,67 @@ def test_the_model_keeps_each_persons_evaluated_conversation_across_switches(
     assert sorted(p.name for p in (tmp_path / "states").iterdir()) == \
         ["account-2.kv", "account-3.kv"]
     assert ModelStates(real_model, tmp_path / "states", keep=1)._saved.keys() == {"account:3"}
+
+
+def settled(measure: Callable[[], int], timeout: float = 120) -> int:
+    """``measure()`` once it has stopped changing for 2 s."""
+    deadline = time.monotonic() + timeout
+    last, same = measure(), 0
+    while same < 4 and time.monotonic() < deadline:
+        time.sleep(0.5)
+        now = measure()
+        same = same + 1 if now == last else 0
+        last = now
+    return last
+
+
+def stored_messages(env: dict[str, str]) -> int:
+    db = sqlite3.connect(Path(env["OS1_HOME"]) / "os1.db")
+    try:
+        return int(db.execute("SELECT COUNT(*) FROM messages").fetchone()[0])
+    finally:
+        db.close()
+
+
+def rss_mib(pid: int) -> float:
+    status = Path(f"/proc/{pid}/status").read_text()
+    return int(next(line for line in status.splitlines() if line.startswith("VmRSS:"))
+               .split()[1]) / 1024
+
+
+SENT = 400
+
+
+def test_a_client_that_never_reads_holds_no_one_up_and_costs_bounded_memory(
+        os1_env: dict[str, str], tmp_path: Path) -> None:
+    """The fake model here: replies of 80 words of 500 letters, 40 KB each; a few hundred
+    fill the socket buffers of a client that doesn't read."""
+    replies = tmp_path / "replies.json"
+    replies.write_text(json.dumps([f"Reply {n}: " + " ".join(["lorem" * 100] * 80)
+                                   for n in range(SENT + 10)]))
+    server = Server(os1_env, tmp_path / "server.log", "--model", f"fake:{replies}",
+                    "--no-memory").start()
+    try:
+        assert server.process is not None
+        slow, quick = server.token("slow"), server.token("quick")
+        before = rss_mib(server.process.pid)
+        with connect(f"ws://127.0.0.1:{server.port}/api/conversation") as stalled:
+            stalled.send(json.dumps({"type": "auth", "token": slow}))
+            for n in range(SENT):  # and never reads a frame
+                stalled.send(json.dumps({"type": "message", "text": f"long reply {n}"}))
+            settled(lambda: stored_messages(os1_env))  # its turns stop: the buffers are full
+            # the stalled client's unread reply holds no model slot and no place in the queue
+            status = httpx.get(f"{server.url}/api/status").json()
+            assert (status["running"], status["waiting"], status["available"]) == (0, 0, True)
+            with connect(f"ws://127.0.0.1:{server.port}/api/conversation") as ws:
+                ws.send(json.dumps({"type": "auth", "token": quick}))
+                ws.recv(60)
+                ws.send(json.dumps({"type": "message", "text": "Meanwhile, hello."}))
+                while json.loads(ws.recv(60))["type"] != "done":
+                    pass
+            grown = rss_mib(server.process.pid) - before
+            assert grown < 150, f"{grown:.0f} MiB for one client that never reads"
+        # the stalled client's turns went on as far as the socket buffers let them
+        assert 2 <= stored_messages(os1_env) - 2 < 2 * SENT
+    finally:
+        server.stop(signal.SIGKILL)
