@@ -12,6 +12,7 @@ from os1.errors import OS1Error
 from os1.llm.base import Model
 from os1.llm.resolve import describe_spec, open_model
 from os1.mind.steering import Steering
+from os1.server.states import KEPT_STATES
 from os1.storage.db import Database
 
 if TYPE_CHECKING:
@@ -29,7 +30,8 @@ DEFAULT_PORT = 8316
 @click.option("--max-waiting", type=click.IntRange(0, 1_000_000), default=None,
               help="Turns that may wait for the model before she answers busy "
                    "(default: server.toml's).")
-@click.option("--kept-states", type=click.IntRange(0, 100_000), default=32, show_default=True,
+@click.option("--kept-states", type=click.IntRange(0, 100_000), default=KEPT_STATES,
+              show_default=True,
               help="People whose evaluated conversation is kept on disk (~30 KB a token) "
                    "while the model talks with others; 0: none.")
 @click.option("--memory/--no-memory", default=True, show_default=True,

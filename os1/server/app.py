@@ -9,33 +9,34 @@ nothing else: no route accepts a user id, so there is no id to guess.
 from __future__ import annotations
 
 import threading
-import time
-from collections.abc import AsyncIterator, Callable, Iterator
-from contextlib import asynccontextmanager, contextmanager
-from dataclasses import dataclass, field
-from typing import Annotated, Any, Literal
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from typing import Annotated, Any
 
-from fastapi import Depends, FastAPI, Path, Query, Request, Response
+from fastapi import Depends, FastAPI, Request, Response
 from fastapi.responses import JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from pydantic import BaseModel, Field
 
 from os1.config import Settings
 from os1.data import read_toml
 from os1.errors import InputError, OS1Error
 from os1.llm.base import Model
-from os1.memory.embeddings import HashEmbedder
-from os1.memory.retrieval import recall, recall_text
-from os1.memory.selfmodel import SelfHistory
-from os1.memory.store import Memory, MemoryNotFound, MemoryStore
-from os1.mind.mood import MoodKeeper
+from os1.memory.store import MemoryNotFound
 from os1.server.accounts import Account, AccountStore, AuthError
 from os1.server.gate import Busy, RateLimiter, TurnGate
 from os1.server.minds import Minds
-from os1.storage.conversations import ConversationLog
+from os1.server.schemas import (
+    AccountOut,
+    Credentials,
+    ErrorOut,
+    LoginOut,
+    Phase,
+    SignUp,
+    StatusOut,
+)
 from os1.storage.db import Database
 
-Phase = Literal["loading", "ready", "shutting_down", "failed"]
 SHUTDOWN_GRACE_S = 30.0
 
 
@@ -45,11 +46,11 @@ class ServerState:
     accounts: AccountStore
     gate: TurnGate
     limiter: RateLimiter
+    limits: dict[str, Any]
     invitation_required: bool = False
     phase: Phase = "loading"
     problem: str = ""
     minds: Minds | None = None
-    limits: dict[str, Any] = field(default_factory=lambda: read_toml("server.toml")["limits"])
 
     def ready_minds(self) -> Minds:
         """The minds, or a 503 that says why she can't talk now."""
@@ -63,84 +64,6 @@ class ServerState:
 
 class Unavailable(Busy):
     pass
-
-
-# -- request and response bodies ---------------------------------------------------------
-
-
-class SignUp(BaseModel):
-    username: str = Field(max_length=200)
-    password: str = Field(max_length=2000)
-    display_name: str = Field("", max_length=200)
-    invitation: str | None = Field(None, max_length=200)
-
-
-class Credentials(BaseModel):
-    username: str = Field(max_length=200)
-    password: str = Field(max_length=2000)
-
-
-class AccountOut(BaseModel):
-    username: str
-    display_name: str
-    created_at: float
-
-
-class LoginOut(BaseModel):
-    token: str
-    expires_at: float
-
-
-class StatusOut(BaseModel):
-    state: Phase
-    available: bool
-    detail: str
-    running: int
-    waiting: int
-    max_waiting: int
-    retry_after_s: int
-
-
-class MessageOut(BaseModel):
-    id: int
-    role: Literal["user", "assistant"]
-    content: str
-    status: str
-    created_at: float
-
-
-class MoodOut(BaseModel):
-    feeling: str
-    valence: float
-    arousal: float
-    hurt: float
-
-
-class SelfOut(BaseModel):
-    version: int
-    traits: list[str]
-    interests: list[str]
-    opinions: list[str]
-    wants: list[str]
-    reason: str
-
-
-class MemoryOut(BaseModel):
-    id: int
-    kind: str
-    content: str
-    subject: str
-    importance: float
-    created_at: float
-    event_at: float | None
-
-
-class ForgottenOut(BaseModel):
-    forgotten: int
-
-
-class ErrorOut(BaseModel):
-    error: dict[str, Any]
 
 
 # -- the app -----------------------------------------------------------------------------
@@ -157,7 +80,7 @@ def create_app(settings: Settings, load_model: Callable[[], Model],
     waiting = int(limits["max_waiting"]) if max_waiting is None else max_waiting
     state = ServerState(settings, AccountStore(db), TurnGate(1, waiting),
                         RateLimiter(float(limits["requests_per_minute"]), int(limits["burst"])),
-                        invitation_required)
+                        limits, invitation_required)
     minds_for = make_minds or (lambda s, m: Minds(s, m))
 
     def load() -> None:
@@ -185,10 +108,11 @@ def create_app(settings: Settings, load_model: Callable[[], Model],
     app.state.os1 = state
     _errors(app)
     _account_routes(app, state)
-    _person_routes(app, state)
-    _memory_routes(app, state)
     from os1.server.conversation import conversation_routes
     from os1.server.openai_api import openai_routes
+    from os1.server.person import person_routes
+
+    person_routes(app, state)
     conversation_routes(app, state)
     openai_routes(app, state)
     return app
@@ -279,85 +203,3 @@ def _account_routes(app: FastAPI, state: ServerState) -> None:
                          running=gate.running, waiting=gate.waiting,
                          max_waiting=gate.max_waiting,
                          retry_after_s=0 if available else state.gate.retry_after())
-
-
-
-def _person_routes(app: FastAPI, state: ServerState) -> None:
-    @contextmanager
-    def reading() -> Iterator[Database]:
-        """A connection of its own for this request (the turn threads have theirs)."""
-        db = Database.open(state.settings.db_path, migrate=False)
-        try:
-            yield db
-        finally:
-            db.close()
-
-    @app.get("/api/history", response_model=list[MessageOut], tags=["you"])
-    def history(account: Me,
-                limit: Annotated[int, Query(ge=1, le=500)] = 50,
-                before: Annotated[int | None, Query(ge=1, le=2**62)] = None,
-                ) -> list[MessageOut]:
-        """Your conversation with her, oldest first; ``before`` pages back."""
-        with reading() as db:
-            log = ConversationLog(db, account.user_id)
-            messages = log.before(before, limit) if before else log.recent(limit)
-        return [MessageOut(id=m.id, role=m.role, content=m.content, status=m.status,
-                           created_at=m.created_at) for m in messages]
-
-    @app.get("/api/mood", response_model=MoodOut, tags=["you"])
-    def mood(account: Me) -> MoodOut:
-        """How she feels toward you now."""
-        with reading() as db:
-            now = MoodKeeper(db, account.user_id, time.time).current()
-        return MoodOut(feeling=now.feeling, valence=now.valence, arousal=now.arousal,
-                       hurt=now.hurt)
-
-    @app.get("/api/self", response_model=SelfOut, tags=["you"])
-    def self_model(account: Me) -> SelfOut:
-        """Who she is these days, as she has grown with you."""
-        with reading() as db:
-            version = SelfHistory(db, account.user_id, time.time).current()
-        model = version.model
-        return SelfOut(version=version.id, traits=list(model.traits),
-                       interests=list(model.interests), opinions=list(model.opinions),
-                       wants=list(model.wants), reason=version.reason)
-
-
-
-def _memory_routes(app: FastAPI, state: ServerState) -> None:
-    @contextmanager
-    def memories(account: Account) -> Iterator[tuple[MemoryStore, bool]]:
-        """This person's memory store, and whether it can search by meaning (the
-        embedder loads with the model; without it only words are matched)."""
-        embedder = state.minds.embedder if state.minds is not None else None
-        db = Database.open(state.settings.db_path, migrate=False)
-        try:
-            yield MemoryStore(db, account.user_id, embedder or HashEmbedder()), \
-                embedder is not None
-        finally:
-            db.close()
-
-    @app.get("/api/memories", response_model=list[MemoryOut], tags=["you"])
-    def list_memories(account: Me, query: Annotated[str, Query(max_length=2000)] = "",
-                      limit: Annotated[int, Query(ge=1, le=500)] = 50) -> list[MemoryOut]:
-        """What she remembers of you: the newest, or with ``query`` the best matches."""
-        with memories(account) as (store, by_meaning):
-            if not query.strip():
-                found = store.active(limit)
-            else:
-                search = recall if by_meaning else recall_text
-                found = [s.memory for s in search(store, query, k=limit)]
-        return [_memory_out(m) for m in found]
-
-    @app.delete("/api/memories/{memory_id}", response_model=ForgottenOut, tags=["you"])
-    def forget_memory(account: Me, memory_id: Annotated[int, Path(ge=1, le=2**62)],
-                      ) -> ForgottenOut:
-        """Forget a memory, its earlier versions and what she concluded from it."""
-        with memories(account) as (store, _):
-            return ForgottenOut(forgotten=store.forget(memory_id))
-
-
-def _memory_out(memory: Memory) -> MemoryOut:
-    return MemoryOut(id=memory.id, kind=memory.kind, content=memory.content,
-                     subject=memory.subject, importance=memory.importance,
-                     created_at=memory.created_at, event_at=memory.event_at)

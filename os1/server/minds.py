@@ -24,8 +24,7 @@ from os1.mind.recollection import Recollection
 from os1.mind.steering import Steering
 from os1.server.accounts import Account
 from os1.server.memory import ServerMemory
-from os1.server.states import KEEP as STATES_KEPT
-from os1.server.states import ModelStates
+from os1.server.states import KEPT_STATES, ModelStates
 from os1.storage.db import Database
 from os1.storage.setups import SetupRecord, SetupStore
 
@@ -51,7 +50,7 @@ class Minds:
     def __init__(self, settings: Settings, model: Model, embedder: Embedder | None = None,
                  steering: Steering | None = None, clock: Callable[[], float] = time.time,
                  keep: int = KEEP, memory: ServerMemory | None = None,
-                 kept_states: int = STATES_KEPT) -> None:
+                 kept_states: int = KEPT_STATES) -> None:
         """``embedder``: each person's memories are recalled in their turns; ``memory``:
         new memories are written after them (in the background)."""
         self.settings = settings

@@ -22,11 +22,11 @@ from pathlib import Path
 from os1.llm.base import Model
 from os1.llm.llama import LlamaModel
 
-KEEP = 32
+KEPT_STATES = 32
 
 
 class ModelStates:
-    def __init__(self, model: Model, folder: Path, keep: int = KEEP) -> None:
+    def __init__(self, model: Model, folder: Path, keep: int = KEPT_STATES) -> None:
         """``keep=0``: no states kept (every switch re-reads the prompt)."""
         self.model = model if isinstance(model, LlamaModel) and keep > 0 else None
         self.folder = folder
