@@ -20,10 +20,11 @@ Part 2, real model (``--real``): the bundled model, 1, 4 and 16 people (new acco
 time) sending messages at the same moment through the OpenAI-compatible endpoint
 (streamed): a first round, then the measured round of everyone's second message, an
 ongoing conversation. Aggregate generated pieces per second and p50/p99 time to first
-piece, each as a ratio to one person alone, measured in the same run; once with the
-server keeping each person's evaluated state when the model switches person
-(``--kept-states 32``, the default) and once without (``--kept-states 0``). Turns share
-one model through the first-come queue, so with 16 people the last waits for 15 replies.
+piece, each as a ratio to one person alone, measured in the same run, for each server
+set-up: keeping each person's evaluated state when the model switches person
+(``--kept-states 32``, the default) or not (``0``), with one model worker or two
+(``--model-workers 2``: two llama.cpp instances, one thread each). With one worker turns
+share the model through the first-come queue, so with 16 people the last waits for 15.
 
 Run: python benchmarks/load.py                   (part 1: ~2 min on 2 cores)
      python benchmarks/load.py --real            (parts 1 and 2: ~15 min)
@@ -297,14 +298,15 @@ async def concurrent(server: Server, tokens: Sequence[str]) -> dict[str, Any]:
 PEOPLE = (1, 4, 16)
 
 
-def real_part(folder: Path, kept_states: int) -> dict[str, Any]:
+def real_part(folder: Path, kept_states: int, workers: int) -> dict[str, Any]:
     """For 1, 4 and 16 people (different accounts each time): a first round in which each
     sends a first message (their system prompt read for the first time), then the
     measured round, everyone's second message: an ongoing conversation."""
-    home = folder / f"real-{kept_states}"
+    home = folder / f"real-{kept_states}x{workers}"
     home.mkdir()
     tokens = make_accounts(home / "os1.db", sum(PEOPLE))
-    server = Server(home, "bundled", 64, ["--kept-states", str(kept_states)])
+    server = Server(home, "bundled", 64, ["--kept-states", str(kept_states),
+                                          "--model-workers", str(workers)])
     rows = []
     try:
         server.wait_ready()
@@ -321,10 +323,10 @@ def real_part(folder: Path, kept_states: int) -> dict[str, Any]:
         row["pieces_per_s_ratio"] = round(row["pieces_per_s"] / alone["pieces_per_s"], 2)
         row["ttft_p50_ratio"] = round(row["ttft_p50_s"] / alone["ttft_p50_s"], 2)
         row["ttft_p99_ratio"] = round(row["ttft_p99_s"] / alone["ttft_p99_s"], 2)
-        log(f"real model, kept states {kept_states}, {row['people']} at once: "
+        log(f"real model, kept states {kept_states}, {workers} worker(s), {row['people']} at once: "
             f"{row['pieces_per_s']} pieces/s, TTFT p50 {row['ttft_p50_s']} s "
             f"p99 {row['ttft_p99_s']} s")
-    return {"kept_states": kept_states, "rows": rows}
+    return {"kept_states": kept_states, "model_workers": workers, "rows": rows}
 
 
 # -- report ----------------------------------------------------------------------------------
@@ -333,8 +335,9 @@ def real_part(folder: Path, kept_states: int) -> dict[str, Any]:
 def markdown(result: dict[str, Any]) -> str:
     out = sessions_table(result) if "sessions" in result else []
     for part in result.get("real", []):
-        kept = part["kept_states"]
-        out += ["", f"### Real model, people at once, second messages (kept states: {kept})",
+        kept, workers = part["kept_states"], part.get("model_workers", 1)
+        out += ["", f"### Real model, people at once, second messages (kept states: {kept}, "
+                f"model workers: {workers})",
                 "", "| people | pieces/s (ratio) | TTFT p50 (ratio) | TTFT p99 (ratio) |",
                 "|---:|---|---|---|"]
         for r in part["rows"]:
@@ -368,6 +371,10 @@ def main(argv: Sequence[str] | None = None) -> None:
                         help="each session's first message goes at a random moment within "
                              "this many seconds (0: all at once; default 60)")
     parser.add_argument("--real", action="store_true", help="also part 2, the real model")
+    parser.add_argument("--real-configs", nargs="+", default=["32x1", "0x1", "32x2"],
+                        metavar="KEPTxWORKERS",
+                        help="server set-ups for part 2: kept states x model workers "
+                             "(default: 32x1 0x1 32x2)")
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT)
     args = parser.parse_args(argv)
     began = time.monotonic()
@@ -378,7 +385,8 @@ def main(argv: Sequence[str] | None = None) -> None:
         if args.sessions:
             result.update(fake_part(folder, args.sessions, args.messages, args.spread))
         if args.real:
-            result["real"] = [real_part(folder, keep) for keep in (32, 0)]
+            result["real"] = [real_part(folder, keep, workers) for keep, workers in
+                              (tuple(map(int, c.split("x"))) for c in args.real_configs)]
     result["runtime_s"] = round(time.monotonic() - began, 1)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(result, indent=1) + "\n", encoding="utf-8")

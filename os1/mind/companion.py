@@ -99,7 +99,9 @@ class Companion:
         self.session_id: int | None = None
         self._labels = {q["key"]: q["label"] for q in read_toml("setup.toml")["questions"]}
         self._budget = Budget(model.context_size, settings.max_reply_tokens)
-        self._window = HistoryWindow(self._budget, model.count_tokens, self.persona.truncated_note)
+        # counted by whichever model is hers now (a server moves her between model workers)
+        self._window = HistoryWindow(self._budget, lambda text: self.model.count_tokens(text),
+                                     self.persona.truncated_note)
         self._system: tuple[tuple[SetupRecord, int], str, int] | None = None
 
     # -- identity -------------------------------------------------------------------

@@ -71,22 +71,25 @@ class Unavailable(Busy):
 
 def create_app(settings: Settings, load_model: Callable[[], Model],
                make_minds: Callable[[Settings, Model], Minds] | None = None,
-               invitation_required: bool = False, max_waiting: int | None = None) -> FastAPI:
-    """``load_model`` runs in the background at start-up; until it returns she is
-    "loading" and conversation requests get 503 with Retry-After. ``max_waiting``
-    overrides server.toml's."""
+               invitation_required: bool = False, max_waiting: int | None = None,
+               model_workers: int = 1) -> FastAPI:
+    """``load_model`` runs in the background at start-up (once per model worker); until it
+    returns she is "loading" and conversation requests get 503 with Retry-After.
+    ``max_waiting`` overrides server.toml's."""
     db = Database.open(settings.db_path)
     limits = read_toml("server.toml")["limits"]
     waiting = int(limits["max_waiting"]) if max_waiting is None else max_waiting
-    state = ServerState(settings, AccountStore(db), TurnGate(1, waiting),
+    state = ServerState(settings, AccountStore(db), TurnGate(model_workers, waiting),
                         RateLimiter(float(limits["requests_per_minute"]), int(limits["burst"])),
                         limits, invitation_required)
     minds_for = make_minds or (lambda s, m: Minds(s, m))
 
     def load() -> None:
         try:
-            state.minds = minds_for(settings, load_model())
-            state.phase = "ready"
+            minds = minds_for(settings, load_model())
+            for _ in range(model_workers - 1):
+                minds.add_worker(load_model())
+            state.minds, state.phase = minds, "ready"
         except OS1Error as error:
             state.problem, state.phase = f"{error} {error.hint}".strip(), "failed"
 

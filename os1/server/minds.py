@@ -62,7 +62,13 @@ class Minds:
         self.keep = keep
         self._lock = threading.Lock()
         self._companions: OrderedDict[str, _Entry] = OrderedDict()
-        self.states = ModelStates(model, settings.home / "state" / "server", kept_states)
+        self.states = ModelStates(settings.home / "state" / "server", kept_states)
+        self._free: list[Model] = [model]  # model workers not in a turn
+
+    def add_worker(self, model: Model) -> None:
+        """Another model worker (the turn gate must allow as many turns at once)."""
+        with self._lock:
+            self._free.append(model)
 
     @contextmanager
     def companion(self, account: Account) -> Iterator[Companion]:
@@ -85,14 +91,25 @@ class Minds:
                     old.evicted = True
                     if not old.in_use:
                         old.db.close()
+        model = self._take_worker(account.user_id)
         try:
-            self.states.switch_to(account.user_id)
+            self.states.switch_to(model, account.user_id)
+            entry.companion.model = model
             yield entry.companion
         finally:
             with self._lock:
+                self._free.append(model)
                 entry.in_use -= 1
                 if entry.evicted and not entry.in_use:
                     entry.db.close()
+
+    def _take_worker(self, user_id: str) -> Model:
+        """A free worker, the one that holds this person's conversation if it is free."""
+        with self._lock:
+            model = next((m for m in self._free if self.states.holds(m, user_id)),
+                         self._free[0])
+            self._free.remove(model)
+            return model
 
     def close(self) -> None:
         if self.memory is not None:

@@ -26,12 +26,14 @@ KEPT_STATES = 32
 
 
 class ModelStates:
-    def __init__(self, model: Model, folder: Path, keep: int = KEPT_STATES) -> None:
+    """For one or more model workers over the same model file: a state saved by one worker
+    loads into another (``kvcache`` checks the model and context size)."""
+
+    def __init__(self, folder: Path, keep: int = KEPT_STATES) -> None:
         """``keep=0``: no states kept (every switch re-reads the prompt)."""
-        self.model = model if isinstance(model, LlamaModel) and keep > 0 else None
         self.folder = folder
         self.keep = keep
-        self.current: str | None = None
+        self._current: dict[int, str] = {}  # model worker (id) -> whose state it holds
         self._saved: OrderedDict[str, Path] = OrderedDict()
         for path in sorted(folder.glob("*.kv"), key=lambda p: p.stat().st_mtime):
             self._saved[path.stem.replace("-", ":", 1)] = path  # from before a restart
@@ -40,25 +42,28 @@ class ModelStates:
         self.switches = 0
         self.restored = 0
 
-    def switch_to(self, user_id: str) -> None:
-        """Called inside the person's turn, before the model is used for it."""
-        if self.model is None:
+    def holds(self, model: Model, user_id: str) -> bool:
+        return self._current.get(id(model)) == user_id
+
+    def switch_to(self, model: Model, user_id: str) -> None:
+        """Called inside the person's turn, before ``model`` is used for it."""
+        if not isinstance(model, LlamaModel) or self.keep <= 0:
             return
         with self._lock:
-            if self.current == user_id:
+            current = self._current.get(id(model))
+            if current == user_id:
                 return
-            if self.current is not None:
-                self._save(self.current)
+            if current is not None:
+                self._save(model, current)
             path = self._saved.get(user_id)
-            if path is not None and self.model.load_state(path) > 0:
+            if path is not None and model.load_state(path) > 0:
                 self.restored += 1
-            self.current = user_id
+            self._current[id(model)] = user_id
             self.switches += 1
 
-    def _save(self, user_id: str) -> None:
-        assert self.model is not None
+    def _save(self, model: LlamaModel, user_id: str) -> None:
         path = self.folder / f"{user_id.replace(':', '-')}.kv"
-        if self.model.save_state(path) == 0:
+        if model.save_state(path) == 0:
             return
         self._saved[user_id] = path
         self._saved.move_to_end(user_id)

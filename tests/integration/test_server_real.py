@@ -156,23 +156,23 @@ def test_os1_chat_talks_with_her_on_a_remote_server(server: Server, tmp_path: Pa
 
 def test_the_model_keeps_each_persons_evaluated_conversation_across_switches(
         real_model: LlamaModel, tmp_path: Path) -> None:
-    states = ModelStates(real_model, tmp_path / "states", keep=2)
+    states = ModelStates(tmp_path / "states", keep=2)
     prompts = {user: [Message("system", f"You are talking with {user}. " * 20),
                       Message("user", f"Hello, I am {user}.")]
                for user in ("account:1", "account:2", "account:3")}
     evaluated = {}
     for user, prompt in prompts.items():
-        states.switch_to(user)
+        states.switch_to(real_model, user)
         real_model.prefill(prompt)
         evaluated[user] = real_model.llama.input_ids[:real_model.llama.n_tokens].tolist()
-    states.switch_to("account:2")  # back to someone the model left: restored, not re-read
+    states.switch_to(real_model, "account:2")  # back to someone it left: restored, not re-read
     llama = real_model.llama
     assert llama.input_ids[:llama.n_tokens].tolist() == evaluated["account:2"]
-    assert states.restored == 1
+    assert states.restored == 1 and states.holds(real_model, "account:2")
     # only the 2 most recent people it left keep a file; account:1's was deleted
     assert sorted(p.name for p in (tmp_path / "states").iterdir()) == \
         ["account-2.kv", "account-3.kv"]
-    assert ModelStates(real_model, tmp_path / "states", keep=1)._saved.keys() == {"account:3"}
+    assert ModelStates(tmp_path / "states", keep=1)._saved.keys() == {"account:3"}
 
 
 def settled(measure: Callable[[], int], timeout: float = 120) -> int:

@@ -456,3 +456,27 @@ def test_memories_are_written_in_the_background_for_each_person_and_after_restar
             assert own in text and other not in text
     finally:
         client.__exit__(None, None, None)
+
+
+def test_with_two_model_workers_two_people_are_answered_at_once(
+        settings: Settings, model: GatedModel) -> None:
+    client = serve(settings, model, model_workers=2)
+    try:
+        tokens = [sign_up(client, name) for name in ("theo", "amy", "sam")]
+        gate = client.app.state.os1.gate  # type: ignore[attr-defined]
+        model.release.clear()
+        threads = [threading.Thread(target=lambda t=t: talk(client, t, "hello"))
+                   for t in tokens]
+        for thread in threads:
+            thread.start()
+        deadline = time.monotonic() + 10
+        while (gate.status().running, gate.status().waiting) != (2, 1):
+            assert time.monotonic() < deadline, gate.status()
+            time.sleep(0.01)
+        model.release.set()
+        for thread in threads:
+            thread.join(10)
+        for token in tokens:
+            assert len(client.get("/api/history", headers=auth(token)).json()) == 2
+    finally:
+        client.__exit__(None, None, None)
