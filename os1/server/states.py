@@ -39,7 +39,6 @@ class ModelStates:
             self._saved[path.stem.replace("-", ":", 1)] = path  # from before a restart
         self._trim()
         self._lock = threading.Lock()
-        self.switches = 0
         self.restored = 0
 
     def holds(self, model: Model, user_id: str) -> bool:
@@ -59,7 +58,6 @@ class ModelStates:
             if path is not None and model.load_state(path) > 0:
                 self.restored += 1
             self._current[id(model)] = user_id
-            self.switches += 1
 
     def _save(self, model: LlamaModel, user_id: str) -> None:
         path = self.folder / f"{user_id.replace(':', '-')}.kv"

@@ -26,6 +26,7 @@ from os1.server.app import create_app
 from os1.server.gate import Busy, GateStatus, RateLimiter, TurnGate
 from os1.server.memory import ServerMemory
 from os1.server.minds import Minds
+from os1.server.turns import Accepted, run_turn
 from os1.storage.db import Database
 
 PASSWORD = "correct horse battery"
@@ -480,3 +481,28 @@ def test_with_two_model_workers_two_people_are_answered_at_once(
             assert len(client.get("/api/history", headers=auth(token)).json()) == 2
     finally:
         client.__exit__(None, None, None)
+
+
+def test_a_finished_turn_frees_the_model_even_if_nobody_reads_its_reply(
+        client: TestClient, model: GatedModel) -> None:
+    """A slow client must not hold the model: the turn's slot is given back when the
+    reply is written and stored, whether or not the client has read it."""
+    token = sign_up(client, "theo")
+    state = client.app.state.os1  # type: ignore[attr-defined]
+    account = state.accounts.account_for(token)
+    model.enqueue("One two three four five six seven eight.")
+
+    async def reader_that_stops() -> tuple[object, int]:
+        events = run_turn(state, account, "hello")
+        first = await anext(events)  # accepted; then the reader reads nothing more
+        deadline = time.monotonic() + 10  # a guard against hanging, not a timing
+        while state.gate.status().running and time.monotonic() < deadline:
+            await asyncio.sleep(0.01)
+        running = state.gate.status().running
+        await events.aclose()
+        return first, running
+
+    first, running = asyncio.run(reader_that_stops())
+    assert isinstance(first, Accepted) and running == 0
+    history = client.get("/api/history", headers=auth(token)).json()
+    assert history[-1]["content"] == "One two three four five six seven eight."
