@@ -99,11 +99,11 @@ def make_accounts(db_path: Path, count: int) -> list[str]:
     tokens = [os.urandom(24).hex() for _ in range(count)]
     with db.transaction() as tx:
         for i, token in enumerate(tokens):
-            cursor = tx.execute("INSERT INTO accounts(username, display_name, password_hash,"
-                                " created_at) VALUES (?,?,?,?)",
-                                (f"user{i}", f"User {i}", cheap, now))
+            account = tx.execute("INSERT INTO accounts(username, display_name, password_hash,"
+                                 " created_at) VALUES (?,?,?,?) RETURNING id",
+                                 (f"user{i}", f"User {i}", cheap, now)).fetchone()[0]
             tx.execute("INSERT INTO account_tokens(digest, account_id, created_at, expires_at)"
-                       " VALUES (?,?,?,?)", (digest(token), cursor.lastrowid, now, now + 86400))
+                       " VALUES (?,?,?,?)", (digest(token), account, now, now + 86400))
     db.close()
     return tokens
 

@@ -56,7 +56,7 @@ from common import log, machine
 from os1.memory.embeddings import Vector, normalise_rows
 from os1.memory.retrieval import recall, recall_text, recall_vector
 from os1.memory.store import MemoryStore
-from os1.storage.db import Database
+from os1.storage.sqlite import SQLiteDatabase
 
 HERE = Path(__file__).resolve().parent
 DIM = 384
@@ -203,7 +203,7 @@ class Builder:
 
     def __init__(self, path: Path, seed: int, embedder_name: str) -> None:
         self.path = path
-        self.db = Database.open(path)
+        self.db = SQLiteDatabase.connect(path)
         self.count = 0
         self._text_rng = random.Random(seed)
         self._rng = np.random.default_rng(seed)
@@ -261,7 +261,7 @@ class BruteForce:
     """The baseline: every active vector in one matrix, read straight from SQLite (not
     through ``MemoryStore``, so the agreement check compares two independent paths)."""
 
-    def __init__(self, db: Database, size: int) -> None:
+    def __init__(self, db: SQLiteDatabase, size: int) -> None:
         self.ids = np.empty(size, dtype=np.int64)
         self.matrix = np.empty((size, DIM), dtype=np.float32)
         cursor = db.connection.execute(
@@ -286,7 +286,7 @@ class BruteForce:
 
 def measure(db_path: Path, size: int, queries: int, seed: int) -> dict[str, Any]:
     """Everything measured at one size; runs in its own process (see the module doc)."""
-    db = Database.open(db_path)
+    db = SQLiteDatabase.connect(db_path)
     embedder = SyntheticEmbedder()
     rss_before = rss_bytes()
     store = MemoryStore(db, USER, embedder)

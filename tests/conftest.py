@@ -1,5 +1,10 @@
 """Shared fixtures. Every test runs with ``OS1_HOME`` pointing into its own tmp dir, so no
-test reads or writes the real user's data dir."""
+test reads or writes the real user's data dir.
+
+The storage suite runs on both backends: a module marked ``both_backends`` runs each of
+its tests that uses ``settings`` (or anything built on it) once on SQLite and once on a
+real PostgreSQL server, which the first such test starts; ``sqlite_only`` keeps a test
+about SQLite's own files to SQLite."""
 
 from __future__ import annotations
 
@@ -14,6 +19,7 @@ from os1.llm.fake import FakeModel
 from os1.mind.companion import Companion
 from os1.storage.db import Database
 from os1.storage.setups import SetupRecord, SetupStore
+from tests.postgres_server import PostgresServer
 
 THEO_ANSWERS = {
     "name": "Theo",
@@ -33,8 +39,32 @@ def os1_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return home
 
 
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if ("backend" in metafunc.fixturenames
+            and metafunc.definition.get_closest_marker("both_backends")
+            and not metafunc.definition.get_closest_marker("sqlite_only")):
+        metafunc.parametrize("backend", ["sqlite", "postgresql"], indirect=True)
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[PostgresServer]:
+    server = PostgresServer()
+    server.start()
+    yield server
+    server.stop()
+
+
 @pytest.fixture
-def settings(os1_home: Path) -> Settings:
+def backend(request: pytest.FixtureRequest) -> str:
+    return str(getattr(request, "param", "sqlite"))
+
+
+@pytest.fixture
+def settings(os1_home: Path, backend: str, request: pytest.FixtureRequest,
+             monkeypatch: pytest.MonkeyPatch) -> Settings:
+    if backend == "postgresql":
+        server: PostgresServer = request.getfixturevalue("postgres_server")
+        monkeypatch.setenv("OS1_DATABASE", server.new_database())
     loaded = load_settings()
     assert loaded.home == os1_home
     return loaded
@@ -42,7 +72,7 @@ def settings(os1_home: Path) -> Settings:
 
 @pytest.fixture
 def db(settings: Settings) -> Iterator[Database]:
-    database = Database.open(settings.db_path)
+    database = Database.open(settings.storage)
     yield database
     database.close()
 

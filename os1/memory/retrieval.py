@@ -68,12 +68,10 @@ class Scored:
     importance: float
 
 
-def fts_query(text: str) -> str:
-    """An FTS5 MATCH expression that ORs the words of ``text``, each as a quoted string,
-    so quotes, ``AND``, ``*``, ``NEAR(`` or ``-`` in what a user typed are words to look
-    for, never syntax. Empty when ``text`` has no words."""
-    terms = dict.fromkeys(content_words(text))
-    return " OR ".join('"' + term.replace('"', '""') + '"' for term in terms)
+def search_terms(text: str) -> list[str]:
+    """The words of ``text`` to search for, each once; ``MemoryStore.text_search`` makes
+    them words to look for, never query syntax. Empty when ``text`` has no words."""
+    return list(dict.fromkeys(content_words(text)))
 
 
 def recency(memory: Memory, now: float, half_life_days: float = 30.0) -> float:
@@ -84,11 +82,11 @@ def recency(memory: Memory, now: float, half_life_days: float = 30.0) -> float:
 
 def recall_text(store: MemoryStore, query: str, k: int = 8) -> list[Scored]:
     """BM25 alone (the baseline hybrid recall must not fall below)."""
-    match = fts_query(query)
-    if k <= 0 or not match:
+    terms = search_terms(query)
+    if k <= 0 or not terms:
         return []
     now = time.time()
-    return [_scored(m, score, score, 0.0, now) for m, score in store.text_search(match, k)]
+    return [_scored(m, score, score, 0.0, now) for m, score in store.text_search(terms, k)]
 
 
 def recall_vector(store: MemoryStore, query: str, k: int = 8) -> list[Scored]:
@@ -148,9 +146,9 @@ def _candidates(store: MemoryStore, topic: str, window: TimeWindow | None,
     """The union of the best ``pool`` by BM25, by cosine and by time window."""
     memories: dict[int, Memory] = {}
     bm25: dict[int, float] = {}
-    match = fts_query(topic)
-    if match:
-        for memory, score in store.text_search(match, pool):
+    terms = search_terms(topic)
+    if terms:
+        for memory, score in store.text_search(terms, pool):
             memories[memory.id], bm25[memory.id] = memory, score
     cosines = _Cosines(store, topic) if words(topic) else None
     wanted = set(cosines.top(pool)) if cosines is not None else set()

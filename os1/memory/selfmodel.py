@@ -9,13 +9,12 @@ insights it came from.
 from __future__ import annotations
 
 import json
-import sqlite3
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, fields
 
 from os1.data import read_toml
-from os1.storage.db import Database
+from os1.storage.db import Database, Row
 
 MAX_ITEMS = 6
 MAX_ITEM_CHARS = 160
@@ -84,7 +83,7 @@ class SelfHistory:
         self._clock = clock
 
     def current(self) -> SelfVersion:
-        row = self._db.connection.execute(
+        row = self._db.execute(
             "SELECT * FROM self_versions WHERE user_id = ? ORDER BY id DESC LIMIT 1",
             (self.user_id,)).fetchone()
         if row is None:
@@ -93,7 +92,7 @@ class SelfHistory:
 
     def history(self) -> list[SelfVersion]:
         self.current()
-        rows = self._db.connection.execute(
+        rows = self._db.execute(
             "SELECT * FROM self_versions WHERE user_id = ? ORDER BY id", (self.user_id,))
         return [_to_version(r) for r in rows]
 
@@ -106,11 +105,11 @@ class SelfHistory:
     def _write(self, model: SelfModel, reason: str, sources: tuple[int, ...]) -> SelfVersion:
         at = self._clock()
         with self._db.transaction() as tx:
-            cursor = tx.execute(
+            row = tx.execute(
                 "INSERT INTO self_versions(user_id, created_at, model_json, reason, source_ids)"
-                " VALUES (?,?,?,?,?)",
-                (self.user_id, at, model.to_json(), reason, json.dumps(list(sources))))
-        return SelfVersion(int(cursor.lastrowid or 0), at, model, reason, sources)
+                " VALUES (?,?,?,?,?) RETURNING id",
+                (self.user_id, at, model.to_json(), reason, json.dumps(list(sources)))).fetchone()
+        return SelfVersion(int(row[0]), at, model, reason, sources)
 
 
 def _items(value: object) -> tuple[str, ...]:
@@ -120,7 +119,7 @@ def _items(value: object) -> tuple[str, ...]:
     return tuple(dict.fromkeys(c for c in cleaned if c))[:MAX_ITEMS]
 
 
-def _to_version(row: sqlite3.Row) -> SelfVersion:
+def _to_version(row: Row) -> SelfVersion:
     return SelfVersion(int(row["id"]), float(row["created_at"]),
                        SelfModel.from_mapping(json.loads(row["model_json"])), str(row["reason"]),
                        tuple(int(s) for s in json.loads(row["source_ids"])))

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import json
 import math
-import sqlite3
 import threading
 import time
 from collections.abc import Iterable, Sequence, Sized
@@ -25,7 +24,7 @@ import numpy as np
 
 from os1.errors import InputError, ModelError, OS1Error
 from os1.memory.embeddings import Embedder, Vector
-from os1.storage.db import Database
+from os1.storage.db import Connection, Database, Row
 
 KINDS = ("moment", "fact", "event", "preference", "feeling", "promise", "person", "insight",
          "self")
@@ -44,6 +43,7 @@ NEIGHBOUR_REACH = 64
 EMBED_BATCH = 64
 _COLUMNS = ("id, kind, content, subject, importance, created_at, event_at,"
             " source_message_ids, superseded_by, superseded_at, context")
+_M_COLUMNS = ", ".join("m." + column.strip() for column in _COLUMNS.split(","))
 
 
 class MemoryNotFound(OS1Error):
@@ -183,22 +183,16 @@ class MemoryStore:
         content is overwritten on disk and gone from the FTS index; the audit trail keeps
         only "memory N was forgotten at T"."""
         self.get(memory_id)
-        # Zero freed pages instead of leaving the text in them; it stays on for this
-        # connection, which only makes later deletes a little slower.
-        self._db.connection.execute("PRAGMA secure_delete = ON")
+        self._db.prepare_forget()
         with self._db.transaction() as tx:
             doomed = self._forget_closure(tx, memory_id)
             self._unquote(tx, doomed)
             removed = self._delete(tx, doomed)
-            tx.execute("INSERT INTO memories_fts(memories_fts) VALUES ('optimize')")
         with self._vectors_lock:
             for gone in doomed:
                 self._vectors.pop(gone, None)
             self._stacked, self._stacked_key = ([], self._stacked[1][:0]), None
-        # Checkpoint and truncate the WAL too: its older frames still hold the text. (If
-        # another process keeps reading past the busy timeout, the frames are overwritten
-        # by later writes instead.)
-        self._db.connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        self._db.scrub_forgotten()
         return removed
 
     def mark_processed(self, up_to: int, stage: str = "extracted") -> None:
@@ -209,7 +203,7 @@ class MemoryStore:
     def repair_embeddings(self) -> int:
         """Re-embed every memory whose vector is missing, malformed (wrong length, NaN)
         or made by another model; returns how many were fixed."""
-        rows = self._db.connection.execute(
+        rows = self._db.execute(
             "SELECT id, content, embedding, embedding_model FROM memories WHERE user_id = ?",
             (self.user_id,),
         ).fetchall()
@@ -222,7 +216,7 @@ class MemoryStore:
     # -- reading -------------------------------------------------------------------------
 
     def get(self, memory_id: int) -> Memory:
-        row = self._db.connection.execute(
+        row = self._db.execute(
             f"SELECT {_COLUMNS} FROM memories WHERE id = ? AND user_id = ?",
             (memory_id, self.user_id),
         ).fetchone()
@@ -235,30 +229,29 @@ class MemoryStore:
         wanted = sorted(set(memory_ids))
         found: list[Memory] = []
         for chunk in _chunks(wanted, 500):
-            found += [_to_memory(r) for r in self._db.connection.execute(
+            found += [_to_memory(r) for r in self._db.execute(
                 f"SELECT {_COLUMNS} FROM memories WHERE +user_id = ? AND id IN"
                 f" ({_marks(chunk)}) ORDER BY id", (self.user_id, *chunk))]
         return found
 
     def active(self, limit: int | None = None) -> list[Memory]:
         """What she currently holds true, newest first."""
-        rows = self._db.connection.execute(
-            f"SELECT {_COLUMNS} FROM memories WHERE user_id = ? AND superseded_by IS NULL"
-            " ORDER BY created_at DESC, id DESC LIMIT ?",
-            (self.user_id, -1 if limit is None else limit),
-        ).fetchall()
+        sql = (f"SELECT {_COLUMNS} FROM memories WHERE user_id = ? AND superseded_by IS NULL"
+               " ORDER BY created_at DESC, id DESC")
+        rows = self._db.execute(*((sql, (self.user_id,)) if limit is None else
+                                  (sql + " LIMIT ?", (self.user_id, limit)))).fetchall()
         return [_to_memory(r) for r in rows]
 
     def history(self, memory_id: int) -> list[Memory]:
         """Every version in the supersession chain ``memory_id`` belongs to, oldest first."""
         self.get(memory_id)
-        chain = self._chain(self._db.connection, {memory_id})
+        chain = self._chain(self._db, {memory_id})
         return sorted(self.get_many(chain), key=lambda m: (m.created_at, m.id))
 
     def sources_of(self, memory_id: int) -> list[int]:
         """The memories an insight was derived from (empty for first-hand memories)."""
         self.get(memory_id)
-        rows = self._db.connection.execute(
+        rows = self._db.execute(
             "SELECT source_id FROM memory_links WHERE user_id = ? AND memory_id = ?"
             " ORDER BY source_id", (self.user_id, memory_id)).fetchall()
         return [int(r[0]) for r in rows]
@@ -267,9 +260,9 @@ class MemoryStore:
         """Memories (active or not) that cite any of these conversation messages."""
         if not message_ids:
             return []
-        rows = self._db.connection.execute(
-            f"SELECT DISTINCT {', '.join('m.' + c.strip() for c in _COLUMNS.split(','))}"
-            f" FROM memories AS m, json_each(m.source_message_ids) AS j"
+        rows = self._db.execute(
+            f"SELECT DISTINCT {_M_COLUMNS} FROM memories AS m,"
+            f" {self._db.json_integers('m.source_message_ids', 'j')}"
             f" WHERE m.user_id = ? AND j.value IN ({_marks(message_ids)}) ORDER BY m.id",
             (self.user_id, *message_ids)).fetchall()
         return [_to_memory(r) for r in rows]
@@ -278,8 +271,9 @@ class MemoryStore:
         """The active moment of the latest earlier message in ``message_id``'s session
         (this user's session and messages only), '' if there is none: a new moment's
         context."""
-        row = self._db.connection.execute(
-            "SELECT m.content FROM memories AS m, json_each(m.source_message_ids) AS j"
+        row = self._db.execute(
+            "SELECT m.content FROM memories AS m,"
+            f" {self._db.json_integers('m.source_message_ids', 'j')}"
             " JOIN messages AS msg ON msg.id = j.value"
             " WHERE m.user_id = ? AND m.kind = 'moment' AND m.superseded_by IS NULL"
             " AND msg.user_id = ? AND msg.id < ? AND msg.session_id ="
@@ -290,7 +284,7 @@ class MemoryStore:
 
     def count(self) -> int:
         """How many memories are active (superseded versions are history, not memories)."""
-        row = self._db.connection.execute(
+        row = self._db.execute(
             "SELECT COUNT(*) FROM memories WHERE user_id = ? AND superseded_by IS NULL",
             (self.user_id,)).fetchone()
         return int(row[0])
@@ -298,7 +292,7 @@ class MemoryStore:
     def processed_up_to(self, stage: str = "extracted") -> int:
         """The last id ``stage`` has done (0: none): a message id for "moments" and
         "extracted", a memory id for "reflected"."""
-        row = self._db.connection.execute(
+        row = self._db.execute(
             f"SELECT {_stage_column(stage)} FROM memory_progress WHERE user_id = ?",
             (self.user_id,)).fetchone()
         return 0 if row is None else int(row[0])
@@ -309,21 +303,22 @@ class MemoryStore:
         args: tuple[object, ...] = (self.user_id,)
         if memory_id is not None:
             sql, args = sql + " AND memory_id = ?", (*args, memory_id)
-        rows = self._db.connection.execute(sql + " ORDER BY id", args).fetchall()
+        rows = self._db.execute(sql + " ORDER BY id", args).fetchall()
         return [MemoryEvent(int(r[0]), str(r[1]), float(r[2]), r[3]) for r in rows]
 
     # -- for retrieval -------------------------------------------------------------------
 
-    def text_search(self, match: str, limit: int) -> list[tuple[Memory, float]]:
-        """Active memories matching an FTS5 ``match`` expression with their BM25 score
-        (higher is better), best first. The caller builds a safe expression."""
-        rows = self._db.connection.execute(
-            f"SELECT {', '.join('m.' + c.strip() for c in _COLUMNS.split(','))},"
-            f" bm25(memories_fts, 1.0, {CONTEXT_WEIGHT}) AS bm25_rank"
-            " FROM memories_fts JOIN memories AS m ON m.id = memories_fts.rowid"
-            " WHERE memories_fts MATCH ? AND m.user_id = ? AND m.superseded_by IS NULL"
-            " ORDER BY bm25_rank LIMIT ?", (match, self.user_id, limit)).fetchall()
-        return [(_to_memory(r), -float(r["bm25_rank"])) for r in rows]
+    def text_search(self, terms: Sequence[str], limit: int) -> list[tuple[Memory, float]]:
+        """Active memories holding any of ``terms`` (words, never query syntax) in their
+        content or context, with their text-search score (higher is better: BM25 on
+        SQLite, ts_rank on PostgreSQL), best first."""
+        if not terms or limit <= 0:
+            return []
+        sql, params = self._db.text_search(_M_COLUMNS, terms, CONTEXT_WEIGHT)
+        rows = self._db.execute(
+            sql + " AND m.user_id = ? AND m.superseded_by IS NULL ORDER BY rank DESC, m.id"
+            " LIMIT ?", (*params, self.user_id, limit)).fetchall()
+        return [(_to_memory(r), float(r["rank"])) for r in rows]
 
     def adjacent_moments(self, moments: Sequence[Memory],
                          reach: int = NEIGHBOUR_REACH) -> dict[int, list[Memory]]:
@@ -334,7 +329,7 @@ class MemoryStore:
         for moment in moments:
             if moment.kind != "moment":
                 continue
-            rows = self._db.connection.execute(
+            rows = self._db.execute(
                 f"SELECT {_COLUMNS} FROM memories WHERE id BETWEEN ? AND ? AND +user_id = ?"
                 " AND kind = 'moment' AND superseded_by IS NULL AND id != ? ORDER BY id",
                 (moment.id - reach, moment.id + reach, self.user_id, moment.id)).fetchall()
@@ -348,7 +343,7 @@ class MemoryStore:
     def within(self, start: float, end: float, limit: int) -> list[Memory]:
         """Active memories that happened (or, undated, were learned) in ``[start, end)``,
         most important first."""
-        rows = self._db.connection.execute(
+        rows = self._db.execute(
             f"SELECT {_COLUMNS} FROM memories WHERE user_id = ? AND superseded_by IS NULL"
             " AND COALESCE(event_at, created_at) >= ? AND COALESCE(event_at, created_at) < ?"
             " ORDER BY importance DESC, id DESC LIMIT ?",
@@ -365,7 +360,7 @@ class MemoryStore:
         with self._vectors_lock:
             if key == self._stacked_key:
                 return self._stacked
-        ids = [int(r[0]) for r in self._db.connection.execute(
+        ids = [int(r[0]) for r in self._db.execute(
             "SELECT id FROM memories WHERE user_id = ? AND superseded_by IS NULL ORDER BY id",
             (self.user_id,))]
         with self._vectors_lock:
@@ -384,7 +379,7 @@ class MemoryStore:
     def _active_fingerprint(self) -> tuple[int, int, int]:
         """Changes whenever the set of active ids does (an index-only scan: ~20x cheaper
         than reading the ids into Python at a million memories)."""
-        row = self._db.connection.execute(
+        row = self._db.execute(
             "SELECT COUNT(*), COALESCE(MAX(id), 0), COALESCE(SUM(id), 0) FROM memories"
             " WHERE user_id = ? AND superseded_by IS NULL", (self.user_id,)).fetchone()
         return int(row[0]), int(row[1]), int(row[2])
@@ -398,19 +393,19 @@ class MemoryStore:
                              f" shape {vectors.shape}, not ({len(texts)}, {self.embedder.dim}).")
         return vectors
 
-    def _insert(self, tx: sqlite3.Connection, draft: MemoryDraft, vector: Vector,
+    def _insert(self, tx: Connection, draft: MemoryDraft, vector: Vector,
                 created: float, edit_of: int | None = None) -> int:
         self._check_owned(tx, draft.derived_from)
-        cursor = tx.execute(
+        new_id = int(tx.execute(
             "INSERT INTO memories(user_id, kind, content, subject, importance, created_at,"
             " event_at, source_message_ids, embedding, embedding_model, context)"
-            " VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+            " VALUES (?,?,?,?,?,?,?,?,?,?,?) RETURNING id",
             (self.user_id, draft.kind, draft.content, draft.subject, draft.importance,
              created, draft.event_at, json.dumps(list(draft.sources)), _encode(vector),
-             self.embedder.name, draft.context))
-        new_id = int(cursor.lastrowid or 0)
+             self.embedder.name, draft.context)).fetchone()[0])
         tx.executemany(
-            "INSERT OR IGNORE INTO memory_links(user_id, memory_id, source_id) VALUES (?,?,?)",
+            "INSERT INTO memory_links(user_id, memory_id, source_id) VALUES (?,?,?)"
+            " ON CONFLICT DO NOTHING",
             [(self.user_id, new_id, source) for source in draft.derived_from])
         self._event(tx, new_id, "created", created,
                     {"edit_of": edit_of} if edit_of is not None else None)
@@ -426,7 +421,7 @@ class MemoryStore:
             self._event(tx, old_id, action, created, {"by": new_id})
         return new_id
 
-    def _same_subject(self, tx: sqlite3.Connection, draft: MemoryDraft,
+    def _same_subject(self, tx: Connection, draft: MemoryDraft,
                       new_id: int) -> list[int]:
         if not draft.subject:
             return []
@@ -435,18 +430,18 @@ class MemoryStore:
             " AND superseded_by IS NULL AND id != ?", (self.user_id, draft.subject, new_id))
         return [int(r[0]) for r in rows]
 
-    def _is_active(self, tx: sqlite3.Connection, memory_id: int) -> bool:
+    def _is_active(self, tx: Connection, memory_id: int) -> bool:
         return tx.execute(
             "SELECT 1 FROM memories WHERE id = ? AND user_id = ? AND superseded_by IS NULL",
             (memory_id, self.user_id)).fetchone() is not None
 
-    def _check_owned(self, tx: sqlite3.Connection, memory_ids: Sequence[int]) -> None:
+    def _check_owned(self, tx: Connection, memory_ids: Sequence[int]) -> None:
         for memory_id in memory_ids:
             if tx.execute("SELECT 1 FROM memories WHERE id = ? AND user_id = ?",
                           (memory_id, self.user_id)).fetchone() is None:
                 raise MemoryNotFound(memory_id)
 
-    def _check_active(self, tx: sqlite3.Connection, memory_id: int) -> None:
+    def _check_active(self, tx: Connection, memory_id: int) -> None:
         """Re-checked inside the write transaction: another process may have superseded
         or forgotten it since ``get``."""
         row = tx.execute("SELECT superseded_by FROM memories WHERE id = ? AND user_id = ?",
@@ -457,7 +452,7 @@ class MemoryStore:
             raise InputError(f"Memory {memory_id} was just replaced by memory {row[0]}.",
                              f"Edit memory {row[0]} instead.")
 
-    def _event(self, tx: sqlite3.Connection, memory_id: int, action: str, at: float,
+    def _event(self, tx: Connection, memory_id: int, action: str, at: float,
                detail: dict[str, int] | None = None) -> None:
         tx.execute(
             "INSERT INTO memory_events(user_id, memory_id, action, at, detail)"
@@ -465,15 +460,16 @@ class MemoryStore:
             (self.user_id, memory_id, action, at,
              None if detail is None else json.dumps(detail)))
 
-    def _mark(self, tx: sqlite3.Connection, up_to: int, stage: str) -> None:
+    def _mark(self, tx: Connection, up_to: int, stage: str) -> None:
         column = _stage_column(stage)
         tx.execute(
             f"INSERT INTO memory_progress(user_id, {column}) VALUES (?, ?)"
-            f" ON CONFLICT(user_id) DO UPDATE SET"
-            f" {column} = MAX({column}, excluded.{column})",
+            f" ON CONFLICT(user_id) DO UPDATE SET {column} = CASE WHEN"
+            f" excluded.{column} > memory_progress.{column} THEN excluded.{column}"
+            f" ELSE memory_progress.{column} END",
             (self.user_id, up_to))
 
-    def _chain(self, db: sqlite3.Connection, seeds: set[int]) -> set[int]:
+    def _chain(self, db: Connection | Database, seeds: set[int]) -> set[int]:
         """All versions connected to ``seeds`` through ``superseded_by``, both ways."""
         chain, frontier = set(seeds), set(seeds)
         while frontier:
@@ -487,7 +483,7 @@ class MemoryStore:
             chain |= frontier
         return chain
 
-    def _forget_closure(self, tx: sqlite3.Connection, memory_id: int) -> set[int]:
+    def _forget_closure(self, tx: Connection, memory_id: int) -> set[int]:
         """The chain of ``memory_id`` plus, recursively, every insight derived from any
         memory already in the set (and that insight's chain)."""
         doomed = self._chain(tx, {memory_id})
@@ -500,7 +496,7 @@ class MemoryStore:
                 return doomed
             doomed |= self._chain(tx, derived)
 
-    def _unquote(self, tx: sqlite3.Connection, doomed: set[int]) -> None:
+    def _unquote(self, tx: Connection, doomed: set[int]) -> None:
         """Blank the context of every memory left that quotes a doomed one (the moment
         after a forgotten moment), so its words aren't found through the next one; the
         update trigger takes them out of the FTS index too."""
@@ -511,7 +507,7 @@ class MemoryStore:
             f" AND instr(memories.context, gone.content) > 0)",
             (self.user_id, *doomed, *doomed))
 
-    def _delete(self, tx: sqlite3.Connection, doomed: set[int]) -> int:
+    def _delete(self, tx: Connection, doomed: set[int]) -> int:
         ids, marks, at = tuple(doomed), _marks(doomed), time.time()
         tx.execute(f"UPDATE memory_events SET detail = NULL WHERE user_id = ?"
                    f" AND memory_id IN ({marks})", (self.user_id, *ids))
@@ -540,7 +536,7 @@ class MemoryStore:
     def _load_vectors(self, memory_ids: Sequence[int]) -> None:
         bad: list[tuple[int, str]] = []
         for chunk in _chunks(memory_ids, 500):
-            rows = self._db.connection.execute(
+            rows = self._db.execute(
                 f"SELECT id, content, embedding, embedding_model FROM memories"
                 f" WHERE +user_id = ? AND id IN ({_marks(chunk)})", (self.user_id, *chunk))
             for row in rows:
@@ -597,7 +593,7 @@ def _stage_column(stage: str) -> str:
     return STAGES[stage]
 
 
-def _to_memory(row: sqlite3.Row) -> Memory:
+def _to_memory(row: Row) -> Memory:
     return Memory(
         id=int(row["id"]), kind=str(row["kind"]), content=str(row["content"]),
         subject=str(row["subject"]), importance=float(row["importance"]),

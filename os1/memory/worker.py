@@ -108,13 +108,13 @@ class Progress:
 class MemoryWorker:
     """Runs ``catch_up`` in a daemon thread whenever it is woken (after each reply)."""
 
-    def __init__(self, db_path: Path, user_id: str, embedder: Embedder,
+    def __init__(self, storage: Path | str, user_id: str, embedder: Embedder,
                  open_model: Callable[[], Model], names: Callable[[Database], Names],
                  gate: IdleGate | None = None, quiet_s: float = 2.0,
                  stop: threading.Event | None = None) -> None:
         """``stop``: an event shared with an owner that runs ``catch_up`` itself (the
         server's worker, for many people), so its shutdown stops this one too."""
-        self._db_path = db_path
+        self._storage = storage
         self._user_id = user_id
         self._embedder = embedder
         self._open_model = open_model
@@ -191,7 +191,7 @@ class MemoryWorker:
         return PreemptibleModel(self._model, self.gate)
 
     def _loop(self) -> None:
-        db = Database.open(self._db_path)
+        db = Database.open(self._storage)
         try:
             # A conversation that ended last time is reflected upon at the start of this one.
             first = True

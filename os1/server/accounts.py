@@ -11,7 +11,6 @@ from __future__ import annotations
 import hashlib
 import re
 import secrets
-import sqlite3
 import threading
 import time
 from collections.abc import Callable
@@ -24,7 +23,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 
 from os1.data import read_toml
 from os1.errors import InputError, OS1Error
-from os1.storage.db import Database
+from os1.storage.db import Connection, Database, DuplicateError
 
 _USERNAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 
@@ -73,7 +72,7 @@ def digest(secret: str) -> str:
 class AccountStore:
     def __init__(self, db: Database, clock: Callable[[], float] = time.time,
                  hasher: PasswordHasher | None = None) -> None:
-        self._db = db  # one connection for all request threads: every use holds _lock
+        self._db = db  # SQLite's is one connection for all request threads: every use holds _lock
         self._lock = threading.RLock()
         self._clock = clock
         self._hasher = hasher or PasswordHasher()
@@ -92,21 +91,21 @@ class AccountStore:
         now = self._clock()
         try:
             with self._lock, self._db.transaction() as tx:
-                cursor = tx.execute(
+                account_id = int(tx.execute(
                     "INSERT INTO accounts(username, display_name, password_hash, created_at)"
-                    " VALUES (?,?,?,?)", (username, name, password_hash, now))
-                account_id = int(cursor.lastrowid or 0)
+                    " VALUES (?,?,?,?) RETURNING id",
+                    (username, name, password_hash, now)).fetchone()[0])
                 if invitation_required or invitation:
                     self._use_invitation(tx, invitation or "", account_id, now)
-        except sqlite3.IntegrityError as exc:
+        except DuplicateError as exc:
             raise SignUpError(f"The username {username!r} is taken.",
                               "Choose another one.") from exc
         return Account(account_id, username, name, now)
 
     def log_in(self, username: str, password: str) -> Login:
         with self._lock:
-            row = self._db.connection.execute(
-                "SELECT id, password_hash FROM accounts WHERE username = ?",
+            row = self._db.execute(
+                "SELECT id, password_hash FROM accounts WHERE lower(username) = lower(?)",
                 (username,)).fetchone()
         try:
             self._hasher.verify(row["password_hash"] if row else self._decoy, password)
@@ -124,7 +123,7 @@ class AccountStore:
     @_locked
     def account_for(self, token: str) -> Account:
         """The account a token belongs to; AuthError if it is unknown, expired or revoked."""
-        row = self._db.connection.execute(
+        row = self._db.execute(
             "SELECT a.*, t.expires_at, t.revoked_at FROM account_tokens AS t"
             " JOIN accounts AS a ON a.id = t.account_id WHERE t.digest = ?",
             (digest(token),)).fetchone()
@@ -169,7 +168,7 @@ class AccountStore:
             raise SignUpError("A password may have at most 1024 characters.")
 
     @staticmethod
-    def _use_invitation(tx: sqlite3.Connection, code: str, account_id: int, now: float) -> None:
+    def _use_invitation(tx: Connection, code: str, account_id: int, now: float) -> None:
         cursor = tx.execute("UPDATE invitations SET used_by = ?, used_at = ?"
                             " WHERE digest = ? AND used_by IS NULL",
                             (account_id, now, digest(code)))

@@ -76,7 +76,7 @@ def create_app(settings: Settings, load_model: Callable[[], Model],
     """``load_model`` runs in the background at start-up (once per model worker); until it
     returns she is "loading" and conversation requests get 503 with Retry-After.
     ``max_waiting`` overrides server.toml's."""
-    db = Database.open(settings.db_path)
+    db = Database.open(settings.storage)
     limits = read_toml("server.toml")["limits"]
     waiting = int(limits["max_waiting"]) if max_waiting is None else max_waiting
     state = ServerState(settings, AccountStore(db), TurnGate(model_workers, waiting),

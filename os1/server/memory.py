@@ -11,7 +11,11 @@ replies through the shared ``IdleGate``. The worker model is opened once and sha
 from __future__ import annotations
 
 import logging
+import os
+import socket
 import threading
+import time
+import uuid
 from collections.abc import Callable
 from functools import partial
 from pathlib import Path
@@ -26,6 +30,11 @@ from os1.storage.db import Database
 
 log = logging.getLogger(__name__)
 
+# How long a worker's claim on a person's memories lasts (longer than any catch-up), and
+# how soon a worker that found someone else's claim looks again.
+CLAIM_S = 1800.0
+CLAIM_RETRY_S = 5.0
+
 PENDING = (
     "SELECT DISTINCT m.user_id FROM messages AS m"
     " LEFT JOIN memory_progress AS p ON p.user_id = m.user_id"
@@ -33,9 +42,9 @@ PENDING = (
 
 
 class ServerMemory:
-    def __init__(self, db_path: Path, embedder: Embedder, open_model: Callable[[], Model],
+    def __init__(self, storage: Path | str, embedder: Embedder, open_model: Callable[[], Model],
                  quiet_s: float = 2.0) -> None:
-        self.db_path = db_path
+        self.storage = storage
         self.embedder = embedder
         self.gate = IdleGate()
         self.quiet_s = quiet_s
@@ -47,11 +56,12 @@ class ServerMemory:
         self._thread: threading.Thread | None = None
         self.last_error: str | None = None
         self.busy_with: str | None = None
+        self.holder = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
 
     def start(self) -> None:
-        db = Database.open(self.db_path)
+        db = Database.open(self.storage)
         try:
-            pending = [str(r[0]) for r in db.connection.execute(PENDING)]
+            pending = [str(r[0]) for r in db.execute(PENDING)]
         finally:
             db.close()
         for user_id in pending:
@@ -94,14 +104,11 @@ class ServerMemory:
             return self.busy_with
 
     def _loop(self) -> None:
-        db = Database.open(self.db_path)
+        db = Database.open(self.storage)
         try:
             while (user_id := self._next()) is not None:
-                worker = MemoryWorker(self.db_path, user_id, self.embedder, self._shared_model,
-                                      partial(_names, user_id), self.gate, self.quiet_s,
-                                      stop=self._stop)
                 try:
-                    worker.catch_up(db)
+                    self._remember(db, user_id)
                     self.last_error = None
                 except (OS1Error, OSError, RuntimeError, ValueError) as exc:
                     self.last_error = str(exc)  # the work stays pending for next time
@@ -111,6 +118,39 @@ class ServerMemory:
                         self.busy_with = None
         finally:
             db.close()
+
+    def _remember(self, db: Database, user_id: str) -> None:
+        """Catch up on one person, unless another worker sharing the database is at it:
+        then look again in a moment, so what was said meanwhile is not left out."""
+        if not claim(db, user_id, self.holder, time.time() + CLAIM_S):
+            retry = threading.Timer(CLAIM_RETRY_S, self.wake, (user_id,))
+            retry.daemon = True
+            retry.start()
+            return
+        try:
+            MemoryWorker(self.storage, user_id, self.embedder, self._shared_model,
+                         partial(_names, user_id), self.gate, self.quiet_s,
+                         stop=self._stop).catch_up(db)
+        finally:
+            release(db, user_id, self.holder)
+
+
+def claim(db: Database, user_id: str, holder: str, until: float) -> bool:
+    """Take (or renew) the right to write ``user_id``'s memories until ``until``; False
+    while another holder's claim lasts."""
+    with db.transaction() as tx:
+        cursor = tx.execute(
+            "INSERT INTO memory_claims(user_id, holder, until) VALUES (?,?,?)"
+            " ON CONFLICT(user_id) DO UPDATE SET holder = excluded.holder,"
+            " until = excluded.until WHERE memory_claims.holder = excluded.holder"
+            " OR memory_claims.until < ?", (user_id, holder, until, time.time()))
+        return cursor.rowcount == 1
+
+
+def release(db: Database, user_id: str, holder: str) -> None:
+    with db.transaction() as tx:
+        tx.execute("DELETE FROM memory_claims WHERE user_id = ? AND holder = ?",
+                   (user_id, holder))
 
 
 def _names(user_id: str, db: Database) -> Names:

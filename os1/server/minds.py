@@ -117,7 +117,7 @@ class Minds:
 
     def _open(self, account: Account) -> tuple[Companion, Database]:
         settings = replace(self.settings, user=account.user_id)
-        db = Database.open(settings.db_path)
+        db = Database.open(settings.storage)
         setups = SetupStore(db, account.user_id)
         if setups.current() is None:
             setups.save(setup_for(account))

@@ -33,7 +33,7 @@ def person_routes(app: FastAPI, state: ServerState) -> None:
 
 @contextmanager
 def _reading(state: ServerState) -> Iterator[Database]:
-    db = Database.open(state.settings.db_path, migrate=False)
+    db = Database.open(state.settings.storage, migrate=False)
     try:
         yield db
     finally:

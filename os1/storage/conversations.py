@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import sqlite3
 import time
 from dataclasses import dataclass
 from typing import Literal
 
-from os1.storage.db import Database
+from os1.storage.db import Database, Row
 
 Status = Literal["complete", "interrupted", "failed"]
 
@@ -29,11 +28,11 @@ class ConversationLog:
 
     def start_session(self, client: str) -> int:
         with self._db.transaction() as tx:
-            cursor = tx.execute(
-                "INSERT INTO sessions(user_id, client, started_at) VALUES (?,?,?)",
+            row = tx.execute(
+                "INSERT INTO sessions(user_id, client, started_at) VALUES (?,?,?) RETURNING id",
                 (self.user_id, client, time.time()),
-            )
-        return int(cursor.lastrowid or 0)
+            ).fetchone()
+        return int(row[0])
 
     def append(
         self,
@@ -50,16 +49,16 @@ class ConversationLog:
             ).fetchone()
             if owner is None or owner[0] != self.user_id:
                 raise PermissionError(f"session {session_id} does not belong to this user")
-            cursor = tx.execute(
+            row = tx.execute(
                 "INSERT INTO messages(user_id, session_id, role, content, status, created_at)"
-                " VALUES (?,?,?,?,?,?)",
+                " VALUES (?,?,?,?,?,?) RETURNING id",
                 (self.user_id, session_id, role, content, status, created),
-            )
-        return StoredMessage(int(cursor.lastrowid or 0), session_id, role, content, status, created)
+            ).fetchone()
+        return StoredMessage(int(row[0]), session_id, role, content, status, created)
 
     def recent(self, limit: int) -> list[StoredMessage]:
         """The last ``limit`` messages, oldest first."""
-        rows = self._db.connection.execute(
+        rows = self._db.execute(
             "SELECT * FROM messages WHERE user_id = ? ORDER BY id DESC LIMIT ?",
             (self.user_id, limit),
         ).fetchall()
@@ -67,7 +66,7 @@ class ConversationLog:
 
     def since(self, first_id: int, limit: int) -> list[StoredMessage]:
         """Messages with id >= ``first_id``, oldest first; only the newest ``limit``."""
-        rows = self._db.connection.execute(
+        rows = self._db.execute(
             "SELECT * FROM messages WHERE user_id = ? AND id >= ? ORDER BY id DESC LIMIT ?",
             (self.user_id, first_id, limit),
         ).fetchall()
@@ -76,7 +75,7 @@ class ConversationLog:
     def after(self, message_id: int, limit: int) -> list[StoredMessage]:
         """The first ``limit`` messages with id > ``message_id``, oldest first (how the
         memory worker walks the log)."""
-        rows = self._db.connection.execute(
+        rows = self._db.execute(
             "SELECT * FROM messages WHERE user_id = ? AND id > ? ORDER BY id LIMIT ?",
             (self.user_id, message_id, limit),
         ).fetchall()
@@ -84,7 +83,7 @@ class ConversationLog:
 
     def before(self, message_id: int, limit: int) -> list[StoredMessage]:
         """The ``limit`` messages just before ``message_id``, oldest first."""
-        rows = self._db.connection.execute(
+        rows = self._db.execute(
             "SELECT * FROM messages WHERE user_id = ? AND id < ? ORDER BY id DESC LIMIT ?",
             (self.user_id, message_id, limit),
         ).fetchall()
@@ -107,13 +106,13 @@ class ConversationLog:
         if not message_ids:
             return set()
         marks = ",".join("?" * len(message_ids))
-        live = {int(r[0]) for r in self._db.connection.execute(
+        live = {int(r[0]) for r in self._db.execute(
             f"SELECT id FROM messages WHERE user_id = ? AND forgotten_at IS NULL"
             f" AND id IN ({marks})", (self.user_id, *message_ids))}
         return set(message_ids) - live
 
     def all(self) -> list[StoredMessage]:
-        rows = self._db.connection.execute(
+        rows = self._db.execute(
             "SELECT * FROM messages WHERE user_id = ? ORDER BY id", (self.user_id,)
         ).fetchall()
         return [_to_message(row) for row in rows]
@@ -123,13 +122,13 @@ class ConversationLog:
         return recent[0] if recent else None
 
     def count(self) -> int:
-        row = self._db.connection.execute(
+        row = self._db.execute(
             "SELECT COUNT(*) FROM messages WHERE user_id = ?", (self.user_id,)
         ).fetchone()
         return int(row[0])
 
 
-def _to_message(row: sqlite3.Row) -> StoredMessage:
+def _to_message(row: Row) -> StoredMessage:
     return StoredMessage(
         id=row["id"],
         session_id=row["session_id"],

@@ -1,99 +1,137 @@
-"""The embedded SQLite database: WAL mode, ordered migrations recorded in a table.
+"""The database, on one of two backends: an embedded SQLite file (one user, one machine:
+the default) or a PostgreSQL server (several ``os1 serve`` workers sharing one state).
 
-Why WAL and FULL sync: a second ``os1`` process may read while the first writes, and a
-message the user saw acknowledged must survive a crash or power cut.
+Every store writes SQL once, in the dialect both understand: ``?`` placeholders,
+``INSERT ... RETURNING id``, ``ON CONFLICT``. What differs (full-text search, JSON
+arrays, how a write takes its lock, what "forgotten" means on disk) is a method here, so
+no store needs to know which backend it runs on.
 """
 
 from __future__ import annotations
 
-import sqlite3
-import time
-from collections.abc import Iterator
-from contextlib import contextmanager
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import AbstractContextManager
 from pathlib import Path
+from typing import Any, Protocol
 
 from os1.errors import StorageError
-from os1.storage.migrations import MIGRATIONS
 
-BUSY_TIMEOUT_S = 30.0
+# Both backends' rows: by position or by column name.
+Row = Any
+Params = Sequence[object]
 
 
-class Database:
-    """One connection to the user's database; create with ``Database.open``."""
+class Cursor(Protocol):
+    @property
+    def rowcount(self) -> int: ...
+    def fetchone(self) -> Row: ...  # None when there are no more rows
+    def fetchall(self) -> list[Row]: ...
+    def __iter__(self) -> Iterator[Row]: ...
 
-    def __init__(self, connection: sqlite3.Connection, path: Path) -> None:
-        self.connection = connection
-        self.path = path
 
-    @classmethod
-    def open(cls, path: Path, migrate: bool = True) -> Database:
-        """``migrate=False``: a reader of a database already migrated by its opener (it
-        skips the migration check, which takes the write lock for a moment)."""
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            connection = sqlite3.connect(
-                path, timeout=BUSY_TIMEOUT_S, isolation_level=None, check_same_thread=False
-            )
-            connection.row_factory = sqlite3.Row
-            connection.execute("PRAGMA journal_mode=WAL")
-            connection.execute("PRAGMA synchronous=FULL")
-            connection.execute("PRAGMA foreign_keys=ON")
-            database = cls(connection, path)
-            if migrate:
-                database.migrate()
-        except sqlite3.DatabaseError as exc:
-            raise StorageError(
-                f"Can't open the database at {path}: {exc}.",
-                "If the file is damaged, move it aside (os1 starts a new one) and keep the copy.",
-            ) from exc
-        except OSError as exc:
-            raise StorageError(f"Can't create the data directory {path.parent}: {exc}.") from exc
-        return database
+class Connection(Protocol):
+    """What a transaction (and a migration) is handed."""
 
-    @contextmanager
-    def transaction(self) -> Iterator[sqlite3.Connection]:
-        """A write transaction that takes the write lock up front, so two processes
-        never interleave half-done writes (the second waits up to BUSY_TIMEOUT_S)."""
-        try:
-            self.connection.execute("BEGIN IMMEDIATE")
-        except sqlite3.OperationalError as exc:
-            raise StorageError(
-                f"The database {self.path} stayed locked for {BUSY_TIMEOUT_S:.0f} s: {exc}.",
-                "Another os1 process is writing; try again in a moment.",
-            ) from exc
-        try:
-            yield self.connection
-        except BaseException:
-            self.connection.execute("ROLLBACK")
-            raise
-        else:
-            self.connection.execute("COMMIT")
+    def execute(self, sql: str, params: Params = ()) -> Cursor: ...
+    def executemany(self, sql: str, rows: Sequence[Params]) -> Any: ...
+
+
+Migration = Callable[[Connection], None]
+
+
+class DuplicateError(StorageError):
+    """A write broke a uniqueness rule (a username already taken, say)."""
+
+
+class Database(ABC):
+    """One handle on the database; open with ``Database.open``. Safe to share between
+    threads: reads and transactions take what they need for their own duration."""
+
+    backend: str
+    location: str
+
+    @staticmethod
+    def open(target: Path | str, migrate: bool = True) -> Database:
+        """``target``: a file path (SQLite) or a ``postgresql://`` URL. ``migrate=False``
+        for a reader of a database its opener already migrated."""
+        if is_postgres_url(str(target)):
+            from os1.storage.postgres import PostgresDatabase
+
+            return PostgresDatabase.connect(str(target), migrate)
+        from os1.storage.sqlite import SQLiteDatabase
+
+        return SQLiteDatabase.connect(Path(target), migrate)
+
+    @abstractmethod
+    def execute(self, sql: str, params: Params = ()) -> Cursor:
+        """A read, or one write that needs no transaction around it."""
+
+    @abstractmethod
+    def transaction(self) -> AbstractContextManager[Connection]:
+        """A write transaction; writers are serialised, so two processes never interleave
+        half-done writes (the second waits). A broken uniqueness rule raises
+        ``DuplicateError`` after the rollback."""
+
+    @abstractmethod
+    def close(self) -> None: ...
+
+    # -- what the dialects spell differently ---------------------------------------------
+
+    @abstractmethod
+    def json_integers(self, column: str, alias: str) -> str:
+        """A FROM item that unpacks the JSON integer array in ``column`` into rows whose
+        ``<alias>.value`` is an integer."""
+
+    @abstractmethod
+    def text_search(self, columns: str, terms: Sequence[str], context_weight: float
+                    ) -> tuple[str, list[object]]:
+        """``(sql, params)`` selecting ``columns`` (of ``memories AS m``) plus ``rank``
+        (higher is better) for memories whose content or context hold any of ``terms``;
+        the caller adds its own WHERE conditions after ``AND`` and the ORDER BY."""
+
+    @abstractmethod
+    def prepare_forget(self) -> None:
+        """Before memories are deleted (some backends must be told to zero what they free)."""
+
+    @abstractmethod
+    def scrub_forgotten(self) -> None:
+        """After memories are deleted: make their text unrecoverable from the database's
+        own files as far as this backend allows."""
+
+    # -- schema --------------------------------------------------------------------------
+
+    @property
+    @abstractmethod
+    def migrations(self) -> list[tuple[int, Migration]]:
+        """``(version, migration)`` in order; the version numbers are shared by both
+        backends, so a schema version means the same tables on either."""
 
     def schema_version(self) -> int:
-        row = self.connection.execute("SELECT MAX(version) FROM schema_migrations").fetchone()
+        row = self.execute("SELECT MAX(version) FROM schema_migrations").fetchone()
         return int(row[0] or 0)
 
     def migrate(self) -> None:
-        self.connection.execute(
-            "CREATE TABLE IF NOT EXISTS schema_migrations ("
-            " version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at REAL NOT NULL)"
-        )
-        with self.transaction() as tx:
+        import time
+
+        newest = self.migrations[-1][0]
+        with self.transaction() as tx:  # its lock keeps two starting workers apart
+            tx.execute(
+                "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY,"
+                " name TEXT NOT NULL, applied_at DOUBLE PRECISION NOT NULL)")
             row = tx.execute("SELECT MAX(version) FROM schema_migrations").fetchone()
             current = int(row[0] or 0)
-            if current > len(MIGRATIONS):
+            if current > newest:
                 raise StorageError(
-                    f"The database {self.path} has schema version {current}, newer than this "
-                    f"os1 understands ({len(MIGRATIONS)}).",
-                    "Upgrade os1 to open it.",
-                )
-            for version, migration in enumerate(MIGRATIONS, start=1):
+                    f"The database {self.location} has schema version {current}, newer than"
+                    f" this os1 understands ({newest}).", "Upgrade os1 to open it.")
+            for version, migration in self.migrations:
                 if version > current:
                     migration(tx)
-                    tx.execute(
-                        "INSERT INTO schema_migrations(version, name, applied_at) VALUES (?,?,?)",
-                        (version, migration.__name__, time.time()),
-                    )
+                    tx.execute("INSERT INTO schema_migrations(version, name, applied_at)"
+                               " VALUES (?,?,?)", (version, migration.__name__, time.time()))
 
-    def close(self) -> None:
-        self.connection.close()
+
+def is_postgres_url(target: str) -> bool:
+    return target.startswith(("postgresql://", "postgres://"))
+

@@ -6,11 +6,10 @@ something of a person's carries ``user_id`` so that isolation lives in storage.
 
 from __future__ import annotations
 
-import sqlite3
-from collections.abc import Callable
+from os1.storage.db import Connection, Migration
 
 
-def m001_conversations(db: sqlite3.Connection) -> None:
+def m001_conversations(db: Connection) -> None:
     db.execute(
         "CREATE TABLE sessions ("
         " id INTEGER PRIMARY KEY, user_id TEXT NOT NULL, client TEXT NOT NULL,"
@@ -28,7 +27,7 @@ def m001_conversations(db: sqlite3.Connection) -> None:
     db.execute("CREATE INDEX messages_by_user ON messages(user_id, id)")
 
 
-def m002_setup(db: sqlite3.Connection) -> None:
+def m002_setup(db: Connection) -> None:
     db.execute(
         "CREATE TABLE setups ("
         " id INTEGER PRIMARY KEY, user_id TEXT NOT NULL, created_at REAL NOT NULL,"
@@ -38,7 +37,7 @@ def m002_setup(db: sqlite3.Connection) -> None:
     db.execute("CREATE INDEX setups_by_user ON setups(user_id, id)")
 
 
-def m003_memories(db: sqlite3.Connection) -> None:
+def m003_memories(db: Connection) -> None:
     """Her long-term memory. Rows are never rewritten in place: a correction or a newer
     fact is a new row that supersedes the old one, so she can tell how things changed.
     ``memories_fts`` indexes the content for BM25 (external content, kept in sync by
@@ -110,7 +109,7 @@ def m003_memories(db: sqlite3.Connection) -> None:
     )
 
 
-def m004_mind(db: sqlite3.Connection) -> None:
+def m004_mind(db: Connection) -> None:
     """Her mood and her self-model, per person: she is a different friend to each, and
     how one relationship went never leaks into another."""
     db.execute(
@@ -134,7 +133,7 @@ def m004_mind(db: sqlite3.Connection) -> None:
     db.execute("CREATE INDEX self_versions_by_user ON self_versions(user_id, id)")
 
 
-def m005_memory_context(db: sqlite3.Connection) -> None:
+def m005_memory_context(db: Connection) -> None:
     """A moment's ``context``: the moment said just before it in the same session (the
     same user's, as everything here), or '' for a session's first. It is indexed as a
     second FTS column (weighted below the content in ``text_search``) so "Boston" finds the
@@ -191,7 +190,7 @@ def m005_memory_context(db: sqlite3.Connection) -> None:
     db.execute("INSERT INTO memories_fts(memories_fts) VALUES ('rebuild')")
 
 
-def m006_accounts(db: sqlite3.Connection) -> None:
+def m006_accounts(db: Connection) -> None:
     """People who talk with her through ``os1 serve``. Their data lives under
     ``user_id = 'account:<id>'``, the same user scoping as everything else. Passwords are
     stored only as argon2 hashes, session tokens and invitation codes only as SHA-256
@@ -214,6 +213,15 @@ def m006_accounts(db: sqlite3.Connection) -> None:
     )
 
 
-Migration = Callable[[sqlite3.Connection], None]
+def m007_memory_claims(db: Connection) -> None:
+    """Which server worker is writing a person's memories, until when: several
+    ``os1 serve`` workers share one database, and two writing the same person's memories
+    at once would store every moment twice. A claim past ``until`` (a worker that died) is
+    free for the taking."""
+    db.execute(
+        "CREATE TABLE memory_claims (user_id TEXT PRIMARY KEY, holder TEXT NOT NULL,"
+        " until DOUBLE PRECISION NOT NULL)")
+
+
 MIGRATIONS: list[Migration] = [m001_conversations, m002_setup, m003_memories, m004_mind,
-                               m005_memory_context, m006_accounts]
+                               m005_memory_context, m006_accounts, m007_memory_claims]

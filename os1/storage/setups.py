@@ -4,12 +4,11 @@ the older ones stay as history (who she was before)."""
 from __future__ import annotations
 
 import json
-import sqlite3
 import time
 from dataclasses import dataclass, field
 from typing import Literal
 
-from os1.storage.db import Database
+from os1.storage.db import Database, Row
 
 Voice = Literal["female", "male"]
 
@@ -51,14 +50,14 @@ class SetupStore:
 
     def history(self, limit: int = 100) -> list[SetupRecord]:
         """Newest first."""
-        rows = self._db.connection.execute(
+        rows = self._db.execute(
             "SELECT * FROM setups WHERE user_id = ? ORDER BY id DESC LIMIT ?",
             (self.user_id, limit),
         ).fetchall()
         return [_to_record(row) for row in rows]
 
 
-def _to_record(row: sqlite3.Row) -> SetupRecord:
+def _to_record(row: Row) -> SetupRecord:
     return SetupRecord(
         user_name=row["user_name"],
         answers=json.loads(row["answers_json"]),

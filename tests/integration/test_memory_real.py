@@ -77,7 +77,7 @@ class Life:
         self.settings = Settings(home=home, context_size=2048, max_reply_tokens=60)
         self.model = RecordingModel(model)
         self.now = clock
-        db = Database.open(self.settings.db_path)
+        db = Database.open(self.settings.storage)
         SetupStore(db, "local").save(SetupRecord(
             user_name="Theo", answers={"name": "Theo", "social": "Social, mostly."},
             voice="female", companion_name="Wren",
@@ -88,10 +88,10 @@ class Life:
     def session(self) -> Companion:
         if self.db is not None:
             self.db.close()
-        self.db = Database.open(self.settings.db_path)
+        self.db = Database.open(self.settings.storage)
         clock = self.clock
         self.memory = Recollection(self.db, "local", EMBEDDER, clock)
-        self.worker = MemoryWorker(self.settings.db_path, "local", EMBEDDER,
+        self.worker = MemoryWorker(self.settings.storage, "local", EMBEDDER,
                                    lambda: self.model.real, lambda db: names_of(db, "local"),
                                    quiet_s=0.0)
         companion = Companion(self.model, self.db, self.settings, steering=Steering.load(),
@@ -176,7 +176,7 @@ def test_a_forgotten_memory_never_comes_back(life: Life) -> None:
     say(companion, "Actually, forget that.")
     assert all("4921" not in m.content for m in life.memory.store.active())
     assert life.db is not None
-    leftovers = life.db.connection.execute(
+    leftovers = life.db.execute(
         "SELECT COUNT(*) FROM memories WHERE content LIKE '%4921%'").fetchone()[0]
     assert leftovers == 0
     assert all("4921" not in s.memory.content for s in recall(life.memory.store, "bank PIN"))

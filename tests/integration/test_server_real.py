@@ -23,6 +23,7 @@ from os1.llm.base import Message
 from os1.llm.llama import LlamaModel
 from os1.server.states import ModelStates
 from tests.integration.conftest import OS1
+from tests.postgres_server import PostgresServer
 
 PASSWORD = "correct horse battery"
 
@@ -237,3 +238,31 @@ def test_a_client_that_never_reads_holds_no_one_up_and_costs_bounded_memory(
         assert 2 <= stored_messages(os1_env) - 2 < 2 * SENT
     finally:
         server.stop(signal.SIGKILL)
+
+
+def test_two_workers_on_postgresql_share_her_and_one_killed_mid_reply_loses_nothing(
+        os1_env: dict[str, str], tmp_path: Path, postgres_server: PostgresServer) -> None:
+    """Two ``os1 serve`` processes, each with the real model, on one real PostgreSQL
+    database: the one answering is killed mid-reply, and the other has the acknowledged
+    message and goes on with the same person."""
+    env = dict(os1_env, OS1_DATABASE=postgres_server.new_database())
+    first = Server(env, tmp_path / "first.log").start()
+    second = Server(env, tmp_path / "second.log").start()
+    try:
+        token = first.token("theo")
+        question = "Tell me a long story about a lighthouse keeper and his cat."
+        message_id, _ = start_reply(first, token, question)
+        first.stop(signal.SIGKILL)
+        history = second.history(token)
+        assert (history[0]["id"], history[0]["content"]) == (message_id, question)
+        her = openai.OpenAI(api_key=token, base_url=f"{second.url}/v1", max_retries=0,
+                            timeout=120)
+        answer = her.chat.completions.create(model="os1", messages=[
+            {"role": "user", "content": "What is the capital of France? One word, please."}])
+        assert "paris" in (answer.choices[0].message.content or "").lower()
+        assert [m["content"] for m in second.history(token) if m["role"] == "user"] == [
+            question, "What is the capital of France? One word, please."]
+    finally:
+        for server in (first, second):
+            if server.process is not None and server.process.poll() is None:
+                server.stop(signal.SIGKILL)

@@ -82,7 +82,7 @@ def heard_back(stt: WhisperSTT, audio: Audio) -> str:
 
 
 def rows(db: Database) -> list[tuple[str, str, str]]:
-    return [(r["role"], r["content"], r["status"]) for r in db.connection.execute(
+    return [(r["role"], r["content"], r["status"]) for r in db.execute(
         "SELECT role, content, status FROM messages ORDER BY id")]
 
 

@@ -26,7 +26,7 @@ DAY = 86400.0
 
 
 def rows(db: Database) -> list[tuple[str, str, str]]:
-    return [(r["role"], r["content"], r["status"]) for r in db.connection.execute(
+    return [(r["role"], r["content"], r["status"]) for r in db.execute(
         "SELECT role, content, status FROM messages ORDER BY id")]
 
 
@@ -191,7 +191,7 @@ def test_empty_message_is_refused_and_nothing_stored(companion: Companion, db: D
     assert "empty" in str(caught.value)
     assert caught.value.hint
     assert rows(db) == []
-    assert db.connection.execute("SELECT COUNT(*) FROM sessions").fetchone()[0] == 0
+    assert db.execute("SELECT COUNT(*) FROM sessions").fetchone()[0] == 0
     assert fake_model.calls == []
 
 

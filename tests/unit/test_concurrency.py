@@ -72,7 +72,7 @@ def test_two_processes_replying_at_once_lose_nothing(db: Database, settings: Set
     for child, (_, err) in zip(children, outputs, strict=True):
         assert child.returncode == 0, err.decode()
 
-    rows = db.connection.execute(
+    rows = db.execute(
         "SELECT role, content, status FROM messages ORDER BY id").fetchall()
     assert len(rows) == 4 * TURNS
     for tag in ("A", "B"):
@@ -86,7 +86,7 @@ def test_two_processes_replying_at_once_lose_nothing(db: Database, settings: Set
     tags = [r["content"].removeprefix("You said: ")[0] for r in rows]
     switches = sum(a != b for a, b in itertools.pairwise(tags))
     assert switches >= 2, "the two processes really wrote at the same time"
-    assert db.connection.execute("SELECT COUNT(*) FROM sessions").fetchone()[0] == 2
+    assert db.execute("SELECT COUNT(*) FROM sessions").fetchone()[0] == 2
     check_integrity(settings.db_path)
 
 
@@ -113,14 +113,14 @@ def test_two_os1_chats_for_two_users_at_once(db: Database, settings: Settings) -
         assert procs[user].returncode == 0, err.decode()
         assert out.decode().splitlines() == [
             f"You said: {user} line {n}" for n in range(TURNS)]
-        rows = db.connection.execute(
+        rows = db.execute(
             "SELECT role, content FROM messages WHERE user_id = ? ORDER BY id",
             (user,)).fetchall()
         assert [tuple(r) for r in rows] == [
             pair for n in range(TURNS)
             for pair in (("user", f"{user} line {n}"),
                          ("assistant", f"You said: {user} line {n}"))]
-    assert db.connection.execute("SELECT COUNT(*) FROM messages").fetchone()[0] == 4 * TURNS
+    assert db.execute("SELECT COUNT(*) FROM messages").fetchone()[0] == 4 * TURNS
     check_integrity(settings.db_path)
 
     history = subprocess.run([sys.executable, "-m", "os1", "history", "--limit", "1000"],

@@ -26,6 +26,9 @@ from os1.storage.conversations import ConversationLog
 from os1.storage.db import Database
 from os1.storage.setups import SetupRecord, SetupStore
 from tests.conftest import PrefillingModel
+from tests.storage_checks import fts_hits
+
+pytestmark = pytest.mark.both_backends
 
 NAMES = Names("Theo", "Juniper")
 EMBEDDER = HashEmbedder()
@@ -103,7 +106,7 @@ def test_a_moments_context_never_comes_from_another_user(
         "", "Theo said: Hi there."]
     assert [m.context for m in sorted(ana.active(), key=lambda m: m.id)] == [
         "", "Ana said: My password is hunter2."]
-    assert store.text_search('"hunter2"', 10) == []
+    assert store.text_search(["hunter2"], 10) == []
     with pytest.raises(ValueError):
         remember_moments(store, ana_log, NAMES)
 
@@ -193,7 +196,7 @@ def test_worker_thread_catches_up_after_each_reply(db: Database, settings: Setti
                                                    setup_record: SetupRecord) -> None:
     worker_model = FakeModel()
     worker_model.enqueue(notes("Theo plays the cello in a quartet."))
-    worker = MemoryWorker(settings.db_path, settings.user, EMBEDDER, lambda: worker_model,
+    worker = MemoryWorker(settings.storage, settings.user, EMBEDDER, lambda: worker_model,
                           lambda _db: NAMES, quiet_s=0.0)
     recollection = Recollection(db, settings.user, EMBEDDER, time.time)
     companion = Companion(FakeModel(), db, settings, memory=recollection,
@@ -274,8 +277,7 @@ def test_forget_that_erases_the_message_and_everything_drawn_from_it(
     prompt = chat_model.calls[-1].messages
     assert all("cheated" not in m.content for m in prompt)
     assert "asked you to forget" in prompt[-1].content
-    assert not any("cheated" in r[0] for r in db.connection.execute(
-        "SELECT content FROM memories_fts WHERE memories_fts MATCH 'cheated'"))
+    assert fts_hits(db, "cheated") == []
 
 
 def test_memories_from_a_message_forgotten_during_extraction_are_dropped(

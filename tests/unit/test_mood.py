@@ -13,6 +13,8 @@ from os1.data import read_toml
 from os1.mind.mood import MoodKeeper, MoodState, appraise, mood_config
 from os1.storage.db import Database
 
+pytestmark = pytest.mark.both_backends
+
 HOUR = 3600.0
 T0 = 1_700_000_000.0
 JOYFUL = [

@@ -4,7 +4,6 @@ queries that would break FTS5 syntax, and fitting memories into a token budget."
 from __future__ import annotations
 
 import random
-import sqlite3
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime
@@ -17,14 +16,16 @@ from os1.memory.retrieval import (
     Scored,
     Weights,
     fit_memories,
-    fts_query,
     recall,
     recall_text,
     recall_vector,
     recency,
+    search_terms,
 )
 from os1.memory.store import MemoryDraft, MemoryStore
 from os1.storage.db import Database
+
+pytestmark = pytest.mark.both_backends
 
 DAY = 86400.0
 NOW = datetime(2024, 5, 15, 14, 0, tzinfo=UTC).timestamp()  # a Wednesday afternoon
@@ -173,15 +174,16 @@ def test_random_punctuation_soup_never_raises(store: MemoryStore) -> None:
         hybrid(store, query)
 
 
-def test_fts_query_quotes_every_word(db: Database) -> None:
-    assert fts_query('Marguerite" AND * NEAR(Lisbon') == '"marguerite" OR "near" OR "lisbon"'
-    assert fts_query("the and of") == '"the" OR "and" OR "of"', "all stopwords: keep them"
-    assert fts_query("🙂 !!") == ""
-    db.connection.execute("SELECT * FROM memories_fts WHERE memories_fts MATCH ?",
-                          (fts_query('x" OR y NOT (z'),)).fetchall()
-    with pytest.raises(sqlite3.OperationalError):  # what the quoting protects against
-        db.connection.execute("SELECT * FROM memories_fts WHERE memories_fts MATCH ?",
-                              ('x" OR y NOT (z',)).fetchall()
+def test_search_terms_are_the_words_once_and_never_query_syntax(store: MemoryStore) -> None:
+    assert search_terms('Marguerite" AND * NEAR(Lisbon marguerite') == [
+        "marguerite", "near", "lisbon"]
+    assert search_terms("the and of") == ["the", "and", "of"], "all stopwords: keep them"
+    assert search_terms("🙂 !!") == []
+    quoted = store.add("fact", 'He typed x" OR y NOT (z & w | !v :* into the box.')
+    for syntax in ['x" OR y NOT (z', "z & w | !v :*", "NEAR(", '"', "'", "*"]:
+        found = [m.id for m, _ in store.text_search([syntax], 10)]
+        assert found in ([], [quoted.id]), syntax
+    assert [m.id for m, _ in store.text_search(['x" OR y NOT (z'], 10)] == [quoted.id]
 
 
 def test_nothing_is_recalled_for_nothing(store: MemoryStore) -> None:

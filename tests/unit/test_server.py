@@ -24,10 +24,12 @@ from os1.memory.embeddings import HashEmbedder
 from os1.server.accounts import AccountStore, AuthError
 from os1.server.app import create_app
 from os1.server.gate import Busy, GateStatus, RateLimiter, TurnGate
-from os1.server.memory import ServerMemory
+from os1.server.memory import ServerMemory, claim, release
 from os1.server.minds import Minds
 from os1.server.turns import Accepted, run_turn
 from os1.storage.db import Database
+
+pytestmark = pytest.mark.both_backends
 
 PASSWORD = "correct horse battery"
 
@@ -148,8 +150,8 @@ def test_tokens_expire_and_only_digests_are_stored(db: Database) -> None:
     store.sign_up("theo", PASSWORD)
     login = store.log_in("theo", PASSWORD)
     assert store.account_for(login.token).username == "theo"
-    stored = db.connection.execute("SELECT digest FROM account_tokens").fetchone()[0]
-    hashes = db.connection.execute("SELECT password_hash FROM accounts").fetchone()[0]
+    stored = db.execute("SELECT digest FROM account_tokens").fetchone()[0]
+    hashes = db.execute("SELECT password_hash FROM accounts").fetchone()[0]
     assert login.token not in stored and PASSWORD not in hashes and hashes.startswith("$argon2")
     now[0] += store.token_s + 1
     with pytest.raises(AuthError, match="expired"):
@@ -162,7 +164,7 @@ def test_invitation_only_sign_up_takes_each_code_once(settings: Settings,
     try:
         refused = client.post("/api/accounts", json={"username": "theo", "password": PASSWORD})
         assert refused.status_code == 400 and "invitation" in refused.json()["error"]["message"]
-        db = Database.open(settings.db_path)
+        db = Database.open(settings.storage)
         code = AccountStore(db).invite()
         db.close()
         sign_up(client, "theo", invitation=code)
@@ -433,7 +435,7 @@ def test_a_message_sent_the_moment_her_reply_is_done_is_never_busy(
 def test_memories_are_written_in_the_background_for_each_person_and_after_restarts(
         settings: Settings, model: GatedModel) -> None:
     def with_memory(s: Settings, m: Model) -> Minds:
-        writer = ServerMemory(s.db_path, HashEmbedder(), FakeModel, quiet_s=0.0)
+        writer = ServerMemory(s.storage, HashEmbedder(), FakeModel, quiet_s=0.0)
         writer.start()
         return Minds(s, m, embedder=HashEmbedder(), memory=writer)
 
@@ -506,3 +508,70 @@ def test_a_finished_turn_frees_the_model_even_if_nobody_reads_its_reply(
     assert isinstance(first, Accepted) and running == 0
     history = client.get("/api/history", headers=auth(token)).json()
     assert history[-1]["content"] == "One two three four five six seven eight."
+
+
+# -- several workers sharing one database ---------------------------------------------------
+
+def test_two_server_workers_on_one_database_share_accounts_and_conversations(
+        settings: Settings) -> None:
+    """What a load balancer in front of two ``os1 serve`` processes needs: an account
+    made on one works on the other, a conversation continues across them, and a token
+    revoked on one is refused by both."""
+    first, second = serve(settings, FakeModel()), serve(settings, FakeModel())
+    try:
+        token = sign_up(first, "theo")
+        talk(first, token, "My sister lives in Lisbon.")
+        talk(second, token, "Do you remember where she lives?")
+        for worker in (first, second):
+            history = worker.get("/api/history", headers=auth(token)).json()
+            assert [m["content"] for m in history if m["role"] == "user"] == [
+                "My sister lives in Lisbon.", "Do you remember where she lives?"]
+        prompt = second.app.state.os1.minds.model.calls[-1].messages  # type: ignore[attr-defined]
+        assert any("Lisbon" in m.content for m in prompt), "the other worker's turn is context"
+        assert second.delete("/api/sessions/current", headers=auth(token)).status_code == 204
+        assert first.get("/api/history", headers=auth(token)).status_code == 401
+    finally:
+        first.__exit__(None, None, None)
+        second.__exit__(None, None, None)
+
+
+def test_one_worker_at_a_time_writes_a_persons_memories(db: Database) -> None:
+    now = time.time()
+    assert claim(db, "account:1", "worker-a", now + 60)
+    assert not claim(db, "account:1", "worker-b", now + 60), "held by a"
+    assert claim(db, "account:2", "worker-b", now + 60), "another person is free"
+    assert claim(db, "account:1", "worker-a", now + 120), "a renews its own"
+    release(db, "account:1", "worker-b")  # not b's to release
+    assert not claim(db, "account:1", "worker-b", now + 60)
+    release(db, "account:1", "worker-a")
+    assert claim(db, "account:1", "worker-b", now + 60)
+    assert claim(db, "account:3", "dead-worker", now - 1)
+    assert claim(db, "account:3", "worker-a", now + 60), "an expired claim is free"
+
+
+def test_two_memory_writers_on_one_database_remember_each_message_once(
+        settings: Settings, db: Database) -> None:
+    """Both workers are woken for the same person at once; the claim lets one write,
+    the other comes back later and finds nothing left: each moment is stored once."""
+    client = serve(settings, FakeModel())
+    token = sign_up(client, "theo")
+    talk(client, token, "I adopted a greyhound called Biscuit.", "He sleeps on my bed.")
+    client.__exit__(None, None, None)
+    writers = [ServerMemory(settings.storage, HashEmbedder(), FakeModel, quiet_s=0.0)
+               for _ in range(2)]
+    for writer in writers:
+        writer.start()  # each queues everyone with messages not yet remembered
+    deadline = time.monotonic() + 30
+    moments = 0
+    while time.monotonic() < deadline:
+        moments = db.execute("SELECT COUNT(*) FROM memories WHERE kind = 'moment'"
+                             ).fetchone()[0]
+        if moments >= 4 and all(w.idle() for w in writers):
+            break
+        time.sleep(0.05)
+    time.sleep(0.3)
+    for writer in writers:
+        writer.stop()
+    rows = db.execute("SELECT content, COUNT(*) FROM memories WHERE kind = 'moment'"
+                      " GROUP BY content").fetchall()
+    assert len(rows) == 4 and all(int(r[1]) == 1 for r in rows), rows

@@ -24,6 +24,8 @@ from os1.server.minds import Minds
 from os1.storage.db import Database
 from tests.unit.test_server import PASSWORD, auth, sign_up, talk
 
+pytestmark = pytest.mark.both_backends
+
 SECRETS = ("4471", "Marguerite", "Lisbon", "blue-heron-77", "Dr. Okafor")
 AMY_SAYS = ("My bank PIN is 4471, don't tell anyone.",
             "My sister Marguerite lives in Lisbon.",
@@ -76,8 +78,8 @@ def people(client: TestClient, settings: Settings) -> dict[str, str]:
     tokens = {"amy": sign_up(client, "amy"), "theo": sign_up(client, "theo")}
     talk(client, tokens["amy"], *AMY_SAYS)
     talk(client, tokens["theo"], "Hello, I'm Theo.")
-    db = Database.open(settings.db_path)
-    amy_id = db.connection.execute(
+    db = Database.open(settings.storage)
+    amy_id = db.execute(
         "SELECT id FROM accounts WHERE username = 'amy'").fetchone()[0]
     store = MemoryStore(db, f"account:{amy_id}", HashEmbedder())
     for memory in AMY_MEMORIES:
@@ -115,8 +117,8 @@ def test_her_memory_does_hold_amys_secrets_for_amy(
 
 
 def amy_message_ids(settings: Settings) -> list[int]:
-    db = Database.open(settings.db_path)
-    ids = [r[0] for r in db.connection.execute(
+    db = Database.open(settings.storage)
+    ids = [r[0] for r in db.execute(
         "SELECT m.id FROM messages AS m JOIN accounts AS a ON m.user_id = 'account:' || a.id"
         " WHERE a.username = 'amy'")]
     db.close()
@@ -172,8 +174,8 @@ def test_there_is_no_route_that_takes_someone_elses_id(
 
 def test_forged_stolen_and_revoked_tokens_get_nothing(
         client: TestClient, people: dict[str, str], settings: Settings) -> None:
-    db = Database.open(settings.db_path)
-    stored = db.connection.execute("SELECT digest FROM account_tokens").fetchall()
+    db = Database.open(settings.storage)
+    stored = db.execute("SELECT digest FROM account_tokens").fetchall()
     db.close()
     amy_token = people["amy"]
     assert client.delete("/api/sessions/current", headers=auth(amy_token)).status_code == 204

@@ -33,7 +33,7 @@ REPLY = ("Paris is lovely in the spring and I would love to go there with you. "
 
 
 def stored(db: Database) -> list[tuple[str, str, str]]:
-    return [(r["role"], r["content"], r["status"]) for r in db.connection.execute(
+    return [(r["role"], r["content"], r["status"]) for r in db.execute(
         "SELECT role, content, status FROM messages ORDER BY id")]
 
 

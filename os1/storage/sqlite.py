@@ -1,0 +1,107 @@
+"""The embedded SQLite database: WAL mode, writers serialised by ``BEGIN IMMEDIATE``.
+
+Why WAL and FULL sync: a second ``os1`` process may read while the first writes, and a
+message the user saw acknowledged must survive a crash or power cut.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+
+from os1.errors import StorageError
+from os1.storage.db import Cursor, Database, DuplicateError, Migration, Params
+from os1.storage.migrations import MIGRATIONS
+
+BUSY_TIMEOUT_S = 30.0
+
+
+class SQLiteDatabase(Database):
+    backend = "sqlite"
+
+    def __init__(self, connection: sqlite3.Connection, path: Path) -> None:
+        self.connection = connection
+        self.path = path
+        self.location = str(path)
+
+    @classmethod
+    def connect(cls, path: Path, migrate: bool = True) -> SQLiteDatabase:
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            connection = sqlite3.connect(
+                path, timeout=BUSY_TIMEOUT_S, isolation_level=None, check_same_thread=False
+            )
+            connection.row_factory = sqlite3.Row
+            connection.execute("PRAGMA journal_mode=WAL")
+            connection.execute("PRAGMA synchronous=FULL")
+            connection.execute("PRAGMA foreign_keys=ON")
+            database = cls(connection, path)
+            if migrate:
+                database.migrate()
+        except sqlite3.DatabaseError as exc:
+            raise StorageError(
+                f"Can't open the database at {path}: {exc}.",
+                "If the file is damaged, move it aside (os1 starts a new one) and keep the copy.",
+            ) from exc
+        except OSError as exc:
+            raise StorageError(f"Can't create the data directory {path.parent}: {exc}.") from exc
+        return database
+
+    @property
+    def migrations(self) -> list[tuple[int, Migration]]:
+        return list(enumerate(MIGRATIONS, start=1))
+
+    def execute(self, sql: str, params: Params = ()) -> Cursor:
+        return self.connection.execute(sql, params)
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        try:
+            self.connection.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError as exc:
+            raise StorageError(
+                f"The database {self.path} stayed locked for {BUSY_TIMEOUT_S:.0f} s: {exc}.",
+                "Another os1 process is writing; try again in a moment.",
+            ) from exc
+        try:
+            yield self.connection
+        except sqlite3.IntegrityError as exc:
+            self.connection.execute("ROLLBACK")
+            if "UNIQUE" in str(exc):
+                raise DuplicateError(f"Already there: {exc}.") from exc
+            raise
+        except BaseException:
+            self.connection.execute("ROLLBACK")
+            raise
+        else:
+            self.connection.execute("COMMIT")
+
+    def close(self) -> None:
+        self.connection.close()
+
+    def json_integers(self, column: str, alias: str) -> str:
+        return f"json_each({column}) AS {alias}"
+
+    def text_search(self, columns: str, terms: Sequence[str], context_weight: float
+                    ) -> tuple[str, list[object]]:
+        # Each term a quoted FTS5 string, so nothing a user typed is query syntax.
+        match = " OR ".join('"' + term.replace('"', '""') + '"' for term in terms)
+        return (f"SELECT {columns}, -bm25(memories_fts, 1.0, {context_weight}) AS rank"
+                " FROM memories_fts JOIN memories AS m ON m.id = memories_fts.rowid"
+                " WHERE memories_fts MATCH ?", [match])
+
+    def scrub_forgotten(self) -> None:
+        # The pages were zeroed as they were freed (secure_delete, on for this connection
+        # from the first forget); merge the FTS index's segments so no old one keeps the
+        # words, then checkpoint and truncate the WAL, whose older frames still hold them
+        # (if another process keeps reading past the busy timeout, later writes overwrite
+        # them instead).
+        with self.transaction() as tx:
+            tx.execute("INSERT INTO memories_fts(memories_fts) VALUES ('optimize')")
+        self.connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+
+    def prepare_forget(self) -> None:
+        """Zero freed pages instead of leaving the text in them."""
+        self.connection.execute("PRAGMA secure_delete = ON")
