@@ -1,5 +1,6 @@
 """Her self-model: traits, interests, opinions and wants, one versioned history per person
-she knows (a relationship shapes her, and stays private to it).
+she knows in ``os1 chat`` (a relationship shapes her, and stays private to it); on a
+server, one for everyone (``shared_self``).
 
 Why versions and not an updated row: "how have you changed?" is a question she should be
 able to answer, and ``os1 self --history`` shows each change with its reason and the

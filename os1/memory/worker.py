@@ -25,6 +25,7 @@ from os1.memory.embeddings import Embedder
 from os1.memory.ingest import Names, extract_exchange, next_exchange, remember_moments
 from os1.memory.reflect import MIN_MEMORIES, due, reflect, unreflected
 from os1.memory.selfmodel import SelfHistory
+from os1.memory.shared_self import SharedSelf
 from os1.memory.store import MemoryStore
 from os1.storage.conversations import ConversationLog
 from os1.storage.db import Database
@@ -111,14 +112,17 @@ class MemoryWorker:
     def __init__(self, storage: Path | str, user_id: str, embedder: Embedder,
                  open_model: Callable[[], Model], names: Callable[[Database], Names],
                  gate: IdleGate | None = None, quiet_s: float = 2.0,
-                 stop: threading.Event | None = None) -> None:
+                 stop: threading.Event | None = None, shared_self: bool = False) -> None:
         """``stop``: an event shared with an owner that runs ``catch_up`` itself (the
-        server's worker, for many people), so its shutdown stops this one too."""
+        server's worker, for many people), so its shutdown stops this one too.
+        ``shared_self``: reflection grows her one self on a server (``SharedSelf``)
+        instead of this person's own."""
         self._storage = storage
         self._user_id = user_id
         self._embedder = embedder
         self._open_model = open_model
         self._names = names
+        self._shared_self = shared_self
         self.gate = gate or IdleGate()
         self.quiet_s = quiet_s
         self._model: Model | None = None
@@ -177,13 +181,18 @@ class MemoryWorker:
             return
         while self.gate.wait_quiet(self.quiet_s, self._stop):
             try:
-                result = reflect(store, SelfHistory(db, self._user_id), self._worker_model(),
+                result = reflect(store, self._selves(db, store, names), self._worker_model(),
                                  names)
             except Preempted:
                 continue
             done.insights += len(result.insights)
             done.self_changed = result.self_version is not None
             return
+
+    def _selves(self, db: Database, store: MemoryStore, names: Names) -> SelfHistory:
+        if not self._shared_self:
+            return SelfHistory(db, self._user_id)
+        return SharedSelf(db, lambda: [names.user, *(m.content for m in store.active())])
 
     def _worker_model(self) -> PreemptibleModel:
         if self._model is None:

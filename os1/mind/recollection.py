@@ -16,6 +16,7 @@ from os1.memory.embeddings import Embedder
 from os1.memory.notes import render_notes, select_notes
 from os1.memory.retrieval import Scored, recall
 from os1.memory.selfmodel import SelfHistory
+from os1.memory.shared_self import SHARED_SELF
 from os1.memory.store import Memory, MemoryStore
 from os1.mind.mood import MoodKeeper, MoodState
 from os1.mind.timesense import DAY, HOUR, describe_gap
@@ -47,11 +48,12 @@ class Forgotten:
 
 class Recollection:
     def __init__(self, db: Database, user_id: str, embedder: Embedder,
-                 clock: Callable[[], float]) -> None:
+                 clock: Callable[[], float], shared_self: bool = False) -> None:
+        """``shared_self``: her self is the one she has with everyone (a server's)."""
         self.store = MemoryStore(db, user_id, embedder)
         self.log = ConversationLog(db, user_id)
         self.mood = MoodKeeper(db, user_id, clock)
-        self.selves = SelfHistory(db, user_id, clock)
+        self.selves = SelfHistory(db, SHARED_SELF if shared_self else user_id, clock)
 
     def notes_for(self, text: str, now: float, in_prompt_from: int,
                   count_tokens: Callable[[str], int]) -> str:

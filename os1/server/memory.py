@@ -130,7 +130,7 @@ class ServerMemory:
         try:
             MemoryWorker(self.storage, user_id, self.embedder, self._shared_model,
                          partial(_names, user_id), self.gate, self.quiet_s,
-                         stop=self._stop).catch_up(db)
+                         stop=self._stop, shared_self=True).catch_up(db)
         finally:
             release(db, user_id, self.holder)
 

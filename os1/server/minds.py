@@ -122,7 +122,7 @@ class Minds:
         if setups.current() is None:
             setups.save(setup_for(account))
         memory = None if self.embedder is None else \
-            Recollection(db, account.user_id, self.embedder, self.clock)
+            Recollection(db, account.user_id, self.embedder, self.clock, shared_self=True)
         writer = self.memory
         companion = Companion(
             self.model, db, settings, steering=self.steering, clock=self.clock, memory=memory,

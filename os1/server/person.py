@@ -14,6 +14,7 @@ from fastapi import FastAPI, Path, Query
 from os1.memory.embeddings import HashEmbedder
 from os1.memory.retrieval import recall, recall_text
 from os1.memory.selfmodel import SelfHistory
+from os1.memory.shared_self import SHARED_SELF
 from os1.memory.store import MemoryStore
 from os1.mind.mood import MoodKeeper
 from os1.server.accounts import Account
@@ -63,9 +64,10 @@ def _relationship_routes(app: FastAPI, state: ServerState) -> None:
 
     @app.get("/api/self", response_model=SelfOut, tags=["you"])
     def self_model(account: Me) -> SelfOut:
-        """Who she is these days, as she has grown with you."""
+        """Who she is these days: one self, grown through everyone she talks with, with no
+        one's words in it."""
         with _reading(state) as db:
-            version = SelfHistory(db, account.user_id, time.time).current()
+            version = SelfHistory(db, SHARED_SELF, time.time).current()
         model = version.model
         return SelfOut(version=version.id, traits=list(model.traits),
                        interests=list(model.interests), opinions=list(model.opinions),

@@ -18,6 +18,7 @@ from os1.memory.embeddings import HashEmbedder
 from os1.memory.ingest import Names, extract_exchange, next_exchange, remember_moments
 from os1.memory.reflect import grow, parse_insights, parse_self, reflect
 from os1.memory.selfmodel import SelfHistory, SelfModel
+from os1.memory.shared_self import SHARED_SELF, SharedSelf, shareable_change
 from os1.memory.store import MemoryStore
 from os1.memory.worker import IdleGate, MemoryWorker, Preempted, PreemptibleModel
 from os1.mind.companion import Companion
@@ -368,6 +369,53 @@ def test_self_model_is_lenient_and_per_user(db: Database) -> None:
     assert theo.current().model.traits == ("braver",)
     assert ana.current().model == SelfModel.seed()
     assert theo.update(theo.current().model, "no change", ()) is None
+
+
+def test_on_a_server_reflection_grows_her_one_self_with_no_one_in_it(db: Database) -> None:
+    """Amy's reflection may change who she is for everyone, but nothing of Amy's may come
+    along: not her sister's name, her city, her PIN, what she did, nor why it changed."""
+    amy = MemoryStore(db, "account:1", EMBEDDER)
+    for text in ("Amy's sister Marguerite lives in Lisbon.", "Amy's bank PIN is 4921.",
+                 "Amy cheated on her chemistry exam last spring.",
+                 "Amy listens to jazz when she cooks."):
+        amy.add("fact", text)
+    model = FakeModel()
+    model.enqueue(
+        "- Amy carries guilt about the exam. [3]\n- Music keeps Amy company. [4]",
+        "Traits: curious; steadier than I was\n"
+        "Interests: jazz; Marguerite's life in Lisbon; exam cheating; the number 4921\n"
+        "Opinions: people carry old mistakes quietly\n"
+        "Wants: to visit lisbon; to listen more than I talk\n"
+        "Why: Amy told me her PIN 4921 and about Marguerite.")
+    shared = SharedSelf(db, lambda: ["Amy", *(m.content for m in amy.active())])
+    result = reflect(amy, shared, model, Names("Amy", "Juniper"))
+    assert result.self_version is not None
+    her = SelfHistory(db, SHARED_SELF).current()
+    assert her.model.traits == ("curious", "steadier than I was")
+    assert her.model.interests == ("jazz",)
+    assert her.model.opinions == ("people carry old mistakes quietly",)
+    assert her.model.wants == ("to listen more than I talk",)
+    assert her.reason == "Talking with people has been changing me a little."
+    assert her.sources == ()
+    everything = " ".join([her.model.as_lines(), her.reason]).lower()
+    for private in ("amy", "marguerite", "lisbon", "4921", "exam", "chemistry"):
+        assert private not in everything, private
+    # Theo's turns read that one self; Amy's own self-history was never written.
+    theo = Recollection(db, "account:2", EMBEDDER, time.time, shared_self=True)
+    assert theo.selves.current() == her
+    assert SelfHistory(db, "account:1").current().model == SelfModel.seed()
+
+
+def test_what_may_enter_her_shared_self() -> None:
+    private = ["Theo", "Theo said: my sister Marguerite moved to Porto in 2019.",
+               "Theo is afraid of deep water since the accident."]
+    current = SelfModel(interests=("the sea",))
+    proposed = SelfModel(interests=(
+        "the sea", "Porto", "porto's bridges", "deep water", "water that is deep",
+        "water so deep", "Theo's fears", "how fear changes people", "www.example.org",
+        "mail me at x@y.z", "I'm fond of rain", "old photographs"))
+    assert shareable_change(current, proposed, private).interests == (
+        "the sea", "how fear changes people", "I'm fond of rain", "old photographs")
 
 
 def test_greeting_brings_up_something_on_her_mind(

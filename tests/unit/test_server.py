@@ -21,6 +21,8 @@ from os1.config import Settings
 from os1.llm.base import GenerateOptions, Message, Model
 from os1.llm.fake import FakeModel
 from os1.memory.embeddings import HashEmbedder
+from os1.memory.selfmodel import SelfModel
+from os1.memory.shared_self import SharedSelf
 from os1.server.accounts import AccountStore, AuthError
 from os1.server.app import create_app
 from os1.server.gate import Busy, GateStatus, RateLimiter, TurnGate
@@ -575,3 +577,29 @@ def test_two_memory_writers_on_one_database_remember_each_message_once(
     rows = db.execute("SELECT content, COUNT(*) FROM memories WHERE kind = 'moment'"
                       " GROUP BY content").fetchall()
     assert len(rows) == 4 and all(int(r[1]) == 1 for r in rows), rows
+
+
+def test_everyone_meets_one_her_whose_self_holds_no_one(settings: Settings,
+                                                        db: Database) -> None:
+    """Her self-model on a server is one (grown by reflection through ``SharedSelf``,
+    tested in test_memory_pipeline): every person's turns read it and /api/self shows it,
+    with a reason that is nobody's words."""
+    SharedSelf(db, lambda: ["Amy", "Amy's sister lives in Lisbon."]).update(
+        SelfModel(interests=("tide pools", "Lisbon at night")),
+        "Amy told me about her sister in Lisbon.", (1, 2))
+    model = FakeModel()
+    client = serve(settings, model,
+                   make_minds=lambda s, m: Minds(s, m, embedder=HashEmbedder()))
+    try:
+        selves = []
+        for name in ("amy", "theo"):
+            token = sign_up(client, name)
+            talk(client, token, "Hello!")
+            system = model.calls[-1].messages[0].content
+            assert "tide pools" in system and "Lisbon" not in system
+            selves.append(client.get("/api/self", headers=auth(token)).json())
+        assert selves[0] == selves[1]
+        assert selves[0]["interests"] == ["tide pools"]
+        assert "Amy" not in selves[0]["reason"] and "Lisbon" not in str(selves[0])
+    finally:
+        client.__exit__(None, None, None)
