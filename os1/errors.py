@@ -10,6 +10,7 @@
     │       └── BackendTimeout        connected, but no answer in time
     ├── StorageError              the database can't be opened or written
     │   └── DataDirBusy           another process holds the data dir exclusively
+    ├── MailError                 a mail server can't be reached, refuses us or misbehaves
     └── InputError                what the user typed can't be used as is
         ├── EmptyMessage
         └── MessageTooLong
@@ -62,6 +63,10 @@ class StorageError(OS1Error):
 
 
 class DataDirBusy(StorageError):
+    pass
+
+
+class MailError(OS1Error):
     pass
 
 

@@ -223,5 +223,40 @@ def m007_memory_claims(db: Connection) -> None:
         " until DOUBLE PRECISION NOT NULL)")
 
 
+def mail_schema(id_column: str, time_type: str) -> list[str]:
+    """The mail tables in either dialect (``id_column``: how an auto-numbered id is
+    spelt). Passwords are never here (``mail/secrets.py``). A message is one per
+    (account, folder, UIDVALIDITY, UID), so a sync that is cut off and run again stores
+    nothing twice."""
+    return [
+        f"CREATE TABLE mail_accounts ({id_column}, user_id TEXT NOT NULL, name TEXT NOT NULL,"
+        " address TEXT NOT NULL, login TEXT NOT NULL,"
+        " imap_host TEXT NOT NULL, imap_port INTEGER NOT NULL, imap_security TEXT NOT NULL"
+        " CHECK (imap_security IN ('tls', 'starttls', 'none')),"
+        " smtp_host TEXT NOT NULL, smtp_port INTEGER NOT NULL, smtp_security TEXT NOT NULL"
+        " CHECK (smtp_security IN ('tls', 'starttls', 'none')),"
+        f" created_at {time_type} NOT NULL, UNIQUE (user_id, name))",
+        "CREATE TABLE mail_folders (user_id TEXT NOT NULL,"
+        " account_id BIGINT NOT NULL REFERENCES mail_accounts(id) ON DELETE CASCADE,"
+        " folder TEXT NOT NULL, uidvalidity BIGINT NOT NULL, last_uid BIGINT NOT NULL,"
+        f" synced_at {time_type} NOT NULL, PRIMARY KEY (account_id, folder))",
+        f"CREATE TABLE mail_messages ({id_column}, user_id TEXT NOT NULL,"
+        " account_id BIGINT NOT NULL REFERENCES mail_accounts(id) ON DELETE CASCADE,"
+        " folder TEXT NOT NULL, uidvalidity BIGINT NOT NULL, uid BIGINT NOT NULL,"
+        " message_id TEXT NOT NULL, from_name TEXT NOT NULL, from_addr TEXT NOT NULL,"
+        " to_addrs TEXT NOT NULL, cc_addrs TEXT NOT NULL, subject TEXT NOT NULL,"
+        f" sent_at {time_type}, body TEXT NOT NULL, attachments TEXT NOT NULL,"
+        f" size BIGINT NOT NULL, stored_at {time_type} NOT NULL,"
+        " UNIQUE (account_id, folder, uidvalidity, uid))",
+        "CREATE INDEX mail_messages_by_user ON mail_messages(user_id, sent_at)",
+    ]
+
+
+def m008_mail(db: Connection) -> None:
+    for statement in mail_schema("id INTEGER PRIMARY KEY", "REAL"):
+        db.execute(statement)
+
+
 MIGRATIONS: list[Migration] = [m001_conversations, m002_setup, m003_memories, m004_mind,
-                               m005_memory_context, m006_accounts, m007_memory_claims]
+                               m005_memory_context, m006_accounts, m007_memory_claims,
+                               m008_mail]

@@ -1,0 +1,210 @@
+"""``os1 mail``: the user's mailboxes, synced over IMAP into her store."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime
+
+import click
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn
+from rich.table import Table
+
+from os1.config import Settings
+from os1.mail.imap import ImapServer
+from os1.mail.secrets import Secrets
+from os1.mail.store import SECURITIES, MailAccount, MailStore
+from os1.mail.sync import sync_folder
+from os1.storage.db import Database
+
+out = Console(highlight=False)
+err = Console(stderr=True, highlight=False)
+PORTS = {("imap", "tls"): 993, ("imap", "starttls"): 143, ("imap", "none"): 143,
+         ("smtp", "tls"): 465, ("smtp", "starttls"): 587, ("smtp", "none"): 25}
+
+
+@contextmanager
+def mail_store(settings: Settings) -> Iterator[MailStore]:
+    db = Database.open(settings.storage)
+    try:
+        yield MailStore(db, settings.user)
+    finally:
+        db.close()
+
+
+def secret_key(settings: Settings, account: str) -> str:
+    return f"{settings.user}/{account}"
+
+
+@click.group(name="mail")
+def mail_group() -> None:
+    """Your mail: add accounts, sync, list and read."""
+
+
+@mail_group.command(name="add")
+@click.argument("name")
+@click.option("--address", required=True, help="Your mail address.")
+@click.option("--imap-host", required=True)
+@click.option("--imap-port", type=int, default=None, help="Default: 993 (tls) or 143.")
+@click.option("--imap-security", type=click.Choice(SECURITIES), default="tls",
+              show_default=True)
+@click.option("--smtp-host", default=None, help="Default: the IMAP host.")
+@click.option("--smtp-port", type=int, default=None, help="Default: 465 (tls) or 587.")
+@click.option("--smtp-security", type=click.Choice(SECURITIES), default="tls",
+              show_default=True)
+@click.option("--login", default=None, help="Default: the address.")
+@click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
+@click.pass_obj
+def add(settings: Settings, name: str, address: str, imap_host: str, imap_port: int | None,
+        imap_security: str, smtp_host: str | None, smtp_port: int | None,
+        smtp_security: str, login: str | None, password_stdin: bool) -> None:
+    """Add a mail account NAME (its password goes to the keyring or a private file,
+    never the database)."""
+    account = MailAccount(
+        name=name, address=address.strip(), login=login or address.strip(),
+        imap_host=imap_host, imap_port=imap_port or PORTS[("imap", imap_security)],
+        imap_security=imap_security,  # type: ignore[arg-type]
+        smtp_host=smtp_host or imap_host,
+        smtp_port=smtp_port or PORTS[("smtp", smtp_security)],
+        smtp_security=smtp_security)  # type: ignore[arg-type]
+    password = _read_password(password_stdin)
+    with mail_store(settings) as store:
+        saved = store.add_account(account)
+    secrets = Secrets(settings.home)
+    secrets.set(secret_key(settings, name), password)
+    err.print(f"Added {saved.name} ({saved.address}); the password is in {secrets.where}. "
+              f"Fetch its mail with: os1 mail sync {saved.name}")
+
+
+@mail_group.command(name="password")
+@click.argument("name")
+@click.option("--password-stdin", is_flag=True)
+@click.pass_obj
+def password(settings: Settings, name: str, password_stdin: bool) -> None:
+    """Change the password kept for account NAME."""
+    with mail_store(settings) as store:
+        store.account(name)
+    Secrets(settings.home).set(secret_key(settings, name), _read_password(password_stdin))
+    err.print(f"The password for {name} is changed.")
+
+
+@mail_group.command(name="accounts")
+@click.pass_obj
+def accounts(settings: Settings) -> None:
+    """Your mail accounts."""
+    with mail_store(settings) as store:
+        found = store.accounts()
+        counts = {a.name: store.count(account=a) for a in found}
+    if not found:
+        err.print("No mail accounts yet. Add one with: os1 mail add NAME --address ... "
+                  "--imap-host ...")
+        return
+    table = Table(title="Mail accounts", title_justify="left")
+    for column in ("name", "address", "imap", "smtp", "stored"):
+        table.add_column(column)
+    for a in found:
+        table.add_row(a.name, a.address, f"{a.imap_host}:{a.imap_port} ({a.imap_security})",
+                      f"{a.smtp_host}:{a.smtp_port} ({a.smtp_security})",
+                      f"{counts[a.name]:,}")
+    out.print(table)
+
+
+@mail_group.command(name="remove")
+@click.argument("name")
+@click.pass_obj
+def remove(settings: Settings, name: str) -> None:
+    """Remove account NAME, its stored copies and its password (the server keeps the mail)."""
+    with mail_store(settings) as store:
+        gone = store.remove_account(name)
+    Secrets(settings.home).delete(secret_key(settings, name))
+    err.print(f"Removed {name} and {gone:,} stored messages; the mail is still on the server.")
+
+
+@mail_group.command(name="sync")
+@click.argument("name", required=False)
+@click.option("--folder", default="INBOX", show_default=True)
+@click.option("--ca-file", default=None, type=click.Path(exists=True, dir_okay=False),
+              help="Trust this CA for the server's certificate (your own mail server).")
+@click.pass_obj
+def sync(settings: Settings, name: str | None, folder: str, ca_file: str | None) -> None:
+    """Fetch new mail (every account, or NAME); only what is new is fetched."""
+    secrets = Secrets(settings.home)
+    with mail_store(settings) as store:
+        chosen = [store.account(name)] if name else store.accounts()
+        if not chosen:
+            err.print("No mail accounts yet. Add one with: os1 mail add NAME ...")
+            return
+        for account in chosen:
+            server = ImapServer(account, secrets.get(secret_key(settings, account.name)),
+                                ca_file)
+            try:
+                with _progress() as bar:
+                    task = bar.add_task(f"{account.name}/{folder}", total=None)
+
+                    def advance(done: int, todo: int, task: TaskID = task) -> None:
+                        bar.update(task, completed=done, total=todo)
+
+                    result = sync_folder(store, account, server, folder, advance)
+            finally:
+                server.close()
+            note = " (the server renumbered the folder: synced afresh)" \
+                if result.restarted else ""
+            err.print(f"{account.name}/{folder}: {result.new:,} new, {result.total:,} "
+                      f"stored{note}.")
+
+
+@mail_group.command(name="list")
+@click.option("--limit", default=20, show_default=True, type=click.IntRange(1, 10_000))
+@click.option("--folder", default="INBOX", show_default=True)
+@click.pass_obj
+def list_mail(settings: Settings, limit: int, folder: str) -> None:
+    """The newest messages."""
+    with mail_store(settings) as store:
+        found = store.messages(limit, folder)
+    table = Table(title=f"{folder}: newest {len(found)}", title_justify="left")
+    for column in ("id", "date", "from", "subject"):
+        table.add_column(column, overflow="fold")
+    for item in found:
+        mail = item.mail
+        table.add_row(str(item.id), _date(mail.date), mail.from_name or mail.from_addr,
+                      mail.subject or "(no subject)")
+    out.print(table)
+
+
+@mail_group.command(name="show")
+@click.argument("mail_id", type=int)
+@click.pass_obj
+def show(settings: Settings, mail_id: int) -> None:
+    """One message: header, text and the attachments it lists (never opened)."""
+    with mail_store(settings) as store:
+        item = store.get(mail_id)
+    mail = item.mail
+    out.print(f"From: {mail.from_name} <{mail.from_addr}>", markup=False)
+    out.print(f"To: {', '.join(mail.to)}", markup=False)
+    out.print(f"Date: {_date(mail.date)}\nSubject: {mail.subject}\n", markup=False)
+    out.print(mail.text, markup=False)
+    for attachment in mail.attachments:
+        size = f"{attachment.size:,} bytes" if attachment.size else "size unknown"
+        out.print(f"[attachment: {attachment.filename}, {attachment.content_type}, {size}]",
+                  markup=False)
+
+
+def _read_password(from_stdin: bool) -> str:
+    if from_stdin:
+        secret = sys.stdin.readline().rstrip("\r\n")
+    else:
+        secret = click.prompt("Password", hide_input=True)
+    if not secret:
+        raise click.BadParameter("the password is empty.")
+    return secret
+
+
+def _date(moment: float | None) -> str:
+    return "" if moment is None else datetime.fromtimestamp(moment).strftime("%Y-%m-%d %H:%M")
+
+
+def _progress() -> Progress:
+    return Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                    console=err, transient=True)

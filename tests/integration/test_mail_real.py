@@ -1,0 +1,122 @@
+"""``os1 mail`` against a real Dovecot IMAP server started here (tests/mail_servers.py):
+adding an account, syncing a 1,000-message mailbox, then only what is new; a wrong
+password, a server that isn't there, a certificate that can't be trusted (and one that
+can, given its CA), a 50 MB attachment and broken MIME, all through the real command."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from collections.abc import Iterator
+from email.message import EmailMessage
+from pathlib import Path
+
+import pytest
+
+from tests.mail_servers import Dovecot, free_port
+
+OS1 = [sys.executable, "-m", "os1"]
+PASSWORD = "a long imap password"
+
+
+@pytest.fixture(scope="module")
+def dovecot() -> Iterator[Dovecot]:
+    server = Dovecot().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def mailbox(dovecot: Dovecot, request: pytest.FixtureRequest) -> str:
+    user = f"user{abs(hash(request.node.name)) % 10**8}"
+    dovecot.add_user(user, PASSWORD)
+    return user
+
+
+def note(n: int) -> EmailMessage:
+    mail = EmailMessage()
+    mail["From"], mail["To"] = f"Sender {n % 7} <s{n % 7}@example.org>", "theo@example.org"
+    mail["Subject"], mail["Date"] = f"Note {n}", "Tue, 10 Nov 2026 09:30:00 +0000"
+    mail.set_content(f"Body of note {n}.")
+    return mail
+
+
+def os1(env: dict[str, str], *args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
+    return subprocess.run([*OS1, *args], env=env, input=stdin, capture_output=True,
+                          text=True, timeout=300, check=False)
+
+
+def add_account(env: dict[str, str], dovecot: Dovecot, user: str, *, password: str = PASSWORD,
+                port: int | None = None, security: str = "none") -> None:
+    added = os1(env, "mail", "add", "home", "--address", f"{user}@example.org",
+                "--login", user, "--imap-host", "127.0.0.1",
+                "--imap-port", str(port or dovecot.port), "--imap-security", security,
+                "--smtp-port", "2525", "--password-stdin", stdin=password + "\n")
+    assert added.returncode == 0, added.stderr
+
+
+def test_a_mailbox_of_1000_syncs_then_only_new_mail_is_fetched(
+        os1_env: dict[str, str], dovecot: Dovecot, mailbox: str) -> None:
+    dovecot.append(mailbox, [note(n) for n in range(1000)])
+    add_account(os1_env, dovecot, mailbox)
+    first = os1(os1_env, "mail", "sync")
+    assert first.returncode == 0, first.stderr
+    assert "home/INBOX: 1,000 new, 1,000 stored." in first.stderr
+    dovecot.append(mailbox, [note(n) for n in range(1000, 1004)])
+    again = os1(os1_env, "mail", "sync", "home")
+    assert "home/INBOX: 4 new, 1,004 stored." in again.stderr, again.stderr
+    listing = os1(os1_env, "mail", "list", "--limit", "2000")
+    assert listing.stdout.count("Note ") == 1004
+    for stored in Path(os1_env["OS1_HOME"]).glob("os1.db*"):
+        assert PASSWORD.encode() not in stored.read_bytes(), "never in the database"
+
+
+def test_a_wrong_password_and_a_missing_server_get_clear_messages(
+        os1_env: dict[str, str], dovecot: Dovecot, mailbox: str) -> None:
+    add_account(os1_env, dovecot, mailbox, password="not the password")
+    wrong = os1(os1_env, "mail", "sync")
+    assert wrong.returncode == 1
+    assert f"refused the login for {mailbox}" in wrong.stderr
+    assert "not the password" not in wrong.stderr
+    fixed = os1(os1_env, "mail", "password", "home", "--password-stdin", stdin=PASSWORD)
+    assert fixed.returncode == 0 and os1(os1_env, "mail", "sync").returncode == 0
+    os1(os1_env, "mail", "remove", "home")
+    add_account(os1_env, dovecot, mailbox, port=free_port())
+    gone = os1(os1_env, "mail", "sync")
+    assert gone.returncode == 1 and "Can't connect to the mail server" in gone.stderr
+
+
+def test_tls_refuses_an_untrusted_certificate_and_accepts_it_with_its_ca(
+        os1_env: dict[str, str], dovecot: Dovecot, mailbox: str) -> None:
+    dovecot.append(mailbox, [note(1)])
+    add_account(os1_env, dovecot, mailbox, port=dovecot.tls_port, security="tls")
+    untrusted = os1(os1_env, "mail", "sync")
+    assert untrusted.returncode == 1
+    assert "certificate can't be trusted" in untrusted.stderr, untrusted.stderr
+    trusted = os1(os1_env, "mail", "sync", "--ca-file", str(dovecot.cert))
+    assert trusted.returncode == 0 and "1 new" in trusted.stderr, trusted.stderr
+
+
+def test_a_50_mb_attachment_and_broken_mime_are_stored_readably(
+        os1_env: dict[str, str], dovecot: Dovecot, mailbox: str) -> None:
+    big = note(1)
+    big.replace_header("Subject", "The scans")
+    big.add_attachment(b"\x00" * 50_000_000, maintype="application", subtype="zip",
+                       filename="scans.zip")
+    broken = EmailMessage()
+    broken["Subject"], broken["From"] = "Half a mail", "x@example.org"
+    broken.set_content("Bonjour \u00e9t\u00e9")
+    raw = bytes(broken).replace(b"utf-8", b"x-unknown")
+    dovecot.append(mailbox, [big])
+    dovecot.append_raw(mailbox, raw)
+    add_account(os1_env, dovecot, mailbox)
+    synced = os1(os1_env, "mail", "sync")
+    assert synced.returncode == 0 and "2 new" in synced.stderr, synced.stderr
+    listing = os1(os1_env, "mail", "list").stdout
+    assert "The scans" in listing and "Half a mail" in listing
+    shown = [os1(os1_env, "mail", "show", str(n)).stdout for n in (1, 2)]
+    assert "Body of note 1." in shown[0]
+    assert "[attachment: scans.zip, application/zip, size unknown]" in shown[0]
+    assert "only its start was fetched" in shown[0]
+    assert "Bonjour" in shown[1]
+    assert (Path(os1_env["OS1_HOME"]) / "os1.db").stat().st_size < 5_000_000

@@ -1,0 +1,213 @@
+"""Mail without a server: parsing what strangers send, the store (on both backends), the
+incremental sync against the in-process fake server, and where passwords go. The same
+sync runs against a real Dovecot in tests/integration/test_mail_real.py."""
+
+from __future__ import annotations
+
+import stat
+from email.message import EmailMessage
+
+import pytest
+
+from os1.config import Settings
+from os1.errors import InputError, MailError
+from os1.mail.fake import FakeMailServer
+from os1.mail.parse import MAX_TEXT_CHARS, parse_mail
+from os1.mail.secrets import Secrets
+from os1.mail.store import MailAccount, MailAccountNotFound, MailStore
+from os1.mail.sync import BATCH, sync_folder
+from os1.storage.db import Database
+from tests.storage_checks import dump
+
+pytestmark = pytest.mark.both_backends
+
+ACCOUNT = MailAccount(name="home", address="theo@example.org", login="theo@example.org",
+                      imap_host="127.0.0.1", imap_port=993, imap_security="tls",
+                      smtp_host="127.0.0.1", smtp_port=465, smtp_security="tls")
+
+
+def message(n: int, sender: str = "Catherine <cat@example.org>", body: str = "") -> bytes:
+    mail = EmailMessage()
+    mail["From"], mail["To"] = sender, "theo@example.org"
+    mail["Subject"], mail["Message-ID"] = f"Note {n}", f"<note-{n}@example.org>"
+    mail["Date"] = "Tue, 10 Nov 2026 09:30:00 +0000"
+    mail.set_content(body or f"This is note number {n}.")
+    return bytes(mail)
+
+
+@pytest.fixture
+def store(db: Database) -> MailStore:
+    return MailStore(db, "theo")
+
+
+@pytest.fixture
+def account(store: MailStore) -> MailAccount:
+    return store.add_account(ACCOUNT)
+
+
+# -- parsing ---------------------------------------------------------------------------------
+
+def test_a_plain_and_html_mail_reads_as_its_plain_text_with_attachments_listed() -> None:
+    mail = EmailMessage()
+    mail["From"] = "=?utf-8?b?Wm/DqyBMw7NwZXo=?= <ZOE@Example.org>"
+    mail["To"], mail["Cc"] = "Theo <theo@example.org>", "a@x.org, B <b@y.org>"
+    mail["Subject"] = "=?iso-8859-1?q?Caf=E9_tomorrow?="
+    mail["Date"] = "Tue, 10 Nov 2026 09:30:00 +0100"
+    mail.set_content("Shall we meet at the café?")
+    mail.add_alternative("<p>Shall we <b>meet</b>?</p><script>alert(1)</script>",
+                         subtype="html")
+    mail.add_attachment(b"%PDF-1.4 fake", maintype="application", subtype="pdf",
+                        filename="menu.pdf")
+    parsed = parse_mail(bytes(mail))
+    assert (parsed.from_name, parsed.from_addr) == ("Zoë López", "zoe@example.org")
+    assert parsed.to == ("theo@example.org",) and parsed.cc == ("a@x.org", "b@y.org")
+    assert parsed.subject == "Café tomorrow"
+    assert parsed.date == 1794299400.0
+    assert parsed.text == "Shall we meet at the café?"
+    assert [(a.filename, a.content_type, a.size) for a in parsed.attachments] == [
+        ("menu.pdf", "application/pdf", 13)]
+
+
+def test_an_html_only_mail_becomes_text_without_its_scripts_or_styles() -> None:
+    mail = EmailMessage()
+    mail["Subject"] = "Sale"
+    mail.set_content("<html><head><style>p{}</style></head><body><h1>50% off</h1>"
+                     "<p>Today&nbsp;only &amp; never again</p><script>steal()</script>"
+                     "</body></html>", subtype="html")
+    assert parse_mail(bytes(mail)).text == "50% off\nToday only & never again"
+
+
+@pytest.mark.parametrize("raw", [
+    b"",
+    b"\x00\xff\xfe garbage with no headers at all",
+    b"Content-Type: multipart/mixed; boundary=\"nope\"\r\nSubject: broken\r\n\r\nno parts",
+    b"Content-Type: multipart/mixed\r\n\r\n--x\r\nContent-Type: text/plain\r\n\r\nhi\r\n--x",
+    b"Subject: =?x-unknown-9?q?=E9t=E9?=\r\nContent-Type: text/plain; charset=x-klingon\r\n"
+    b"Content-Transfer-Encoding: 8bit\r\nDate: the day after tomorrow\r\n\r\n\xe9t\xe9 \xff",
+])
+def test_malformed_mail_still_parses_into_something(raw: bytes) -> None:
+    parsed = parse_mail(raw)
+    assert isinstance(parsed.text, str) and isinstance(parsed.subject, str)
+    assert parsed.date is None
+
+
+def test_a_body_in_an_unknown_charset_is_read_not_lost() -> None:
+    raw = (b"Subject: hi\r\nContent-Type: text/plain; charset=x-klingon\r\n"
+           b"Content-Transfer-Encoding: 8bit\r\n\r\nCaf\xc3\xa9 \xe9t\xe9")
+    assert parse_mail(raw).text == "Caf\u00c3\u00a9 \u00e9t\u00e9"  # latin-1: every byte kept
+    utf8 = b"Subject: hi\r\nContent-Type: text/plain; charset=x-klingon\r\n\r\nCaf\xc3\xa9"
+    assert parse_mail(utf8).text == "Café"
+
+
+def test_an_enormous_body_is_cut_and_says_so() -> None:
+    parsed = parse_mail(message(1, body="word " * (MAX_TEXT_CHARS // 2)))
+    assert len(parsed.text) < MAX_TEXT_CHARS + 100
+    assert parsed.text.endswith("characters]")
+
+
+# -- accounts and passwords ------------------------------------------------------------------
+
+def test_accounts_are_checked_and_kept_per_user(store: MailStore, db: Database) -> None:
+    store.add_account(ACCOUNT)
+    with pytest.raises(InputError, match="already have a mail account"):
+        store.add_account(ACCOUNT)
+    for bad, match in (({"name": "a b"}, "can't name"), ({"address": "nobody"}, "not a mail"),
+                       ({"imap_port": 0}, "not a port")):
+        with pytest.raises(InputError, match=match):
+            store.add_account(MailAccount(**{**ACCOUNT.__dict__, "id": 0, **bad}))
+    assert [a.name for a in store.accounts()] == ["home"]
+    other = MailStore(db, "amy")
+    assert other.accounts() == []
+    with pytest.raises(MailAccountNotFound):
+        other.account("home")
+
+
+def test_a_password_is_kept_in_a_file_only_the_user_can_read_never_in_the_database(
+        settings: Settings, store: MailStore, db: Database) -> None:
+    store.add_account(ACCOUNT)
+    secrets = Secrets(settings.home, use_keyring=False)
+    secrets.set("theo/home", "hunter2-correct-horse")
+    assert secrets.get("theo/home") == "hunter2-correct-horse"
+    folder = settings.home / "secrets"
+    assert stat.S_IMODE(folder.stat().st_mode) == 0o700
+    assert all(stat.S_IMODE(p.stat().st_mode) == 0o600 for p in folder.iterdir())
+    assert "hunter2" not in dump(db)
+    secrets.delete("theo/home")
+    with pytest.raises(MailError, match="No password is kept"):
+        secrets.get("theo/home")
+
+
+# -- sync ------------------------------------------------------------------------------------
+
+def test_the_first_sync_fetches_everything_and_the_next_only_what_is_new(
+        store: MailStore, account: MailAccount) -> None:
+    server = FakeMailServer()
+    for n in range(250):
+        server.deliver(message(n))
+    seen: list[tuple[int, int]] = []
+    first = sync_folder(store, account, server, progress=lambda d, t: seen.append((d, t)))
+    assert (first.new, first.total) == (250, 250)
+    assert seen == [(100, 250), (200, 250), (250, 250)]
+    fetches = server.fetches
+    for n in range(250, 253):
+        server.deliver(message(n))
+    again = sync_folder(store, account, server)
+    assert (again.new, again.total) == (3, 253)
+    assert server.fetches == fetches + 1, "one batch: only the three new ones"
+    newest = store.messages(limit=1)[0]
+    assert newest.mail.subject in {f"Note {n}" for n in range(250, 253)}
+
+
+def test_a_connection_that_drops_mid_sync_loses_nothing_and_duplicates_nothing(
+        store: MailStore, account: MailAccount) -> None:
+    server = FakeMailServer(drop_after_fetches=2)
+    for n in range(3 * BATCH + 5):
+        server.deliver(message(n))
+    with pytest.raises(MailError, match="broke"):
+        sync_folder(store, account, server)
+    assert store.count() == 2 * BATCH, "the batches stored before the drop are kept"
+    server.drop_after_fetches = None
+    result = sync_folder(store, account, server)
+    assert (result.new, result.total) == (BATCH + 5, 3 * BATCH + 5)
+    subjects = [m.mail.subject for m in store.messages(limit=10_000)]
+    assert len(subjects) == len(set(subjects)) == 3 * BATCH + 5
+
+
+def test_a_renumbered_folder_is_synced_afresh(store: MailStore,
+                                              account: MailAccount) -> None:
+    server = FakeMailServer()
+    for n in range(5):
+        server.deliver(message(n))
+    sync_folder(store, account, server)
+    server.renumber()
+    result = sync_folder(store, account, server)
+    assert result.restarted and (result.new, result.total) == (5, 5)
+
+
+def test_one_users_mail_is_not_anothers(db: Database, store: MailStore,
+                                        account: MailAccount) -> None:
+    server = FakeMailServer()
+    server.deliver(message(1, body="The lease ends in March."))
+    sync_folder(store, account, server)
+    amy = MailStore(db, "amy")
+    assert amy.messages() == [] and amy.count() == 0
+    mail_id = store.messages()[0].id
+    with pytest.raises(InputError, match="no mail"):
+        amy.get(mail_id)
+    assert store.get(mail_id).mail.text == "The lease ends in March."
+
+
+def test_removing_an_account_removes_its_copies(store: MailStore,
+                                                account: MailAccount) -> None:
+    server = FakeMailServer()
+    server.deliver(message(1))
+    sync_folder(store, account, server)
+    assert store.remove_account("home") == 1
+    assert store.accounts() == [] and store.count() == 0
+
+
+def test_an_empty_mailbox_syncs_to_nothing(store: MailStore, account: MailAccount) -> None:
+    server = FakeMailServer(folders={"INBOX": []})
+    assert sync_folder(store, account, server).total == 0
+    with pytest.raises(MailError, match="no folder"):
+        sync_folder(store, account, server, folder="Archive")
