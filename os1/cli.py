@@ -18,6 +18,8 @@ from os1.llm.base import Model
 from os1.llm.bundled import CHAT_MODEL, ProgressFn, ensure_assembled
 from os1.llm.llama import LlamaModel
 from os1.llm.resolve import describe_spec, open_model
+from os1.mail.desk import MailDesk
+from os1.mail.store import MailStore
 from os1.mind.companion import Companion
 from os1.mind.memory_session import MemorySession, open_memory
 from os1.mind.setup import (
@@ -331,6 +333,7 @@ def remembering(settings: Settings, db: Database, llm: Model) -> Iterator[Memory
 def with_memory(llm: Model, db: Database, settings: Settings,
                 memory: MemorySession) -> Companion:
     return Companion(llm, db, settings, steering=Steering.load(), memory=memory.recollection,
+                     desk=MailDesk(MailStore(db, settings.user)),
                      busy=memory.worker.gate.busy, after_reply=memory.worker.wake)
 
 

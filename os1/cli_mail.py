@@ -13,10 +13,12 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextC
 from rich.table import Table
 
 from os1.config import Settings
+from os1.mail.desk import MailDesk
 from os1.mail.imap import ImapServer
 from os1.mail.secrets import Secrets
 from os1.mail.store import SECURITIES, MailAccount, MailStore
 from os1.mail.sync import sync_folder
+from os1.mail.triage import CATEGORIES, MIN_CORRECTIONS, Triage
 from os1.storage.db import Database
 
 out = Console(highlight=False)
@@ -40,7 +42,7 @@ def secret_key(settings: Settings, account: str) -> str:
 
 @click.group(name="mail")
 def mail_group() -> None:
-    """Your mail: add accounts, sync, list and read."""
+    """Your mail: add accounts, sync, what's new, list, read and sort."""
 
 
 @mail_group.command(name="add")
@@ -164,11 +166,12 @@ def list_mail(settings: Settings, limit: int, folder: str) -> None:
     with mail_store(settings) as store:
         found = store.messages(limit, folder)
     table = Table(title=f"{folder}: newest {len(found)}", title_justify="left")
-    for column in ("id", "date", "from", "subject"):
+    for column in ("id", "date", "kind", "from", "subject"):
         table.add_column(column, overflow="fold")
     for item in found:
         mail = item.mail
-        table.add_row(str(item.id), _date(mail.date), mail.from_name or mail.from_addr,
+        kind = item.category + ("" if item.sorted_by != "you" else " (you)")
+        table.add_row(str(item.id), _date(mail.date), kind, mail.from_name or mail.from_addr,
                       mail.subject or "(no subject)")
     out.print(table)
 
@@ -189,6 +192,32 @@ def show(settings: Settings, mail_id: int) -> None:
         size = f"{attachment.size:,} bytes" if attachment.size else "size unknown"
         out.print(f"[attachment: {attachment.filename}, {attachment.content_type}, {size}]",
                   markup=False)
+
+
+@mail_group.command(name="new")
+@click.pass_obj
+def new(settings: Settings) -> None:
+    """What is new, what matters first (as she says it when you ask her)."""
+    with mail_store(settings) as store:
+        said = MailDesk(store).answer("Do I have any new email?")
+    out.print(said, markup=False)
+
+
+@mail_group.command(name="sort")
+@click.argument("mail_id", type=int)
+@click.argument("category", type=click.Choice(CATEGORIES))
+@click.pass_obj
+def sort(settings: Settings, mail_id: int, category: str) -> None:
+    """Say what MAIL_ID is; she keeps it and learns from it for the rest of your mail."""
+    with mail_store(settings) as store:
+        item = store.correct(mail_id, category)
+        triage = Triage(store.accounts()[0].address if store.accounts() else "",
+                        store.corrections())
+        changed = store.resort(triage) if triage.learned else 0
+    how = (f"I re-sorted the rest from what you've taught me: {changed} changed."
+           if triage.learned else
+           f"After {MIN_CORRECTIONS} corrections (of two kinds or more) I'll sort by them.")
+    err.print(f"{item.id} is {category} now. {how}")
 
 
 def _read_password(from_stdin: bool) -> str:

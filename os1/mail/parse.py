@@ -45,6 +45,10 @@ class ParsedMail:
     text: str
     attachments: tuple[Attachment, ...]
     in_reply_to: str = ""
+    # What the headers and structure say, as words for triage: "list" (a mailing list),
+    # "bulk", "spam-flagged" (the server's filter), "reply", "html-only", "mailer-outlook",
+    # "header-x-mailer" (each header present) ...
+    signals: tuple[str, ...] = ()
 
 
 def parse_mail(raw: bytes) -> ParsedMail:
@@ -77,7 +81,33 @@ def parse_mail(raw: bytes) -> ParsedMail:
         subject=" ".join(_header(message, "Subject").split()),
         date=_date(_header(message, "Date")), text=text.strip(),
         attachments=tuple(attachments),
-        in_reply_to=_header(message, "In-Reply-To").strip())
+        in_reply_to=_header(message, "In-Reply-To").strip(),
+        signals=_signals(message, bool(texts), bool(htmls), bool(attachments)))
+
+
+def _signals(message: Message, plain: bool, html: bool, attached: bool) -> tuple[str, ...]:
+    found = {"header-" + _token(name) for name in message.keys()[:60]}
+    if message.get("List-Unsubscribe") or message.get("List-Id"):
+        found.add("list")
+    if _header(message, "Precedence").strip().lower() in ("bulk", "list", "junk"):
+        found.add("bulk")
+    if _header(message, "X-Spam-Flag").strip().upper().startswith("YES"):
+        found.add("spam-flagged")
+    if message.get("In-Reply-To") or _header(message, "Subject").lower().startswith("re:"):
+        found.add("reply")
+    if html and not plain:
+        found.add("html-only")
+    if attached:
+        found.add("attachments")
+    mailer = _header(message, "X-Mailer").split()
+    if mailer:
+        found.add("mailer-" + _token(mailer[0]))
+    found.add("content-" + _token(message.get_content_type()))
+    return tuple(sorted(found))
+
+
+def _token(text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")[:40]
 
 
 def html_to_text(markup: str) -> str:

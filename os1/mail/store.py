@@ -12,6 +12,7 @@ from typing import Literal
 
 from os1.errors import InputError
 from os1.mail.parse import Attachment, ParsedMail
+from os1.mail.triage import CATEGORIES, PRIORITY, Triage
 from os1.storage.db import Connection, Database, Row
 
 Security = Literal["tls", "starttls", "none"]
@@ -47,15 +48,22 @@ class StoredMail:
     uid: int
     mail: ParsedMail
     size: int
+    category: str = "personal"
+    sorted_by: str = "rules"
+    priority: float = 0.5
+    told: bool = False
 
 
 @dataclass(frozen=True)
 class Fetched:
-    """One message as the server gave it."""
+    """One message as the server gave it, and how it was sorted."""
 
     uid: int
     size: int
     mail: ParsedMail
+    category: str = "personal"
+    sorted_by: str = "rules"
+    priority: float = 0.5
 
 
 class MailAccountNotFound(InputError):
@@ -142,12 +150,15 @@ class MailStore:
                 new += tx.execute(
                     "INSERT INTO mail_messages(user_id, account_id, folder, uidvalidity, uid,"
                     " message_id, from_name, from_addr, to_addrs, cc_addrs, subject, sent_at,"
-                    " body, attachments, size, stored_at)"
-                    " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT DO NOTHING",
+                    " body, attachments, size, stored_at, signals, category, sorted_by,"
+                    " priority) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
+                    " ON CONFLICT DO NOTHING",
                     (self.user_id, account.id, folder, uidvalidity, item.uid, mail.message_id,
                      mail.from_name, mail.from_addr, json.dumps(list(mail.to)),
                      json.dumps(list(mail.cc)), mail.subject, mail.date, mail.text,
-                     json.dumps([a.__dict__ for a in mail.attachments]), item.size, now),
+                     json.dumps([a.__dict__ for a in mail.attachments]), item.size, now,
+                     json.dumps(list(mail.signals)), item.category, item.sorted_by,
+                     item.priority),
                 ).rowcount
             self._mark(tx, account, folder, uidvalidity, up_to)
         return new
@@ -178,6 +189,52 @@ class MailStore:
             raise InputError(f"There is no mail {mail_id}.",
                              "See your mail with: os1 mail list")
         return _to_mail(row)
+
+    def untold(self, limit: int = 50) -> list[StoredMail]:
+        """Inbox mail she hasn't told the user about, what matters most first."""
+        rows = self._db.execute(
+            f"{_SELECT} WHERE m.user_id = ? AND m.folder = 'INBOX' AND m.told = 0"
+            " ORDER BY m.priority DESC, COALESCE(m.sent_at, m.stored_at) DESC, m.id DESC"
+            " LIMIT ?", (self.user_id, max(0, limit))).fetchall()
+        return [_to_mail(r) for r in rows]
+
+    def mark_told(self, mail_ids: Sequence[int]) -> None:
+        with self._db.transaction() as tx:
+            for mail_id in mail_ids:
+                tx.execute("UPDATE mail_messages SET told = 1 WHERE user_id = ? AND id = ?",
+                           (self.user_id, mail_id))
+
+    def correct(self, mail_id: int, category: str) -> StoredMail:
+        """The user says what a message is; kept, and learned from."""
+        if category not in CATEGORIES:
+            raise InputError(f"{category!r} is not a kind of mail here.",
+                             f"Use one of: {', '.join(CATEGORIES)}.")
+        self.get(mail_id)
+        with self._db.transaction() as tx:
+            tx.execute("UPDATE mail_messages SET category = ?, sorted_by = 'you',"
+                       " priority = ? WHERE user_id = ? AND id = ?",
+                       (category, PRIORITY[category], self.user_id, mail_id))
+        return self.get(mail_id)
+
+    def corrections(self) -> list[tuple[ParsedMail, str]]:
+        rows = self._db.execute(f"{_SELECT} WHERE m.user_id = ? AND m.sorted_by = 'you'"
+                                " ORDER BY m.id", (self.user_id,)).fetchall()
+        return [(item.mail, item.category) for item in map(_to_mail, rows)]
+
+    def resort(self, triage: Triage) -> int:
+        """Sort again every message the user hasn't sorted (after they corrected some);
+        returns how many changed category."""
+        rows = self._db.execute(f"{_SELECT} WHERE m.user_id = ? AND m.sorted_by != 'you'"
+                                " ORDER BY m.id", (self.user_id,)).fetchall()
+        items = [_to_mail(r) for r in rows]
+        changed = 0
+        with self._db.transaction() as tx:
+            for item, now in zip(items, triage.sort([i.mail for i in items]), strict=True):
+                changed += now.category != item.category
+                tx.execute("UPDATE mail_messages SET category = ?, sorted_by = ?, priority = ?"
+                           " WHERE user_id = ? AND id = ?",
+                           (now.category, now.by, now.priority, self.user_id, item.id))
+        return changed
 
     def count(self, folder: str | None = None, account: MailAccount | None = None) -> int:
         sql = "SELECT COUNT(*) FROM mail_messages WHERE user_id = ?"
@@ -221,6 +278,8 @@ def _to_mail(row: Row) -> StoredMail:
         message_id=row["message_id"], from_name=row["from_name"], from_addr=row["from_addr"],
         to=tuple(json.loads(row["to_addrs"])), cc=tuple(json.loads(row["cc_addrs"])),
         subject=row["subject"], date=row["sent_at"], text=row["body"],
-        attachments=tuple(Attachment(**a) for a in json.loads(row["attachments"])))
+        attachments=tuple(Attachment(**a) for a in json.loads(row["attachments"])),
+        signals=tuple(json.loads(row["signals"])))
     return StoredMail(int(row["id"]), row["account_name"], row["folder"], int(row["uid"]),
-                      mail, int(row["size"]))
+                      mail, int(row["size"]), row["category"], row["sorted_by"],
+                      float(row["priority"]), bool(row["told"]))

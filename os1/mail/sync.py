@@ -12,6 +12,7 @@ from dataclasses import dataclass, replace
 from os1.mail.imap import MailServer, RawMessage
 from os1.mail.parse import ParsedMail, parse_mail
 from os1.mail.store import Fetched, MailAccount, MailStore
+from os1.mail.triage import Triage
 
 BATCH = 100
 
@@ -27,7 +28,9 @@ class SyncResult:
 def sync_folder(store: MailStore, account: MailAccount, server: MailServer,
                 folder: str = "INBOX",
                 progress: Callable[[int, int], None] | None = None) -> SyncResult:
-    """``progress(done, todo)`` after each batch."""
+    """``progress(done, todo)`` after each batch. New mail is sorted as it comes in (by
+    what the user's corrections taught, or by rules until there are enough)."""
+    triage = Triage(account.address, store.corrections())
     info = server.select(folder)
     state = store.folder_state(account, folder)
     restarted = state is not None and state.uidvalidity != info.uidvalidity
@@ -38,7 +41,10 @@ def sync_folder(store: MailStore, account: MailAccount, server: MailServer,
     new = 0
     for start in range(0, len(uids), BATCH):
         batch = uids[start:start + BATCH]
-        fetched = [Fetched(raw.uid, raw.size, _parsed(raw)) for raw in server.fetch(batch)]
+        mails = [(raw, _parsed(raw)) for raw in server.fetch(batch)]
+        sorts = triage.sort([mail for _, mail in mails])
+        fetched = [Fetched(raw.uid, raw.size, mail, s.category, s.by, s.priority)
+                   for (raw, mail), s in zip(mails, sorts, strict=True)]
         new += store.save_batch(account, folder, info.uidvalidity, fetched, batch[-1])
         if progress is not None:
             progress(start + len(batch), len(uids))

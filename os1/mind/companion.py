@@ -11,6 +11,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
+from typing import Protocol
 
 from os1.config import Settings
 from os1.data import fill, read_text, read_toml
@@ -70,6 +71,12 @@ class NotSetUp(OS1Error):
     pass
 
 
+class Desk(Protocol):
+    """Requests she answers from her own records, not the model (see mail/desk.py)."""
+
+    def answer(self, text: str) -> str | None: ...
+
+
 class Companion:
     def __init__(
         self,
@@ -82,8 +89,10 @@ class Companion:
         memory: Recollection | None = None,
         busy: Callable[[], AbstractContextManager[object]] = nullcontext,
         after_reply: Callable[[], None] = lambda: None,
+        desk: Desk | None = None,
     ) -> None:
         """``memory`` gives her long-term memory and mood (None: only the conversation);
+        ``desk`` answers the requests it knows (her mail) from data, not the model;
         ``busy`` wraps each reply (the memory worker keeps off the CPU meanwhile) and
         ``after_reply`` runs once each reply is stored (it wakes the worker)."""
         self.model = model
@@ -96,6 +105,7 @@ class Companion:
         self.memory = memory
         self._busy = busy
         self._after_reply = after_reply
+        self.desk = desk
         self.session_id: int | None = None
         self._labels = {q["key"]: q["label"] for q in read_toml("setup.toml")["questions"]}
         self._budget = Budget(model.context_size, settings.max_reply_tokens)
@@ -157,6 +167,9 @@ class Companion:
             self.memory.forget_previous(said.id)
             note = fill(read_text("prompts/forgotten.txt"), user_name=self.identity.user_name)
             return self._turn(self._history(), note, None, held=spoken)
+        answer = self.desk.answer(text) if self.desk is not None else None
+        if answer is not None:
+            return self._answered(answer, held=spoken)
         fitted = fit_text(text, self._budget.message_tokens, self.model.count_tokens,
                           self.persona.truncated_note)
         notice = None
@@ -257,6 +270,21 @@ class Companion:
         bias = {k: v * scale for k, v in self.steering.bias.items()} if self.steering else {}
         return GenerateOptions(max_tokens=self.settings.max_reply_tokens,
                                temperature=TEMPERATURE + 0.15 * attempt, logit_bias=bias)
+
+    def _answered(self, text: str, held: bool) -> Turn:
+        """A reply that is known already (the desk's), stored like any other."""
+        turn = Turn(iter(()), held=held)
+
+        def pieces() -> Iterator[str]:
+            turn.text, turn.status = text, "complete"
+            yield text
+            if held:
+                turn._store = self._store_reply
+            else:
+                self._store_reply(text, "complete")
+
+        turn._pieces = pieces()
+        return turn
 
     def _turn(self, history: list[StoredMessage], last_user: str, notice: str | None,
               held: bool = False) -> Turn:

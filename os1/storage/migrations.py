@@ -227,7 +227,8 @@ def mail_schema(id_column: str, time_type: str) -> list[str]:
     """The mail tables in either dialect (``id_column``: how an auto-numbered id is
     spelt). Passwords are never here (``mail/secrets.py``). A message is one per
     (account, folder, UIDVALIDITY, UID), so a sync that is cut off and run again stores
-    nothing twice."""
+    nothing twice. ``category`` is how she sorted it, ``sorted_by`` who decided (a user's
+    correction is never overwritten), ``told`` whether she has told the user about it."""
     return [
         f"CREATE TABLE mail_accounts ({id_column}, user_id TEXT NOT NULL, name TEXT NOT NULL,"
         " address TEXT NOT NULL, login TEXT NOT NULL,"
@@ -247,6 +248,12 @@ def mail_schema(id_column: str, time_type: str) -> list[str]:
         " to_addrs TEXT NOT NULL, cc_addrs TEXT NOT NULL, subject TEXT NOT NULL,"
         f" sent_at {time_type}, body TEXT NOT NULL, attachments TEXT NOT NULL,"
         f" size BIGINT NOT NULL, stored_at {time_type} NOT NULL,"
+        " signals TEXT NOT NULL DEFAULT '[]',"
+        " category TEXT NOT NULL DEFAULT 'personal'"
+        " CHECK (category IN ('personal', 'work', 'newsletter', 'spam')),"
+        " sorted_by TEXT NOT NULL DEFAULT 'rules'"
+        " CHECK (sorted_by IN ('rules', 'learned', 'you')),"
+        f" priority {time_type} NOT NULL DEFAULT 0.5, told INTEGER NOT NULL DEFAULT 0,"
         " UNIQUE (account_id, folder, uidvalidity, uid))",
         "CREATE INDEX mail_messages_by_user ON mail_messages(user_id, sent_at)",
     ]

@@ -67,6 +67,11 @@ def test_a_mailbox_of_1000_syncs_then_only_new_mail_is_fetched(
     assert "home/INBOX: 4 new, 1,004 stored." in again.stderr, again.stderr
     listing = os1(os1_env, "mail", "list", "--limit", "2000")
     assert listing.stdout.count("Note ") == 1004
+    told = os1(os1_env, "mail", "new").stdout
+    assert told.startswith("You have 1004 new emails. The ones that matter: Sender"), told
+    assert os1(os1_env, "mail", "new").stdout.startswith("Nothing new")
+    sorted_ = os1(os1_env, "mail", "sort", "7", "newsletter")
+    assert sorted_.returncode == 0 and "7 is newsletter now" in sorted_.stderr
     for stored in Path(os1_env["OS1_HOME"]).glob("os1.db*"):
         assert PASSWORD.encode() not in stored.read_bytes(), "never in the database"
 

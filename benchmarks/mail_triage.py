@@ -1,0 +1,239 @@
+"""How well and how fast she sorts mail, against a TF-IDF + naive Bayes baseline trained
+on the same split, in the same run.
+
+Data, read at run time from ``../shared/evalsets`` and never copied:
+
+- SpamAssassin (easy-ham, hard-ham, spam): raw messages, parsed by os1's parser. A
+  stratified 70/30 split (fixed seed) by folder, so hard ham is in both halves. Reported
+  on the test half: spam precision, recall and F1, and the false-positive rate (ham
+  called spam) on easy and hard ham separately.
+- The annotated Enron set: coarse genre (the folder, 8 classes, very uneven), the same
+  kind of split; macro-F1.
+
+os1's triage is ``os1.mail.triage.Classifier`` on ``features(parse_mail(raw))``: word
+1-2-grams and character 3-5-grams, TF-IDF, a linear SVM with balanced class weights. The
+baseline is scikit-learn's ``TfidfVectorizer`` (words) into ``MultinomialNB`` on the same
+text. Throughput: messages a second through parse + classify (os1) and through the
+baseline's classify alone, on the test half.
+
+Sync throughput: a real Dovecot (as the tests start it) holding ``--sync`` messages;
+os1's ``sync_folder`` (fetch, parse, store) against a bare imaplib loop fetching the same
+messages and doing nothing with them, as messages a second and their ratio.
+
+Run: python benchmarks/mail_triage.py [--sync 1000]   (~2 min)
+Writes benchmarks/results/mail_triage.json and prints markdown tables.
+"""
+
+from __future__ import annotations
+
+import argparse
+import imaplib
+import json
+import sys
+import tempfile
+import time
+from collections.abc import Sequence
+from email.message import EmailMessage
+from pathlib import Path
+from typing import Any
+
+from common import log, machine, os1_revision
+
+from os1.mail.imap import ImapServer
+from os1.mail.parse import parse_mail
+from os1.mail.store import MailAccount, MailStore
+from os1.mail.sync import sync_folder
+from os1.mail.triage import Classifier, features
+from os1.storage.db import Database
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+sys.path.insert(0, str(ROOT))
+DEFAULT_DATA = ROOT.parent / "shared" / "evalsets"
+DEFAULT_OUT = HERE / "results" / "mail_triage.json"
+SEED = 8316
+
+
+def split(items: Sequence[tuple[str, Any]], test_share: float = 0.3
+          ) -> tuple[list[int], list[int]]:
+    """Stratified by the item's group (its folder): indices of train and test."""
+    from sklearn.model_selection import train_test_split
+
+    indices = list(range(len(items)))
+    train, test = train_test_split(indices, test_size=test_share, random_state=SEED,
+                                   stratify=[group for group, _ in items])
+    return sorted(train), sorted(test)
+
+
+def baseline() -> Any:
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.naive_bayes import MultinomialNB
+    from sklearn.pipeline import make_pipeline
+
+    return make_pipeline(TfidfVectorizer(sublinear_tf=True), MultinomialNB(alpha=0.1))
+
+
+def spam_scores(truth: list[str], guess: list[str], groups: list[str]) -> dict[str, float]:
+    tp = sum(t == g == "spam" for t, g in zip(truth, guess, strict=True))
+    fp = sum(t != "spam" and g == "spam" for t, g in zip(truth, guess, strict=True))
+    fn = sum(t == "spam" and g != "spam" for t, g in zip(truth, guess, strict=True))
+    precision = tp / (tp + fp) if tp + fp else 0.0
+    recall = tp / (tp + fn) if tp + fn else 0.0
+    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+
+    def fpr(kind: str) -> float:
+        hams = [g for g, group in zip(guess, groups, strict=True) if group.startswith(kind)]
+        return sum(g == "spam" for g in hams) / len(hams) if hams else 0.0
+
+    return {"precision": precision, "recall": recall, "f1": f1,
+            "fpr_easy_ham": fpr("easy-ham"), "fpr_hard_ham": fpr("hard-ham"),
+            "test_spam": sum(t == "spam" for t in truth),
+            "test_easy_ham": sum(g.startswith("easy-ham") for g in groups),
+            "test_hard_ham": sum(g.startswith("hard-ham") for g in groups)}
+
+
+def spamassassin(data: Path) -> dict[str, Any]:
+    folders = sorted(p for p in (data / "spamassassin").iterdir() if p.is_dir())
+    raws = [(folder.name, path.read_bytes()) for folder in folders
+            for path in sorted(folder.iterdir()) if path.is_file()]
+    log(f"SpamAssassin: {len(raws):,} messages in {len(folders)} folders")
+    train, test = split(raws)
+    labels = ["spam" if group.startswith("spam") else "ham" for group, _ in raws]
+    groups = [raws[i][0] for i in test]
+    truth = [labels[i] for i in test]
+    start = time.perf_counter()
+    texts = [features(parse_mail(raw)) for _, raw in raws]
+    parse_s = time.perf_counter() - start
+    ours = Classifier().fit([texts[i] for i in train], [labels[i] for i in train])
+    start = time.perf_counter()
+    guess = ours.predict([features(parse_mail(raws[i][1])) for i in test])
+    ours_s = time.perf_counter() - start
+    start = time.perf_counter()
+    ours.predict([texts[i] for i in test])
+    classify_s = time.perf_counter() - start
+    nb = baseline().fit([texts[i] for i in train], [labels[i] for i in train])
+    start = time.perf_counter()
+    nb_guess = [str(g) for g in nb.predict([texts[i] for i in test])]
+    nb_s = time.perf_counter() - start
+    return {"os1": spam_scores(truth, guess, groups),
+            "baseline": spam_scores(truth, nb_guess, groups),
+            "os1_messages_per_s": len(test) / ours_s,
+            "os1_classify_messages_per_s": len(test) / classify_s,
+            "baseline_messages_per_s": len(test) / nb_s,
+            "parse_messages_per_s": len(raws) / parse_s,
+            "train": len(train), "test": len(test)}
+
+
+def enron(data: Path) -> dict[str, Any]:
+    from sklearn.metrics import f1_score
+
+    root = data / "enron_categories" / "enron_with_categories"
+    raws = [(folder.name, path.read_bytes()) for folder in sorted(root.iterdir())
+            if folder.is_dir() for path in sorted(folder.glob("*.txt"))]
+    log(f"Enron: {len(raws):,} messages in {len({g for g, _ in raws})} genres")
+    train, test = split(raws)
+    texts = [features(parse_mail(raw)) for _, raw in raws]
+    labels = [group for group, _ in raws]
+    truth = [labels[i] for i in test]
+    ours = Classifier().fit([texts[i] for i in train], [labels[i] for i in train])
+    nb = baseline().fit([texts[i] for i in train], [labels[i] for i in train])
+    guess = ours.predict([texts[i] for i in test])
+    nb_guess = [str(g) for g in nb.predict([texts[i] for i in test])]
+    return {"os1_macro_f1": f1_score(truth, guess, average="macro", zero_division=0),
+            "baseline_macro_f1": f1_score(truth, nb_guess, average="macro", zero_division=0),
+            "os1_accuracy": sum(a == b for a, b in zip(truth, guess, strict=True)) / len(test),
+            "baseline_accuracy": sum(a == b for a, b in zip(truth, nb_guess, strict=True))
+            / len(test), "train": len(train), "test": len(test)}
+
+
+def sync_throughput(count: int) -> dict[str, Any]:
+    from tests.mail_servers import Dovecot
+
+    server = Dovecot().start()
+    try:
+        server.add_user("bench", "bench password")
+        mails = []
+        for n in range(count):
+            mail = EmailMessage()
+            mail["From"], mail["To"] = f"Sender {n % 13} <s{n % 13}@example.org>", "b@x.org"
+            mail["Subject"] = f"Message {n} about the quarterly plan"
+            mail.set_content(f"Hello,\n\nthis is message {n}. " + "Some words. " * 60)
+            mails.append(mail)
+        log(f"sync: putting {count:,} messages in Dovecot")
+        server.append("bench", mails)
+        account = MailAccount("bench", "bench@example.org", "bench", "127.0.0.1",
+                              server.port, "none", "127.0.0.1", 25, "none")
+        bare = _bare_fetch(server.port, count)
+        with tempfile.TemporaryDirectory() as home:
+            db = Database.open(Path(home) / "os1.db")
+            store = MailStore(db, "bench")
+            saved = store.add_account(account)
+            imap = ImapServer(saved, "bench password")
+            start = time.perf_counter()
+            result = sync_folder(store, saved, imap)
+            ours = time.perf_counter() - start
+            imap.close()
+            db.close()
+        assert result.new == count, result
+        return {"messages": count, "os1_messages_per_s": count / ours,
+                "bare_imaplib_messages_per_s": count / bare, "ratio": bare / ours,  # < 1
+                "note": "ratio: os1's rate as a share of the bare fetch's"}
+    finally:
+        server.stop()
+
+
+def _bare_fetch(port: int, count: int) -> float:
+    imap = imaplib.IMAP4("127.0.0.1", port)
+    imap.login("bench", "bench password")
+    imap.select("INBOX", readonly=True)
+    start = time.perf_counter()
+    fetched = 0
+    for first in range(1, count + 1, 100):
+        _, data = imap.uid("FETCH", f"{first}:{min(count, first + 99)}", "(UID BODY.PEEK[])")
+        fetched += sum(isinstance(item, tuple) for item in data)
+    elapsed = time.perf_counter() - start
+    imap.logout()
+    assert fetched == count, fetched
+    return elapsed
+
+
+def report(results: dict[str, Any]) -> str:
+    sa, en, sync = results["spamassassin"], results["enron"], results["sync"]
+    rows = ["| | spam precision | recall | F1 | FPR easy ham | FPR hard ham |"
+            " classify messages/s |", "|---|---:|---:|---:|---:|---:|---:|"]
+    for who, speed in (("os1", "os1_classify_messages_per_s"),
+                       ("baseline", "baseline_messages_per_s")):
+        s = sa[who]
+        rows.append(f"| {who} | {s['precision']:.3f} | {s['recall']:.3f} | {s['f1']:.3f} |"
+                    f" {s['fpr_easy_ham']:.2%} | {s['fpr_hard_ham']:.2%} | {sa[speed]:,.0f} |")
+    rows.append(f"\nos1 parse + classify: {sa['os1_messages_per_s']:,.0f} messages/s; "
+                f"parse alone {sa['parse_messages_per_s']:,.0f} messages/s.")
+    rows += ["", "| Enron coarse genre | macro-F1 | accuracy |", "|---|---:|---:|",
+             f"| os1 | {en['os1_macro_f1']:.3f} | {en['os1_accuracy']:.3f} |",
+             f"| baseline | {en['baseline_macro_f1']:.3f} | {en['baseline_accuracy']:.3f} |",
+             "", "| sync | messages/s |", "|---|---:|",
+             f"| os1 sync_folder (fetch, parse, store) | {sync['os1_messages_per_s']:,.0f} |",
+             f"| bare imaplib fetch | {sync['bare_imaplib_messages_per_s']:,.0f} |",
+             f"| os1 as a share of bare | {sync['ratio']:.2f} |"]
+    return "\n".join(rows)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
+    parser.add_argument("--sync", type=int, default=1000, help="messages for the sync test")
+    parser.add_argument("--out", type=Path, default=DEFAULT_OUT)
+    args = parser.parse_args()
+    if not (args.data / "spamassassin").is_dir():
+        sys.exit(f"No evaluation data at {args.data}: these benchmarks read the shared data "
+                 "sets at run time (../shared/evalsets beside the repository); pass --data.")
+    results = {"machine": machine(), "os1": os1_revision(),
+               "spamassassin": spamassassin(args.data), "enron": enron(args.data),
+               "sync": sync_throughput(args.sync)}
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(results, indent=2))
+    print(report(results))
+
+
+if __name__ == "__main__":
+    main()
