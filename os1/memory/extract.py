@@ -141,10 +141,26 @@ def _render(moment: Sequence[StoredMessage], user_name: str, her_name: str) -> s
     for message in moment:
         who = user_name if message.role == "user" else her_name
         text = " ".join(message.content.split())
+        if message.role == "assistant":
+            text = _what_she_committed_to(text)
         if len(text) > MAX_CHARS_PER_MESSAGE:
             text = text[:MAX_CHARS_PER_MESSAGE] + " […]"
         lines.append(f"{who}: {text}")
     return "\n".join(lines)
+
+
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
+_HER_PROMISE = re.compile(r"\bI(?:'ll| will| promise|'m going to| am going to)\b", re.I)
+
+
+def _what_she_committed_to(reply: str) -> str:
+    """Her reply as the extractor needs it: the first sentence and any promise. A long,
+    wandering reply ("It sounds like Marguerite is a great teacher...") otherwise pulls
+    the small model away from what the user said: it listed her musings and lost
+    "Marguerite moved to Lisbon" (test_a_fact_from_session_1_is_recalled_in_session_5)."""
+    sentences = _SENTENCE_END.split(reply)
+    kept = sentences[:1] + [s for s in sentences[1:] if _HER_PROMISE.search(s)]
+    return " ".join(kept) + (" […]" if len(kept) < len(sentences) else "")
 
 
 # Attributes a person has one of at a time: a newer note about the same person's

@@ -22,6 +22,9 @@ from os1.memory.store import Memory, MemoryDraft, MemoryStore
 # Reflect once this many new memories (moments aside) have come in since the last time.
 REFLECT_AFTER = 12
 MIN_MEMORIES = 3
+# Reflection samples (a little warmth in how she sees herself) with a fixed seed, so the
+# same memories give the same insights: a run can be repeated and a test relied on.
+SEED = 8316
 MAX_MEMORIES = 30
 MAX_INSIGHTS = 4
 INSIGHT_IMPORTANCE = 0.7
@@ -69,7 +72,7 @@ def grow(selves: SelfHistory, model: Model, insights: list[Memory],
                   self_model=current.as_lines(),
                   insights="\n".join(f"- {m.content}" for m in insights))
     raw = complete(model, [Message("user", prompt)],
-                   GenerateOptions(max_tokens=300, temperature=0.4))
+                   GenerateOptions(max_tokens=300, temperature=0.4, seed=SEED))
     fields = parse_self(raw)
     if not any(aspect in fields for aspect in ASPECTS):
         return None
@@ -99,7 +102,7 @@ def _insights(model: Model, fresh: list[Memory], names: Names) -> list[MemoryDra
     prompt = fill(read_text("prompts/reflect.txt"), name=names.her, user_name=names.user,
                   memories=listing, max_insights=str(MAX_INSIGHTS))
     raw = complete(model, [Message("user", prompt)],
-                   GenerateOptions(max_tokens=250, temperature=0.3))
+                   GenerateOptions(max_tokens=250, temperature=0.3, seed=SEED))
     return parse_insights(raw, fresh)
 
 
