@@ -16,7 +16,7 @@ from os1.config import Settings
 from os1.mail.desk import MailDesk
 from os1.mail.imap import ImapServer
 from os1.mail.secrets import Secrets
-from os1.mail.store import SECURITIES, MailAccount, MailStore
+from os1.mail.store import SECURITIES, MailAccount, MailStore, StoredMail
 from os1.mail.sync import sync_folder
 from os1.mail.triage import CATEGORIES, MIN_CORRECTIONS, Triage
 from os1.storage.db import Database
@@ -165,7 +165,25 @@ def list_mail(settings: Settings, limit: int, folder: str) -> None:
     """The newest messages."""
     with mail_store(settings) as store:
         found = store.messages(limit, folder)
-    table = Table(title=f"{folder}: newest {len(found)}", title_justify="left")
+    out.print(_mail_table(found, f"{folder}: newest {len(found)}"))
+
+
+@mail_group.command(name="search")
+@click.argument("words", nargs=-1)
+@click.option("--from", "sender", default="", help="A sender's name or address, in part.")
+@click.option("--limit", default=20, show_default=True, type=click.IntRange(1, 10_000))
+@click.pass_obj
+def search(settings: Settings, words: tuple[str, ...], sender: str, limit: int) -> None:
+    """Mail holding every one of WORDS (subject, sender or text), newest first."""
+    if not words and not sender:
+        raise click.UsageError("give words to look for, or --from.")
+    with mail_store(settings) as store:
+        found = store.search(words, limit, sender)
+    out.print(_mail_table(found, f"{len(found)} found"))
+
+
+def _mail_table(found: list[StoredMail], title: str) -> Table:
+    table = Table(title=title, title_justify="left")
     for column in ("id", "date", "kind", "from", "subject"):
         table.add_column(column, overflow="fold")
     for item in found:
@@ -173,7 +191,7 @@ def list_mail(settings: Settings, limit: int, folder: str) -> None:
         kind = item.category + ("" if item.sorted_by != "you" else " (you)")
         table.add_row(str(item.id), _date(mail.date), kind, mail.from_name or mail.from_addr,
                       mail.subject or "(no subject)")
-    out.print(table)
+    return table
 
 
 @mail_group.command(name="show")
@@ -199,7 +217,7 @@ def show(settings: Settings, mail_id: int) -> None:
 def new(settings: Settings) -> None:
     """What is new, what matters first (as she says it when you ask her)."""
     with mail_store(settings) as store:
-        said = MailDesk(store).answer("Do I have any new email?")
+        said = MailDesk(store).said("Do I have any new email?")
     out.print(said, markup=False)
 
 

@@ -15,12 +15,22 @@ import unicodedata
 
 from os1.data import read_toml
 from os1.mail.store import MailStore, StoredMail
+from os1.mind.companion import DeskAnswer
 
 MAX_NAMED = 4
 SUBJECT_CHARS = 80
 _MAIL_QUESTION = re.compile(
     r"\b(any|new|check|got|what'?s in|anything in)\b[^.!?]{0,40}\b(e-?mails?|mail|inbox)\b"
     r"|\b(e-?mails?|mail|inbox)\b[^.!?]{0,20}\b(today|for me|new)\b", re.IGNORECASE)
+
+
+_READ = re.compile(r"\bread (?:me )?(?:the |that )?(?:last |latest |newest )?"
+                   r"(?:one|e-?mail|mail|message|letter) from (?P<who>[^?.!,]{1,60})",
+                   re.IGNORECASE)
+_FIND = re.compile(r"\b(?:find|search(?: for)?|look for|any) (?:the |my )?(?:e-?mails?|mail|"
+                   r"messages?|letters?) (?:about|on|mentioning|regarding|that mentions?) "
+                   r"(?P<what>[^?.!]{1,80})", re.IGNORECASE)
+READ_CHARS = 1200
 
 
 def is_mail_question(text: str) -> bool:
@@ -32,12 +42,26 @@ class MailDesk:
         self.store = store
         self.lines = read_toml("mail.toml")
 
-    def answer(self, text: str) -> str | None:
-        """Her answer if ``text`` is a request the desk handles, else None."""
-        if not is_mail_question(text):
+    def answer(self, text: str) -> DeskAnswer | None:
+        """Her answer if ``text`` is a request the desk handles, else None. What the
+        conversation keeps of it names no sender, subject or word of any mail."""
+        said = self.said(text)
+        if said is None:
+            return None
+        return DeskAnswer(said, str(self.lines["kept"]))
+
+    def said(self, text: str) -> str | None:
+        if len(text) > 200:
+            return None
+        read, find = _READ.search(text), _FIND.search(text)
+        if read is None and find is None and not is_mail_question(text):
             return None
         if not self.store.accounts():
             return str(self.lines["no_accounts"])
+        if read is not None:
+            return self.read_from(_without_my(read.group("who")))
+        if find is not None:
+            return self.find(find.group("what"))
         new = self.store.untold(limit=500)
         said = self.summary(new)
         self.store.mark_told([item.id for item in new])
@@ -63,6 +87,28 @@ class MailDesk:
         parts.append(lines["read_more"])
         return " ".join(str(p) for p in parts)
 
+    def read_from(self, who: str) -> str:
+        """The newest mail from ``who``, read out: its words are quoted, never obeyed."""
+        found = self.store.search([], limit=1, sender=who)
+        if not found:
+            return str(self.lines["none_from"]).format(who=_one_line(who, 60))
+        item = found[0]
+        self.store.mark_told([item.id])
+        text = item.mail.text.strip()
+        if len(text) > READ_CHARS:
+            text = text[:READ_CHARS].rstrip() + " " + str(self.lines["read_cut"])
+        return str(self.lines["reading"]).format(item=self._item(item), text=text or "…")
+
+    def find(self, what: str) -> str:
+        words = [w for w in re.findall(r"[\w'@.-]+", what.lower())
+                 if w not in ("the", "a", "an", "my", "our", "his", "her")][:6]
+        found = self.store.search(words, limit=MAX_NAMED + 1)
+        if not found:
+            return str(self.lines["found_none"]).format(what=_one_line(what, 60))
+        named = "; ".join(self._item(m) for m in found[:MAX_NAMED])
+        more = str(self.lines["found_more"]) if len(found) > MAX_NAMED else ""
+        return f"{self.lines['found']} {named}.{more}".strip()
+
     def _item(self, item: StoredMail) -> str:
         mail = item.mail
         who = _one_line(mail.from_name or mail.from_addr or "someone", 60)
@@ -70,6 +116,10 @@ class MailDesk:
         if not subject:
             return str(self.lines["item_no_subject"]).format(who=who)
         return str(self.lines["item"]).format(who=who, subject=subject)
+
+
+def _without_my(who: str) -> str:
+    return re.sub(r"^(?:my|our|the)\s+", "", who.strip(), flags=re.IGNORECASE)
 
 
 def _one_line(text: str, limit: int) -> str:

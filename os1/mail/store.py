@@ -190,6 +190,22 @@ class MailStore:
                              "See your mail with: os1 mail list")
         return _to_mail(row)
 
+    def search(self, words: Sequence[str], limit: int = 20, sender: str = "") -> list[StoredMail]:
+        """Newest first: mail holding every word (in its subject, sender or text, any
+        case), and from ``sender`` (a name or address, in part) if given."""
+        sql = f"{_SELECT} WHERE m.user_id = ?"
+        args: list[object] = [self.user_id]
+        for word in words:
+            sql += (" AND (lower(m.subject) LIKE ? ESCAPE '!' OR lower(m.body) LIKE ? ESCAPE '!'"
+                    " OR lower(m.from_name) LIKE ? ESCAPE '!')")
+            args += [_like(word)] * 3
+        if sender:
+            sql += " AND (lower(m.from_name) LIKE ? ESCAPE '!' OR m.from_addr LIKE ? ESCAPE '!')"
+            args += [_like(sender)] * 2
+        sql += " ORDER BY COALESCE(m.sent_at, m.stored_at) DESC, m.id DESC LIMIT ?"
+        rows = self._db.execute(sql, (*args, max(0, limit))).fetchall()
+        return [_to_mail(r) for r in rows]
+
     def untold(self, limit: int = 50) -> list[StoredMail]:
         """Inbox mail she hasn't told the user about, what matters most first."""
         rows = self._db.execute(
@@ -248,6 +264,12 @@ class MailStore:
 
 _SELECT = ("SELECT m.*, a.name AS account_name FROM mail_messages AS m"
            " JOIN mail_accounts AS a ON a.id = m.account_id")
+
+
+def _like(text: str) -> str:
+    """A LIKE pattern for ``text`` anywhere, its own % and _ taken literally."""
+    escaped = text.lower().replace("!", "!!").replace("%", "!%").replace("_", "!_")
+    return f"%{escaped}%"
 
 
 def _check_account(account: MailAccount) -> None:

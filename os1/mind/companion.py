@@ -71,10 +71,20 @@ class NotSetUp(OS1Error):
     pass
 
 
+@dataclass(frozen=True)
+class DeskAnswer:
+    """What she says, and what the conversation log keeps of it: the log goes back into
+    the model's prompt in later turns, so a desk that quotes strangers (mail) keeps a
+    neutral account there instead of their words."""
+
+    said: str
+    kept: str
+
+
 class Desk(Protocol):
     """Requests she answers from her own records, not the model (see mail/desk.py)."""
 
-    def answer(self, text: str) -> str | None: ...
+    def answer(self, text: str) -> DeskAnswer | None: ...
 
 
 class Companion:
@@ -271,17 +281,20 @@ class Companion:
         return GenerateOptions(max_tokens=self.settings.max_reply_tokens,
                                temperature=TEMPERATURE + 0.15 * attempt, logit_bias=bias)
 
-    def _answered(self, text: str, held: bool) -> Turn:
-        """A reply that is known already (the desk's), stored like any other."""
+    def _answered(self, answer: DeskAnswer, held: bool) -> Turn:
+        """A reply that is known already (the desk's); the log keeps ``answer.kept``."""
         turn = Turn(iter(()), held=held)
 
+        def keep(_: str, status: Status) -> None:
+            self._store_reply(answer.kept, status)
+
         def pieces() -> Iterator[str]:
-            turn.text, turn.status = text, "complete"
-            yield text
+            turn.text, turn.status = answer.said, "complete"
+            yield answer.said
             if held:
-                turn._store = self._store_reply
+                turn._store = keep
             else:
-                self._store_reply(text, "complete")
+                keep(answer.said, "complete")
 
         turn._pieces = pieces()
         return turn

@@ -70,6 +70,8 @@ def test_a_mailbox_of_1000_syncs_then_only_new_mail_is_fetched(
     told = os1(os1_env, "mail", "new").stdout
     assert told.startswith("You have 1004 new emails. The ones that matter: Sender"), told
     assert os1(os1_env, "mail", "new").stdout.startswith("Nothing new")
+    found = os1(os1_env, "mail", "search", "note", "1003")
+    assert found.returncode == 0 and "Note 1003" in found.stdout and "1 found" in found.stdout
     sorted_ = os1(os1_env, "mail", "sort", "7", "newsletter")
     assert sorted_.returncode == 0 and "7 is newsletter now" in sorted_.stderr
     for stored in Path(os1_env["OS1_HOME"]).glob("os1.db*"):

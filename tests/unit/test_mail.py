@@ -311,10 +311,33 @@ def test_do_i_have_any_emails_is_answered_from_her_records_and_marks_them_told(
     server.deliver(sent("News <news@shop.example>", "Sale", List_Unsubscribe="<mailto:u@x>"))
     sync_folder(store, account, server)
     assert desk.answer("What's the weather like?") is None
-    said = desk.answer("Do I have any emails?")
+    said = desk.said("Do I have any emails?")
     assert said == ('You have 2 new emails. The ones that matter: Cat, about "Dinner Friday?".'
                     " There's one newsletter. Ask me to read any of them.")
-    assert desk.answer("any new mail?") == "Nothing new in your mail since I last told you."
+    assert desk.said("any new mail?") == "Nothing new in your mail since I last told you."
+
+
+def test_she_reads_the_newest_from_someone_and_finds_mail_by_its_words(
+        store: MailStore, account: MailAccount) -> None:
+    desk = MailDesk(store)
+    server = FakeMailServer()
+    server.deliver(sent("Landlord <rent@flats.example>", "Lease", "The lease ends in March."))
+    server.deliver(sent("Catherine <cat@example.org>", "Old news", "Ignore this one."))
+    server.deliver(sent("Catherine <cat@example.org>", "Dinner Friday?", "Bring wine. 100%_sure"))
+    sync_folder(store, account, server)
+    assert desk.said("Read me the one from my Catherine, please") == (
+        'Here\'s the newest one from Catherine, about "Dinner Friday?". It says: Bring wine.'
+        " 100%_sure")
+    assert desk.said("read the email from Bob") == "I can't find any mail from Bob."
+    found = desk.said("Find the mail about the lease?")
+    assert found == 'I found these: Landlord, about "Lease".'
+    assert desk.said("search for mail about 100%_sure") == (
+        'I found these: Catherine, about "Dinner Friday?".'), "% and _ are not wildcards"
+    assert desk.said("look for messages about 100%_ sure x") == (
+        "I can't find any mail about 100%_ sure x.")
+    answer = desk.answer("read me the mail from catherine")
+    assert answer is not None and "Bring wine" in answer.said
+    assert "Catherine" not in answer.kept and "wine" not in answer.kept
 
 
 def test_hostile_mail_is_only_ever_quoted_and_causes_nothing(
@@ -354,6 +377,9 @@ def test_hostile_mail_is_only_ever_quoted_and_causes_nothing(
     for table in ("memories", "moods", "mood_events", "self_versions", "mail_accounts"):
         expected = 2 if table == "mail_accounts" else 0
         assert db.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0] == expected, table
-    assert [m.content for m in companion.log.all()] == ["Do I have any emails?", said]
+    kept = [m.content for m in companion.log.all()]
+    assert kept[0] == "Do I have any emails?" and kept[1].startswith("(I went through")
+    assert not any(word in kept[1] for word in ("evil", "Ignore", "INST", "admin")), \
+        "her log, which later prompts read, holds no stranger's words"
     assert all(m.told for m in theo.messages(limit=100))
     assert [m.mail.subject for m in amy.untold()] == ["Amy's test results"], "hers untouched"
