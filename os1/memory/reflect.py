@@ -101,9 +101,17 @@ def _insights(model: Model, fresh: list[Memory], names: Names) -> list[MemoryDra
     listing = "\n".join(f"{n}. {m.content}" for n, m in enumerate(fresh, start=1))
     prompt = fill(read_text("prompts/reflect.txt"), name=names.her, user_name=names.user,
                   memories=listing, max_insights=str(MAX_INSIGHTS))
-    raw = complete(model, [Message("user", prompt)],
-                   GenerateOptions(max_tokens=250, temperature=0.3, seed=SEED))
-    return parse_insights(raw, fresh)
+    # Sampled first (a little variety in how she sees things); if that gives nothing
+    # usable (no insight citing a real memory), once more greedily, which the 1.5B model
+    # gets right more often than not where sampling wandered.
+    drafts: list[MemoryDraft] = []
+    for temperature in (0.3, 0.0):
+        raw = complete(model, [Message("user", prompt)],
+                       GenerateOptions(max_tokens=250, temperature=temperature, seed=SEED))
+        drafts = parse_insights(raw, fresh)
+        if drafts:
+            break
+    return drafts
 
 
 def parse_insights(raw: str, fresh: list[Memory]) -> list[MemoryDraft]:

@@ -497,3 +497,17 @@ def test_anticipating_a_spoken_reply_evaluates_its_prompt_and_stores_nothing(
     assert said_so_far.startswith("(We are talking out loud")
     assert final.startswith(said_so_far.split("\n\n")[0] + "\n\n(My private notes")
     assert "Marguerite lives in Lisbon" in final and final.endswith(question)
+
+
+def test_a_reflection_that_cites_nothing_is_tried_once_more_greedily(
+        store: MemoryStore, db: Database, settings: Settings) -> None:
+    for text in ("Theo bought a telescope.", "Theo joined an astronomy club.",
+                 "Theo reads about black holes."):
+        store.add("fact", text)
+    model = FakeModel()
+    model.enqueue("- Theo loves the night sky.", "- Theo loves the night sky. [1, 2, 3]",
+                  "Traits: curious\nWhy: stars.")
+    result = reflect(store, SelfHistory(db, settings.user), model, NAMES)
+    assert [m.content for m in result.insights] == ["Theo loves the night sky."]
+    temperatures = [call.options.temperature for call in model.calls[:2]]
+    assert temperatures == [0.3, 0.0]
