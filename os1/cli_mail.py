@@ -205,7 +205,7 @@ def show(settings: Settings, mail_id: int) -> None:
     out.print(f"From: {mail.from_name} <{mail.from_addr}>", markup=False)
     out.print(f"To: {', '.join(mail.to)}", markup=False)
     out.print(f"Date: {_date(mail.date)}\nSubject: {mail.subject}\n", markup=False)
-    out.print(mail.text, markup=False)
+    click.echo(mail.text)
     for attachment in mail.attachments:
         size = f"{attachment.size:,} bytes" if attachment.size else "size unknown"
         out.print(f"[attachment: {attachment.filename}, {attachment.content_type}, {size}]",
@@ -218,7 +218,7 @@ def new(settings: Settings) -> None:
     """What is new, what matters first (as she says it when you ask her)."""
     with mail_store(settings) as store:
         said = MailDesk(store).said("Do I have any new email?")
-    out.print(said, markup=False)
+    click.echo(said)
 
 
 @mail_group.command(name="sort")

@@ -62,26 +62,29 @@ class MailDesk:
             return self.read_from(_without_my(read.group("who")))
         if find is not None:
             return self.find(find.group("what"))
-        new = self.store.untold(limit=500)
-        said = self.summary(new)
-        self.store.mark_told([item.id for item in new])
+        said = self.summary(self.store.untold(limit=MAX_NAMED), self.store.untold_counts())
+        self.store.mark_all_told()
         return said
 
-    def summary(self, new: list[StoredMail]) -> str:
+    def summary(self, top: list[StoredMail], counts: dict[str, int]) -> str:
+        """``top``: the untold mail that matters most, first; ``counts``: all untold
+        mail by category."""
         lines = self.lines
-        if not new:
+        total = sum(counts.values())
+        if not total:
             return str(lines["nothing_new"])
-        parts = [lines["intro_one"] if len(new) == 1 else
-                 lines["intro_many"].format(count=len(new))]
-        important = [m for m in new if m.category in ("personal", "work")]
+        parts = [lines["intro_one"] if total == 1 else
+                 lines["intro_many"].format(count=f"{total:,}")]
+        important = [m for m in top if m.category in ("personal", "work")]
         if important:
             named = "; ".join(self._item(m) for m in important[:MAX_NAMED])
-            rest = len(important) - MAX_NAMED
-            tail = f"; {lines['more_important'].format(count=rest)}" if rest > 0 else ""
+            shown = len(important[:MAX_NAMED])
+            rest = counts.get("personal", 0) + counts.get("work", 0) - shown
+            tail = f"; {lines['more_important'].format(count=f'{rest:,}')}" if rest > 0 else ""
             parts.append(f"{lines['important_lead']} {named}{tail}.")
         for category, one, many in (("newsletter", "newsletters_one", "newsletters_many"),
                                     ("spam", "spam_one", "spam_many")):
-            count = sum(m.category == category for m in new)
+            count = counts.get(category, 0)
             if count:
                 parts.append(lines[one] if count == 1 else lines[many].format(count=count))
         parts.append(lines["read_more"])

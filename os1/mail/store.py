@@ -214,6 +214,18 @@ class MailStore:
             " LIMIT ?", (self.user_id, max(0, limit))).fetchall()
         return [_to_mail(r) for r in rows]
 
+    def untold_counts(self) -> dict[str, int]:
+        """How many inbox messages of each category she hasn't told the user about."""
+        rows = self._db.execute(
+            "SELECT category, COUNT(*) FROM mail_messages WHERE user_id = ?"
+            " AND folder = 'INBOX' AND told = 0 GROUP BY category", (self.user_id,)).fetchall()
+        return {str(r[0]): int(r[1]) for r in rows}
+
+    def mark_all_told(self) -> None:
+        with self._db.transaction() as tx:
+            tx.execute("UPDATE mail_messages SET told = 1 WHERE user_id = ? AND told = 0",
+                       (self.user_id,))
+
     def mark_told(self, mail_ids: Sequence[int]) -> None:
         with self._db.transaction() as tx:
             for mail_id in mail_ids:

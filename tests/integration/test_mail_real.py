@@ -68,7 +68,8 @@ def test_a_mailbox_of_1000_syncs_then_only_new_mail_is_fetched(
     listing = os1(os1_env, "mail", "list", "--limit", "2000")
     assert listing.stdout.count("Note ") == 1004
     told = os1(os1_env, "mail", "new").stdout
-    assert told.startswith("You have 1004 new emails. The ones that matter: Sender"), told
+    assert told.startswith("You have 1,004 new emails. The ones that matter: Sender"), told
+    assert "and 1,000 more like them" in told
     assert os1(os1_env, "mail", "new").stdout.startswith("Nothing new")
     found = os1(os1_env, "mail", "search", "note", "1003")
     assert found.returncode == 0 and "Note 1003" in found.stdout and "1 found" in found.stdout
