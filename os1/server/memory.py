@@ -6,6 +6,9 @@ everyone with messages not yet remembered is queued, so nothing said before a cr
 restart is left out. For each person the thread runs the same resumable ``catch_up`` as
 ``os1 chat``'s worker (moments, extraction, reflection when due), yielding the model to
 replies through the shared ``IdleGate``. The worker model is opened once and shared.
+
+Several workers on one PostgreSQL database each run such a thread; a lease in
+``memory_claims`` (``claim``/``release``) keeps two of them off the same person.
 """
 
 from __future__ import annotations
