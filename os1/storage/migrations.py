@@ -264,6 +264,27 @@ def m008_mail(db: Connection) -> None:
         db.execute(statement)
 
 
+def actions_schema(id_column: str, time_type: str) -> list[str]:
+    """Every action with side effects outside os1 (a mail sent or moved to Trash, an
+    event created), from the moment she proposes it: ``status`` goes proposed ->
+    done (or failed, or declined), and done -> undone for what can be undone. ``detail``
+    is JSON: what exactly was confirmed (recipients, text, message ids), so the log
+    shows what the user said yes to and undo knows what to put back."""
+    return [
+        f"CREATE TABLE actions ({id_column}, user_id TEXT NOT NULL, kind TEXT NOT NULL,"
+        " summary TEXT NOT NULL, detail TEXT NOT NULL, status TEXT NOT NULL"
+        " CHECK (status IN ('proposed', 'done', 'failed', 'declined', 'undone')),"
+        f" error TEXT NOT NULL DEFAULT '', created_at {time_type} NOT NULL,"
+        f" updated_at {time_type} NOT NULL)",
+        "CREATE INDEX actions_by_user ON actions(user_id, id)",
+    ]
+
+
+def m009_actions(db: Connection) -> None:
+    for statement in actions_schema("id INTEGER PRIMARY KEY", "REAL"):
+        db.execute(statement)
+
+
 MIGRATIONS: list[Migration] = [m001_conversations, m002_setup, m003_memories, m004_mind,
                                m005_memory_context, m006_accounts, m007_memory_claims,
-                               m008_mail]
+                               m008_mail, m009_actions]
