@@ -15,6 +15,7 @@ from rich.table import Table
 from os1.config import Settings
 from os1.mail.desk import MailDesk
 from os1.mail.imap import ImapServer
+from os1.mail.secretary import account_key
 from os1.mail.secrets import Secrets
 from os1.mail.store import SECURITIES, MailAccount, MailStore, StoredMail
 from os1.mail.sync import sync_folder
@@ -37,7 +38,7 @@ def mail_store(settings: Settings) -> Iterator[MailStore]:
 
 
 def secret_key(settings: Settings, account: str) -> str:
-    return f"{settings.user}/{account}"
+    return account_key(settings.user, account)
 
 
 @click.group(name="mail")

@@ -11,9 +11,11 @@ only ever quoted, whole subjects at most 80 characters long, on one line.
 from __future__ import annotations
 
 import re
-import unicodedata
+from collections.abc import Callable
 
 from os1.data import read_toml
+from os1.mail.errands import MailErrands
+from os1.mail.quote import one_line
 from os1.mail.store import MailStore, StoredMail
 from os1.mind.companion import DeskAnswer
 
@@ -38,8 +40,13 @@ def is_mail_question(text: str) -> bool:
 
 
 class MailDesk:
-    def __init__(self, store: MailStore) -> None:
+    def __init__(self, store: MailStore, errands: MailErrands | None = None,
+                 who_is: Callable[[str], str] | None = None) -> None:
+        """``errands``: replies, clean-up and undo (without it she only reads);
+        ``who_is``: "sister" -> the name she knows for the user's sister, if any."""
         self.store = store
+        self.errands = errands
+        self.who_is = who_is
         self.lines = read_toml("mail.toml")
 
     def answer(self, text: str) -> DeskAnswer | None:
@@ -51,6 +58,10 @@ class MailDesk:
         return DeskAnswer(said, str(self.lines["kept"]))
 
     def said(self, text: str) -> str | None:
+        if self.errands is not None and self.store.accounts():
+            done = self.errands.said(text, self._who)
+            if done is not None:
+                return done
         if len(text) > 200:
             return None
         read, find = _READ.search(text), _FIND.search(text)
@@ -59,7 +70,7 @@ class MailDesk:
         if not self.store.accounts():
             return str(self.lines["no_accounts"])
         if read is not None:
-            return self.read_from(_without_my(read.group("who")))
+            return self.read_from(self._who(read.group("who")))
         if find is not None:
             return self.find(find.group("what"))
         said = self.summary(self.store.untold(limit=MAX_NAMED), self.store.untold_counts())
@@ -94,7 +105,7 @@ class MailDesk:
         """The newest mail from ``who``, read out: its words are quoted, never obeyed."""
         found = self.store.search([], limit=1, sender=who)
         if not found:
-            return str(self.lines["none_from"]).format(who=_one_line(who, 60))
+            return str(self.lines["none_from"]).format(who=one_line(who, 60))
         item = found[0]
         self.store.mark_told([item.id])
         text = item.mail.text.strip()
@@ -107,15 +118,20 @@ class MailDesk:
                  if w not in ("the", "a", "an", "my", "our", "his", "her")][:6]
         found = self.store.search(words, limit=MAX_NAMED + 1)
         if not found:
-            return str(self.lines["found_none"]).format(what=_one_line(what, 60))
+            return str(self.lines["found_none"]).format(what=one_line(what, 60))
         named = "; ".join(self._item(m) for m in found[:MAX_NAMED])
         more = str(self.lines["found_more"]) if len(found) > MAX_NAMED else ""
         return f"{self.lines['found']} {named}.{more}".strip()
 
+    def _who(self, said: str) -> str:
+        """The sender to look for: "my sister" is who she knows as the user's sister."""
+        who = _without_my(said)
+        return (self.who_is(who) if self.who_is is not None else None) or who
+
     def _item(self, item: StoredMail) -> str:
         mail = item.mail
-        who = _one_line(mail.from_name or mail.from_addr or "someone", 60)
-        subject = _one_line(mail.subject, SUBJECT_CHARS)
+        who = one_line(mail.from_name or mail.from_addr or "someone", 60)
+        subject = one_line(mail.subject, SUBJECT_CHARS)
         if not subject:
             return str(self.lines["item_no_subject"]).format(who=who)
         return str(self.lines["item"]).format(who=who, subject=subject)
@@ -125,9 +141,4 @@ def _without_my(who: str) -> str:
     return re.sub(r"^(?:my|our|the)\s+", "", who.strip(), flags=re.IGNORECASE)
 
 
-def _one_line(text: str, limit: int) -> str:
-    """On one line, without quotes that would end the quoting or characters that hide
-    or reorder text (controls, bidi overrides, zero-width)."""
-    visible = "".join(c for c in text if unicodedata.category(c) not in ("Cc", "Cf"))
-    flat = " ".join(visible.replace('"', "'").split())
-    return flat if len(flat) <= limit else flat[:limit - 1].rstrip() + "…"
+_one_line = one_line  # the calendar desk's import; shared quoting now lives in mail/quote.py

@@ -1,13 +1,15 @@
-"""An in-process ``MailServer`` for unit tests: folders of raw messages with UIDs, a
-UIDVALIDITY that can be changed, and a connection that can be made to drop."""
+"""In-process mail edges for unit tests: ``FakeMailServer`` (folders of raw messages with
+UIDs, a UIDVALIDITY that can be changed, a connection that can be made to drop, moves
+that can be refused) and ``FakeMailSender`` (keeps what it is asked to send)."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from email.message import EmailMessage
 
 from os1.errors import MailError
-from os1.mail.imap import FolderInfo, RawMessage
+from os1.mail.imap import FolderInfo, Moved, RawMessage
 
 
 @dataclass
@@ -16,13 +18,30 @@ class FakeMailServer:
     uidvalidity: int = 1
     drop_after_fetches: int | None = None  # the connection breaks on the next fetch after N
     fetches: int = 0
+    fail_moves: bool = False  # the server refuses to move anything
     _selected: str = "INBOX"
+    _next_uid: dict[str, int] = field(default_factory=dict)
 
     def deliver(self, raw: bytes, folder: str = "INBOX") -> int:
+        """Like IMAP, a UID is never given out twice in a folder."""
         box = self.folders.setdefault(folder, [])
-        uid = (box[-1][0] if box else 0) + 1
+        uid = max(self._next_uid.get(folder, 1), (box[-1][0] + 1) if box else 1)
+        self._next_uid[folder] = uid + 1
         box.append((uid, raw))
         return uid
+
+    def trash_folder(self) -> str:
+        self.folders.setdefault("Trash", [])
+        return "Trash"
+
+    def move(self, uids: Sequence[int], source: str, target: str) -> Moved:
+        if self.fail_moves:
+            raise MailError("The fake server refused to move the messages.")
+        wanted = set(uids)
+        moving = [(uid, raw) for uid, raw in self.folders[source] if uid in wanted]
+        self.folders[source] = [(u, r) for u, r in self.folders[source] if u not in wanted]
+        pairs = {uid: self.deliver(raw, target) for uid, raw in moving}
+        return Moved(target, self.uidvalidity, pairs)
 
     def renumber(self) -> None:
         """What a server does after a rebuild: new UIDVALIDITY, UIDs from 1 again."""
@@ -49,3 +68,16 @@ class FakeMailServer:
 
     def close(self) -> None:
         pass
+
+
+@dataclass
+class FakeMailSender:
+    """Keeps what it is asked to send, or refuses with ``fail_with``."""
+
+    sent: list[tuple[EmailMessage, list[str]]] = field(default_factory=list)
+    fail_with: MailError | None = None
+
+    def send(self, message: EmailMessage, recipients: Sequence[str]) -> None:
+        if self.fail_with is not None:
+            raise self.fail_with
+        self.sent.append((message, list(recipients)))

@@ -46,6 +46,25 @@ class MailServer(Protocol):
     def close(self) -> None: ...
 
 
+class MailMover(Protocol):
+    """What clean-up and its undo need: where Trash is, and moving messages there and
+    back. Nothing here deletes: a message is moved whole, and Trash is never emptied."""
+
+    def trash_folder(self) -> str: ...
+    def move(self, uids: Sequence[int], source: str, target: str) -> Moved: ...
+    def close(self) -> None: ...
+
+
+@dataclass(frozen=True)
+class Moved:
+    """Where moved messages are now: their UIDs in ``target`` (a message the server
+    didn't report is missing from ``uids``), under the target's UIDVALIDITY."""
+
+    target: str
+    uidvalidity: int
+    uids: dict[int, int]  # old UID -> new UID
+
+
 class ImapServer:
     def __init__(self, account: MailAccount, password: str,
                  ca_file: str | None = None) -> None:
@@ -87,6 +106,66 @@ class ImapServer:
     def close(self) -> None:
         with contextlib.suppress(imaplib.IMAP4.error, OSError):
             self._imap.logout()
+
+    def trash_folder(self) -> str:
+        """The folder the server marks as Trash (RFC 6154), else one named like it,
+        else a new "Trash"."""
+        _, data = self._call(self._imap.list)
+        folders = [f for f in (_listed(x) for x in data) if f is not None]
+        for flags, name in folders:
+            if "\\trash" in flags:
+                return name
+        for _, name in folders:
+            if name.lower() in _TRASH_NAMES:
+                return name
+        self._call(self._imap.create, _quoted("Trash"))
+        return "Trash"
+
+    def move(self, uids: Sequence[int], source: str, target: str) -> Moved:
+        """UID MOVE (RFC 6851) where the server has it; else COPY, flag \\Deleted and
+        expunge only those UIDs (UIDPLUS). New UIDs come from COPYUID, or are found by
+        Message-ID where the server doesn't say."""
+        status, data = self._call(self._imap.select, _quoted(source))
+        if status != "OK":
+            raise MailError(f"{self.account.imap_host} has no folder {source!r}: "
+                            f"{_said(data)}.")
+        ids = self._message_ids(uids)
+        self._imap.response("COPYUID")  # forget any earlier one
+        capabilities = set(self._imap.capabilities)
+        if "MOVE" in capabilities:
+            self._checked("move", self._imap.uid, "MOVE", _set(uids), _quoted(target))
+        else:
+            self._checked("copy", self._imap.uid, "COPY", _set(uids), _quoted(target))
+            self._checked("flag", self._imap.uid, "STORE", _set(uids), "+FLAGS.SILENT",
+                          "(\\Deleted)")
+            if "UIDPLUS" in capabilities:
+                self._checked("expunge", self._imap.uid, "EXPUNGE", _set(uids))
+        pairs = _copyuid(self._imap.response("COPYUID")[1])
+        info = self.select(target)
+        for old, message_id in ids.items():
+            if old not in pairs and message_id:
+                _, found = self._call(self._imap.uid, "SEARCH", "HEADER", "Message-ID",
+                                      _quoted(message_id))
+                numbers = [int(x) for x in (found[0] or b"").split()]
+                if numbers:
+                    pairs[old] = max(numbers)
+        return Moved(target, info.uidvalidity, pairs)
+
+    def _message_ids(self, uids: Sequence[int]) -> dict[int, str]:
+        _, data = self._call(self._imap.uid, "FETCH", _set(uids),
+                             "(UID BODY.PEEK[HEADER.FIELDS (MESSAGE-ID)])")
+        out: dict[int, str] = {}
+        for item in data:
+            if isinstance(item, tuple) and (uid := _UID.search(item[0])):
+                header = item[1].decode("utf-8", "replace").partition(":")[2]
+                out[int(uid.group(1))] = " ".join(header.split())
+        return out
+
+    def _checked(self, what: str, method: object, *args: object) -> None:
+        status, data = self._call(method, *args)
+        if status != "OK":
+            raise MailError(f"{self.account.imap_host} would not {what} the messages: "
+                            f"{_said(data)}. Nothing was lost: they are where they were.")
 
     def _sizes(self, uids: Sequence[int]) -> dict[int, int]:
         _, data = self._call(self._imap.uid, "FETCH", _set(uids), "(RFC822.SIZE)")
@@ -151,6 +230,39 @@ def _connect(account: MailAccount, ca_file: str | None) -> imaplib.IMAP4:
     except (OSError, imaplib.IMAP4.error) as exc:
         raise MailError(f"Can't connect to the mail server {host}:{port}: {_said(exc)}.",
                         "Check the host name, the port and your network.") from exc
+
+
+_TRASH_NAMES = ("trash", "deleted items", "deleted messages", "bin", "[gmail]/trash")
+_LISTED = re.compile(rb'^\((?P<flags>[^)]*)\) (?:"(?:[^"\\]|\\.)*"|NIL) (?P<name>.+)$')
+
+
+def _listed(item: object) -> tuple[str, str] | None:
+    """(lower-cased flags, folder name) from one LIST line."""
+    if not isinstance(item, bytes) or not (match := _LISTED.match(item)):
+        return None
+    name = match.group("name").decode("utf-8", "replace")
+    if name.startswith('"') and name.endswith('"'):
+        name = name[1:-1].replace('\\"', '"').replace("\\\\", "\\")
+    return match.group("flags").decode("ascii", "replace").lower(), name
+
+
+def _copyuid(data: list[Any]) -> dict[int, int]:
+    """Old UID -> new UID from "COPYUID <validity> <old set> <new set>" responses."""
+    pairs: dict[int, int] = {}
+    for item in data or []:
+        parts = (item.decode() if isinstance(item, bytes) else str(item or "")).split()
+        if len(parts) == 3:
+            pairs.update(zip(_expand(parts[1]), _expand(parts[2]), strict=False))
+    return pairs
+
+
+def _expand(uid_set: str) -> list[int]:
+    out: list[int] = []
+    for piece in uid_set.split(","):
+        low, _, high = piece.partition(":")
+        if low.isdigit() and (not high or high.isdigit()):
+            out.extend(range(int(low), int(high or low) + 1))
+    return out
 
 
 def _said(thing: object) -> str:

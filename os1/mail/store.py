@@ -264,6 +264,34 @@ class MailStore:
                            (now.category, now.by, now.priority, self.user_id, item.id))
         return changed
 
+    def moved(self, account: MailAccount, where: dict[int, int], folder: str,
+              uidvalidity: int) -> None:
+        """Messages (by local id) now live in ``folder`` under new UIDs (``where``:
+        local id -> UID); one that a sync of that folder stored already is kept once."""
+        with self._db.transaction() as tx:
+            for mail_id, uid in where.items():
+                there = tx.execute(
+                    "SELECT id FROM mail_messages WHERE account_id = ? AND folder = ?"
+                    " AND uidvalidity = ? AND uid = ?",
+                    (account.id, folder, uidvalidity, uid)).fetchone()
+                if there is not None and int(there[0]) != mail_id:
+                    tx.execute("DELETE FROM mail_messages WHERE user_id = ? AND id = ?",
+                               (self.user_id, mail_id))
+                    continue
+                tx.execute("UPDATE mail_messages SET folder = ?, uidvalidity = ?, uid = ?"
+                           " WHERE user_id = ? AND id = ? AND account_id = ?",
+                           (folder, uidvalidity, uid, self.user_id, mail_id, account.id))
+
+    def in_categories(self, categories: Sequence[str], folder: str = "INBOX",
+                      limit: int = 10_000) -> list[StoredMail]:
+        """The folder's mail sorted into ``categories``, newest first."""
+        marks = ",".join("?" * len(categories))
+        rows = self._db.execute(
+            f"{_SELECT} WHERE m.user_id = ? AND m.folder = ? AND m.category IN ({marks})"
+            " ORDER BY COALESCE(m.sent_at, m.stored_at) DESC, m.id DESC LIMIT ?",
+            (self.user_id, folder, *categories, max(0, limit))).fetchall()
+        return [_to_mail(r) for r in rows]
+
     def count(self, folder: str | None = None, account: MailAccount | None = None) -> int:
         sql = "SELECT COUNT(*) FROM mail_messages WHERE user_id = ?"
         args: list[object] = [self.user_id]

@@ -1,0 +1,142 @@
+"""Sending mail, only ever what the user confirmed. A reply is drafted (its recipients
+and subject fixed by code from the mail it answers, its body written by the model in the
+user's style or by the user), proposed in the action log with every word and address
+that will go, and sent only from that logged proposal, unchanged, when the user says
+yes. So nothing a stranger writes into a mail can add a recipient, change the text
+after it was shown, or send anything by itself.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import re
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from email.message import EmailMessage
+
+from os1.data import fill, read_text
+from os1.errors import InputError, MailError
+from os1.llm.base import GenerateOptions, Message, Model, complete
+from os1.mail.smtp import MailSender
+from os1.mail.store import MailAccount, MailStore, StoredMail
+from os1.storage.actions import Action, ActionLog
+
+MAX_BODY_CHARS = 20_000
+STYLE_EXAMPLES = 3
+STYLE_EXAMPLE_CHARS = 600
+ANSWERED_CHARS = 2_000
+_RE = re.compile(r"^\s*(re|aw|sv)\s*:\s*", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class Draft:
+    account: str
+    to: tuple[str, ...]
+    subject: str
+    body: str
+    in_reply_to: str = ""
+    references: str = ""
+
+    def recipients_line(self) -> str:
+        return ", ".join(self.to)
+
+
+def reply_to(item: StoredMail, body: str) -> Draft:
+    """A reply to ``item``'s sender only (never to addresses named inside the mail)."""
+    if not item.mail.from_addr or "@" not in item.mail.from_addr:
+        raise InputError("That mail has no sender address to reply to.")
+    subject = item.mail.subject.strip()
+    subject = subject if _RE.match(subject) else f"Re: {subject}".strip()
+    return Draft(item.account, (item.mail.from_addr,), _one_line(subject), _checked(body),
+                 item.mail.message_id, item.mail.message_id)
+
+
+def draft_body(model: Model, item: StoredMail, wish: str, user_name: str,
+               examples: list[str]) -> str:
+    """The model's body for a reply saying ``wish``, in the style of ``examples`` (the
+    user's own sent mail). The answered mail is shown as quoted data; whatever the model
+    writes is only a proposal the user reads before anything is sent."""
+    shown = "\n---\n".join(e[:STYLE_EXAMPLE_CHARS] for e in examples[:STYLE_EXAMPLES])
+    prompt = fill(read_text("prompts/draft_reply.txt"), user_name=user_name,
+                  wish=_one_line(wish), examples=shown or "(none yet: write plainly)",
+                  sender=_one_line(item.mail.from_name or item.mail.from_addr),
+                  subject=_one_line(item.mail.subject),
+                  text=item.mail.text[:ANSWERED_CHARS])
+    raw = complete(model, [Message("user", prompt)],
+                   GenerateOptions(max_tokens=220, temperature=0.3, seed=7))
+    return _checked(_without_fences(raw))
+
+
+def style_examples(store: MailStore, account: MailAccount) -> list[str]:
+    """Bodies of the user's own recent mail (found in any synced folder, such as Sent)."""
+    return [m.mail.text.strip() for m in store.search([], limit=STYLE_EXAMPLES,
+                                                      sender=account.address)
+            if m.mail.text.strip()]
+
+
+def to_message(draft: Draft, account: MailAccount) -> EmailMessage:
+    message = EmailMessage()
+    message["From"] = account.address
+    message["To"] = ", ".join(draft.to)
+    message["Subject"] = draft.subject
+    message["Date"] = email.utils.formatdate(localtime=True)
+    message["Message-ID"] = email.utils.make_msgid(domain=account.address.split("@")[-1])
+    if draft.in_reply_to:
+        message["In-Reply-To"] = draft.in_reply_to
+        message["References"] = draft.references or draft.in_reply_to
+    message.set_content(draft.body)
+    return message
+
+
+class Outbox:
+    def __init__(self, store: MailStore, actions: ActionLog,
+                 sender_for: Callable[[MailAccount], MailSender]) -> None:
+        self.store = store
+        self.actions = actions
+        self._sender_for = sender_for
+
+    def propose(self, draft: Draft) -> Action:
+        self.store.account(draft.account)
+        return self.actions.propose("send", f"Send \"{draft.subject}\" to "
+                                    f"{draft.recipients_line()}", asdict(draft))
+
+    def confirm(self, action_id: int) -> Action:
+        """Send exactly what was proposed; the log says done (with the Message-ID) or
+        failed (with why). A proposal is sent at most once."""
+        action = self.actions.get(action_id)
+        if action.kind != "send":
+            raise InputError(f"Action {action_id} is not a mail to send.")
+        if action.status != "proposed":
+            raise InputError(f"That mail is {action.status} already; nothing was sent.")
+        draft = Draft(**{**action.detail, "to": tuple(action.detail["to"])})
+        account = self.store.account(draft.account)
+        message = to_message(draft, account)
+        try:
+            self._sender_for(account).send(message, list(draft.to))
+        except MailError as exc:
+            return self.actions.settle(action_id, "failed", error=str(exc))
+        return self.actions.settle(action_id, "done", detail={
+            **action.detail, "message_id": str(message["Message-ID"])})
+
+    def decline(self, action_id: int) -> Action:
+        return self.actions.settle(action_id, "declined")
+
+
+def _checked(body: str) -> str:
+    body = body.strip()
+    if not body:
+        raise InputError("The reply is empty: say what it should say.")
+    if len(body) > MAX_BODY_CHARS:
+        raise InputError(f"The reply is {len(body):,} characters; the most is "
+                         f"{MAX_BODY_CHARS:,}.")
+    return body
+
+
+def _without_fences(text: str) -> str:
+    lines = [ln for ln in text.strip().splitlines() if not ln.strip().startswith("```")]
+    cut = [i for i, ln in enumerate(lines) if re.match(r"^\s*(subject|from|to)\s*:", ln, re.I)]
+    return "\n".join(ln for i, ln in enumerate(lines) if i not in cut).strip()
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.replace("\r", " ").replace("\n", " ").split())[:200]

@@ -1,0 +1,46 @@
+"""Her secretary's desk, put together for one user: the store, the action log, the real
+IMAP and SMTP edges (with the password from the keyring, fetched only when an errand
+needs a server), the model for drafting, and her memory for "my sister"."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from os1.llm.base import Model
+from os1.mail.cleanup import Cleanup
+from os1.mail.desk import MailDesk
+from os1.mail.errands import MailErrands
+from os1.mail.imap import ImapServer
+from os1.mail.outbox import Outbox, draft_body, style_examples
+from os1.mail.people import People, Search
+from os1.mail.secrets import Secrets
+from os1.mail.smtp import SmtpSender
+from os1.mail.store import MailAccount, MailStore, StoredMail
+from os1.storage.actions import ActionLog
+from os1.storage.db import Database
+
+
+def account_key(user: str, account: str) -> str:
+    """Where an account's password is kept (keyring entry or file name)."""
+    return f"{user}/{account}"
+
+
+def mail_desk(db: Database, user: str, home: Path, model: Model | None = None,
+              user_name: str = "the user", memories: Search | None = None) -> MailDesk:
+    store = MailStore(db, user)
+    actions = ActionLog(db, user)
+    secrets = Secrets(home)
+
+    def password(account: MailAccount) -> str:
+        return secrets.get(account_key(user, account.name))
+
+    outbox = Outbox(store, actions, lambda a: SmtpSender(a, password(a)))
+    cleanup = Cleanup(store, actions, lambda a: ImapServer(a, password(a)))
+
+    def drafter(item: StoredMail, wish: str) -> str:
+        assert model is not None
+        examples = style_examples(store, store.account(item.account))
+        return draft_body(model, item, wish, user_name, examples)
+
+    errands = MailErrands(store, outbox, cleanup, drafter if model is not None else None)
+    return MailDesk(store, errands, People(memories) if memories is not None else None)
