@@ -33,6 +33,31 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
+def wait_listening(process: subprocess.Popen[bytes], port: int, name: str) -> None:
+    """Until ``process`` accepts connections on ``port`` (30 s at most); if it exits
+    first, what it said on stderr is the error."""
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"{name} exited: {process.stderr.read().decode()}"
+                               if process.stderr else f"{name} exited")
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=1):
+                return
+        except OSError:
+            time.sleep(0.05)
+    raise RuntimeError(f"{name} did not start listening")
+
+
+def stop_process(process: subprocess.Popen[bytes] | None) -> None:
+    if process is not None:
+        process.terminate()
+        try:
+            process.wait(10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
 class Dovecot:
     def __init__(self) -> None:
         if shutil.which("dovecot", path="/usr/sbin:/usr/bin") is None:
@@ -81,25 +106,11 @@ class Dovecot:
             (self.dir / "users").write_text("")
         self.process = subprocess.Popen(["/usr/sbin/dovecot", "-F", "-c", str(config)],
                                         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"dovecot exited: {self.process.stderr.read().decode()}"
-                                   if self.process.stderr else "dovecot exited")
-            try:
-                with socket.create_connection(("127.0.0.1", self.port), timeout=1):
-                    return self
-            except OSError:
-                time.sleep(0.05)
-        raise RuntimeError("dovecot did not start listening")
+        wait_listening(self.process, self.port, "dovecot")
+        return self
 
     def stop(self) -> None:
-        if self.process is not None:
-            self.process.terminate()
-            try:
-                self.process.wait(10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
+        stop_process(self.process)
         shutil.rmtree(self.dir, ignore_errors=True)
 
     def append(self, user: str, messages: list[EmailMessage], folder: str = "INBOX") -> None:
@@ -225,7 +236,7 @@ class SmtpServer:
                          data: Any) -> AuthResult:
             ok = isinstance(data, LoginPassword) and data.login.decode() == server.user \
                 and data.password.decode() == server.password
-            return AuthResult(success=ok)
+            return AuthResult(success=ok, handled=False)  # handled=False: aiosmtpd answers 535
 
         self._controller = Controller(Handler(), hostname="127.0.0.1", port=self.port,
                                       authenticator=authenticate, auth_require_tls=False,

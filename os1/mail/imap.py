@@ -131,7 +131,7 @@ class ImapServer:
                             f"{_said(data)}.")
         ids = self._message_ids(uids)
         self._imap.response("COPYUID")  # forget any earlier one
-        capabilities = set(self._imap.capabilities)
+        capabilities = self._capabilities()
         if "MOVE" in capabilities:
             self._checked("move", self._imap.uid, "MOVE", _set(uids), _quoted(target))
         else:
@@ -150,6 +150,11 @@ class ImapServer:
                 if numbers:
                     pairs[old] = max(numbers)
         return Moved(target, info.uidvalidity, pairs)
+
+    def _capabilities(self) -> set[str]:
+        """Asked again after login: servers announce MOVE and UIDPLUS only then."""
+        _, data = self._call(self._imap.capability)
+        return set((data[0] or b"").decode("ascii", "replace").upper().split())
 
     def _message_ids(self, uids: Sequence[int]) -> dict[int, str]:
         _, data = self._call(self._imap.uid, "FETCH", _set(uids),

@@ -5,6 +5,8 @@ can, given its CA), a 50 MB attachment and broken MIME, all through the real com
 
 from __future__ import annotations
 
+import email
+import email.policy
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -13,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.mail_servers import Dovecot, free_port
+from tests.mail_servers import Dovecot, SmtpServer, free_port
 
 OS1 = [sys.executable, "-m", "os1"]
 PASSWORD = "a long imap password"
@@ -128,3 +130,66 @@ def test_a_50_mb_attachment_and_broken_mime_are_stored_readably(
     assert "only its start was fetched" in shown[0]
     assert "Bonjour" in shown[1]
     assert (Path(os1_env["OS1_HOME"]) / "os1.db").stat().st_size < 5_000_000
+
+
+def newsletter(n: int) -> EmailMessage:
+    mail = note(n)
+    mail.replace_header("Subject", f"Weekly deals {n}")
+    mail["List-Unsubscribe"] = "<mailto:unsubscribe@shop.example>"
+    return mail
+
+
+def test_clean_up_moves_to_the_real_trash_and_undo_puts_it_back(
+        os1_env: dict[str, str], dovecot: Dovecot, mailbox: str) -> None:
+    dovecot.append(mailbox, [note(1), newsletter(2), note(3), newsletter(4), newsletter(5)])
+    add_account(os1_env, dovecot, mailbox)
+    assert os1(os1_env, "mail", "sync").returncode == 0
+    declined = os1(os1_env, "mail", "clean", stdin="n\n")
+    assert "Move 3 messages to Trash (3 newsletter)" in declined.stdout, declined.stdout
+    assert "Nothing moved." in declined.stderr
+    assert len(dovecot.folder_uids(mailbox, "INBOX")) == 5
+    cleaned = os1(os1_env, "mail", "clean", stdin="y\n")
+    assert cleaned.returncode == 0 and "3 messages are in Trash" in cleaned.stderr, \
+        cleaned.stderr
+    assert len(dovecot.folder_uids(mailbox, "INBOX")) == 2
+    assert len(dovecot.folder_uids(mailbox, "Trash")) == 3, "moved whole, not expunged"
+    undone = os1(os1_env, "mail", "undo")
+    assert undone.returncode == 0 and "3 messages are back" in undone.stderr, undone.stderr
+    assert len(dovecot.folder_uids(mailbox, "INBOX")) == 5
+    assert dovecot.folder_uids(mailbox, "Trash") == []
+    again = os1(os1_env, "mail", "sync")
+    assert "0 new, 5 stored." in again.stderr, "the returned mail is not stored twice"
+    assert "Weekly deals 4" in os1(os1_env, "mail", "list").stdout
+    log = os1(os1_env, "actions").stdout
+    assert "undone" in log and "declined" in log
+
+
+def test_a_reply_drafted_by_the_real_model_is_received_by_the_smtp_server(
+        os1_env: dict[str, str], dovecot: Dovecot, mailbox: str) -> None:
+    invite = note(1)
+    invite.replace_header("Subject", "Dinner on Friday?")
+    invite.set_content("Hi Theo, would you like to come to dinner on Friday at eight?\nCat")
+    dovecot.append(mailbox, [invite])
+    smtp = SmtpServer(user=f"{mailbox}@example.org", password=PASSWORD).start()
+    try:
+        added = os1(os1_env, "mail", "add", "home", "--address", f"{mailbox}@example.org",
+                    "--login", mailbox, "--imap-host", "127.0.0.1", "--imap-port",
+                    str(dovecot.port), "--imap-security", "none", "--smtp-port",
+                    str(smtp.port), "--smtp-security", "none", "--password-stdin",
+                    stdin=PASSWORD + "\n")
+        assert added.returncode == 0, added.stderr
+        smtp.user = mailbox
+        assert os1(os1_env, "mail", "sync").returncode == 0
+        replied = os1(os1_env, "mail", "reply", "1", "--say",
+                      "yes, I'd love to come on Friday, and I'll bring wine", stdin="y\n")
+        assert replied.returncode == 0, replied.stderr
+        assert replied.stdout.startswith("To: s1@example.org\nSubject: Re: Dinner on Friday?")
+        [received] = smtp.received
+        assert received.recipients == ["s1@example.org"]
+        body = email.message_from_bytes(received.data, policy=email.policy.default)
+        text = body.get_content()  # type: ignore[attr-defined]
+        shown = replied.stdout.split("\n\n", 1)[1]
+        assert " ".join(text.split()) in " ".join(shown.split()), "sent exactly as shown"
+        assert "friday" in text.lower() and "subject:" not in text.lower()
+    finally:
+        smtp.stop()
