@@ -187,7 +187,7 @@ def test_a_reply_drafted_by_the_real_model_is_received_by_the_smtp_server(
         [received] = smtp.received
         assert received.recipients == ["s1@example.org"]
         body = email.message_from_bytes(received.data, policy=email.policy.default)
-        text = body.get_content()  # type: ignore[attr-defined]
+        text = body.get_content()
         shown = replied.stdout.split("\n\n", 1)[1]
         assert " ".join(text.split()) in " ".join(shown.split()), "sent exactly as shown"
         assert "friday" in text.lower() and "subject:" not in text.lower()

@@ -58,7 +58,7 @@ def test_in_chat_she_drafts_a_reply_and_it_reaches_the_smtp_server_only_after_ye
     assert received.recipients == ["cat@example.org"]
     message = email.message_from_bytes(received.data, policy=email.policy.default)
     assert message["In-Reply-To"] == "<dinner@example.org>"
-    body = message.get_content()  # type: ignore[attr-defined]
+    body = message.get_content()
     assert body.replace("\r\n", "\n").strip() == DRAFT
     log = run("actions")
     assert "Re: Dinner" in log.stdout and "cat@example.org" in log.stdout
