@@ -306,13 +306,14 @@ def opened(settings: Settings, conversation: bool = False) -> Iterator[tuple[Dat
 
 
 def _add_memory_commands() -> None:
+    from os1.cli_calendar import calendar_group
     from os1.cli_mail import mail_group
     from os1.cli_memory import memory_group, mood_command, self_command
     from os1.cli_server import invite, login, serve
     from os1.cli_voice import talk
 
     for command in (memory_group, self_command, mood_command, talk, serve, invite, login,
-                    mail_group):
+                    mail_group, calendar_group):
         cli.add_command(command)
 
 

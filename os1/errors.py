@@ -11,6 +11,7 @@
     ├── StorageError              the database can't be opened or written
     │   └── DataDirBusy           another process holds the data dir exclusively
     ├── MailError                 a mail server can't be reached, refuses us or misbehaves
+    ├── CalendarError             a calendar server or .ics file can't be used
     └── InputError                what the user typed can't be used as is
         ├── EmptyMessage
         └── MessageTooLong
@@ -67,6 +68,10 @@ class DataDirBusy(StorageError):
 
 
 class MailError(OS1Error):
+    pass
+
+
+class CalendarError(OS1Error):
     pass
 
 

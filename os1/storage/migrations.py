@@ -285,6 +285,39 @@ def m009_actions(db: Connection) -> None:
         db.execute(statement)
 
 
+def calendar_schema(id_column: str, time_type: str) -> list[str]:
+    """The user's calendars: ``calendar_sources`` (a CalDAV calendar, an imported .ics
+    file, or 'local' for events she keeps herself; no password, ever), the events synced
+    or imported from them (one row per occurrence, so recurring events are expanded and
+    ``starts_at`` with ``uid`` names one), and reminders, each said once: ``said_at`` is set
+    by the one check that claims it. A reminder names its event by (uid, starts_at), so
+    re-syncing the same events leaves delivered reminders delivered."""
+    return [
+        f"CREATE TABLE calendar_sources ({id_column}, user_id TEXT NOT NULL,"
+        " name TEXT NOT NULL, kind TEXT NOT NULL CHECK (kind IN ('caldav', 'ics', 'local')),"
+        " url TEXT NOT NULL DEFAULT '', username TEXT NOT NULL DEFAULT '',"
+        f" created_at {time_type} NOT NULL, synced_at {time_type}, UNIQUE (user_id, name))",
+        f"CREATE TABLE calendar_events ({id_column}, user_id TEXT NOT NULL,"
+        " source_id BIGINT NOT NULL REFERENCES calendar_sources(id) ON DELETE CASCADE,"
+        f" uid TEXT NOT NULL, starts_at {time_type} NOT NULL, ends_at {time_type} NOT NULL,"
+        " all_day INTEGER NOT NULL DEFAULT 0, title TEXT NOT NULL,"
+        " location TEXT NOT NULL DEFAULT '', description TEXT NOT NULL DEFAULT '',"
+        " UNIQUE (source_id, uid, starts_at))",
+        "CREATE INDEX calendar_events_by_user ON calendar_events(user_id, starts_at)",
+        f"CREATE TABLE calendar_reminders ({id_column}, user_id TEXT NOT NULL,"
+        " source_id BIGINT NOT NULL REFERENCES calendar_sources(id) ON DELETE CASCADE,"
+        f" uid TEXT NOT NULL, starts_at {time_type} NOT NULL, title TEXT NOT NULL,"
+        f" due_at {time_type} NOT NULL, said_at {time_type},"
+        " missed INTEGER NOT NULL DEFAULT 0, UNIQUE (source_id, uid, starts_at, due_at))",
+        "CREATE INDEX calendar_reminders_due ON calendar_reminders(user_id, said_at, due_at)",
+    ]
+
+
+def m010_calendar(db: Connection) -> None:
+    for statement in calendar_schema("id INTEGER PRIMARY KEY", "REAL"):
+        db.execute(statement)
+
+
 MIGRATIONS: list[Migration] = [m001_conversations, m002_setup, m003_memories, m004_mind,
                                m005_memory_context, m006_accounts, m007_memory_claims,
-                               m008_mail, m009_actions]
+                               m008_mail, m009_actions, m010_calendar]

@@ -1,0 +1,272 @@
+"""Her calendar desk: requests about the calendar that she answers from the store, not
+from the model. "What do I have tomorrow?" is answered from the stored events; "add
+dentist Friday at 3pm" is *proposed* (logged in the action log as proposed) and done only
+when the very next thing the user says is yes; a mail's meeting is offered the same way.
+
+Why not the model: event titles and invitations are written by other people, and a small
+model told "ignore previous instructions" in a title may obey. Here an event's words are
+only ever quoted, on one line, and a confirmation acts only on the proposal this desk
+made in the turn just before, never on anything an event or mail says.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime, timedelta, tzinfo
+
+from os1.calendar.from_mail import MailProposal, proposal_from_mail
+from os1.calendar.ics import Event, new_uid
+from os1.calendar.server import CalendarServer
+from os1.calendar.store import CalendarSource, CalendarStore, StoredEvent
+from os1.calendar.when import MONTHS, WEEKDAYS, Days, find_days, find_when
+from os1.data import read_toml
+from os1.errors import CalendarError, OS1Error
+from os1.mail.quote import one_line
+from os1.mail.store import MailStore
+from os1.mind.companion import Desk, DeskAnswer
+from os1.storage.actions import Action, ActionLog
+from os1.storage.db import Database
+
+MAX_NAMED = 6
+TITLE_CHARS = 80
+EVENT_MINUTES = 60
+MAIL_LOOKBACK = 30
+PENDING_S = 600.0  # a proposal not answered within ten minutes lapses
+Connect = Callable[[CalendarSource], CalendarServer]
+
+_AGENDA = re.compile(
+    r"\bwhat(?:'s| is| do i have| have i got| am i doing| have i)\b[^.!?]{0,40}"
+    r"|\b(?:my|the|\w+'s) (?:calendar|schedule|agenda|diary)\b"
+    r"|\b(?:anything|something) (?:on|planned|scheduled)\b|\bam i (?:free|busy)\b",
+    re.IGNORECASE)
+_ADD = re.compile(r"^\s*(?:please\s+|(?:can|could|would) you\s+)*(?:add|put|schedule|book"
+                  r"|create)\s+(?P<rest>.+?)[\s.!?]*$", re.IGNORECASE | re.DOTALL)
+_CALENDAR_WORDS = re.compile(r"\s*\b(?:to|on|in|into)\s+(?:my|the)\s+(?:calendar|diary|"
+                             r"schedule|agenda)\b\s*", re.IGNORECASE)
+_LEAD_IN = re.compile(r"^(?:(?:an?|the|new)\s+)?(?:(?:event|meeting|appointment)\s+"
+                      r"(?:called|named|for)\s+)?", re.IGNORECASE)
+_DANGLING = re.compile(r"(?:\s+(?:on|at|for|from|by|this|next))+$", re.IGNORECASE)
+_MAIL_MEETINGS = re.compile(r"\b(?:meetings?|appointments?|invitations?|dates?|events?)\b"
+                            r"[^.!?]{0,30}\b(?:in|from) (?:my )?(?:e-?mails?|mail|inbox)\b",
+                            re.IGNORECASE)
+_ON_TODAY = re.compile(r"\b(?:calendar|schedule|agenda|diary)\b|^\s*what(?:'s| is) on\s*[?.!]*$",
+                       re.IGNORECASE)
+_YES = re.compile(r"^\s*(?:yes|yeah|yep|yup|sure|ok|okay|please do|do it|go ahead|"
+                  r"yes,? please|please)\s*[.!]*\s*$", re.IGNORECASE)
+_NO = re.compile(r"^\s*(?:no|nope|don'?t|cancel|no,? thanks?(?: you)?|never ?mind)"
+                 r"\s*[.!]*\s*$", re.IGNORECASE)
+
+
+class CalendarDesk:
+    def __init__(self, db: Database, user_id: str, *, connect: Connect | None = None,
+                 mail: MailStore | None = None, clock: Callable[[], float] = time.time,
+                 tz: tzinfo | None = None) -> None:
+        """``connect`` opens the CalDAV server of a source (None: events are only kept
+        here); ``mail`` lets her offer meetings found in the user's mail; ``clock`` is now
+        (tests simulate it); ``tz`` the user's zone (the machine's when None)."""
+        self.store = CalendarStore(db, user_id, tz, clock=clock)
+        self.actions = ActionLog(db, user_id)
+        self.connect = connect
+        self.mail = mail
+        self.clock = clock
+        self.tz = tz
+        self.lines = read_toml("calendar.toml")
+        self._pending: tuple[int, float] | None = None
+
+    def answer(self, text: str) -> DeskAnswer | None:
+        """Her answer if ``text`` is a request the desk handles, else None. It must see
+        every turn the user takes: a proposal it made is open for exactly one turn, and
+        lapses (logged as declined) on anything but yes or no."""
+        pending, self._pending = self._pending, None
+        if pending is not None:
+            action_id, made_at = pending
+            fresh = self.clock() - made_at <= PENDING_S
+            if fresh and (_YES.match(text) or _NO.match(text)):
+                done = self.settle(action_id, _YES.match(text) is not None)
+                return DeskAnswer(done, str(self.lines["kept_settled"]))
+            self.actions.settle(action_id, "declined", error="not confirmed")
+        if len(text) > 200:
+            return None
+        said, proposed = self.said(text)
+        if said is None:
+            return None
+        kept = self.lines["kept_proposed"] if proposed else self.lines["kept"]
+        return DeskAnswer(said, str(kept))
+
+    def said(self, text: str) -> tuple[str | None, bool]:
+        """What she says to ``text`` and whether it proposes an action; (None, False)
+        when the desk has nothing to say to it."""
+        now = self._now()
+        add = _ADD.match(text)
+        if add is not None:
+            said = self.propose_from_words(add.group("rest"), now)
+            if said is not None:
+                return said, self._pending is not None
+        if _MAIL_MEETINGS.search(text) and self.mail is not None:
+            return self.offer_from_mail(now), self._pending is not None
+        if _AGENDA.search(text) is None:
+            return None, False
+        days = find_days(text, now)
+        if days is None and _ON_TODAY.search(text) is None:
+            return None, False
+        if not self.store.sources():
+            return str(self.lines["no_calendars"]), False
+        days = days or find_days("today", now)
+        assert days is not None
+        return self.agenda(days), False
+
+    # -- what is on ----------------------------------------------------------------------
+
+    def agenda(self, days: Days) -> str:
+        found = self.store.between(days.start, days.end, limit=MAX_NAMED + 500)
+        label = _label(days)
+        lines = self.lines
+        if not found:
+            return str(lines["nothing_on"]).format(days=label)
+        one_day = days.end - days.start <= timedelta(days=1)
+        named = "; ".join(self._item(s, one_day) for s in found[:MAX_NAMED])
+        if len(found) > MAX_NAMED:
+            named += "; " + str(lines["more_on"]).format(count=len(found) - MAX_NAMED)
+        if len(found) == 1:
+            return str(lines["one_on"]).format(days=label, items=named)
+        return str(lines["many_on"]).format(count=len(found), days=label, items=named)
+
+    def _item(self, stored: StoredEvent, one_day: bool) -> str:
+        event = stored.event
+        at = self._when(event, with_day=not one_day)
+        title = one_line(event.title, TITLE_CHARS) or str(self.lines["untitled"])
+        place = one_line(event.location, 60)
+        key = "item_place" if place else "item"
+        return str(self.lines[key]).format(title=title, at=at, place=place)
+
+    def _when(self, event: Event, with_day: bool) -> str:
+        start = event.start.astimezone(self._zone())
+        day = str(self.lines["on_day"]).format(day=f"{start:%A} {start.day} {start:%B}")
+        if event.all_day:
+            return f"{day}, {self.lines['all_day']}" if with_day else str(self.lines["all_day"])
+        at = str(self.lines["at_time"]).format(time=f"{start:%H:%M}")
+        return f"{day} {at}" if with_day else at
+
+    # -- proposing and creating ----------------------------------------------------------
+
+    def propose_from_words(self, rest: str, now: datetime) -> str | None:
+        """"add dentist Friday at 3pm": proposes the event. None when ``rest`` is not
+        about the calendar at all (no time, no mention of a calendar)."""
+        mentions_calendar = _CALENDAR_WORDS.search(rest) is not None
+        rest = _CALENDAR_WORDS.sub(" ", rest)
+        when = find_when(rest, now)
+        if when is None:
+            if not mentions_calendar:
+                return None
+            title = one_line(_title(rest), TITLE_CHARS)
+            if not title:
+                return str(self.lines["propose_no_title"])
+            return str(self.lines["propose_no_time"]).format(title=title)
+        title = one_line(_title(when.without(rest)), TITLE_CHARS)
+        if not title:
+            return str(self.lines["propose_no_title"])
+        length = timedelta(days=1) if when.all_day else timedelta(minutes=EVENT_MINUTES)
+        event = Event(new_uid(), title, when.start, when.start + length, when.all_day)
+        self.propose(event, "you")
+        return str(self.lines["propose"]).format(title=title, when=self._when(event, True))
+
+    def offer_from_mail(self, now: datetime) -> str:
+        """The first meeting still to come in recent mail, proposed like any other."""
+        assert self.mail is not None
+        for item in self.mail.messages(limit=MAIL_LOOKBACK):
+            if item.category == "spam":
+                continue
+            found: MailProposal | None = proposal_from_mail(item, now, self._zone())
+            if found is None:
+                continue
+            event = found.event
+            self.propose(event, f"mail {found.mail_id}")
+            return str(self.lines["from_mail"]).format(
+                who=one_line(found.who, 60), title=one_line(event.title, TITLE_CHARS),
+                when=self._when(event, True))
+        return str(self.lines["no_mail_dates"])
+
+    def propose(self, event: Event, origin: str) -> Action:
+        """Log the proposal; it is open for the next turn only."""
+        source = self.store.writable()
+        detail = {"uid": event.uid, "title": event.title, "start": event.start.isoformat(),
+                  "end": event.end.isoformat(), "all_day": event.all_day,
+                  "description": event.description, "source": source.name, "origin": origin}
+        summary = f'Create "{one_line(event.title, TITLE_CHARS)}" {self._when(event, True)}'
+        action = self.actions.propose("create_event", summary, detail)
+        self._pending = (action.id, self.clock())
+        return action
+
+    def settle(self, action_id: int, yes: bool) -> str:
+        """Do (or decline) the proposal ``action_id``, exactly as it was proposed."""
+        action = self.actions.get(action_id)
+        detail = action.detail
+        event = Event(detail["uid"], detail["title"], datetime.fromisoformat(detail["start"]),
+                      datetime.fromisoformat(detail["end"]), bool(detail["all_day"]),
+                      description=str(detail.get("description", "")))
+        title = one_line(event.title, TITLE_CHARS)
+        if not yes:
+            self.actions.settle(action_id, "declined")
+            return str(self.lines["declined"])
+        try:
+            source = self.store.source(detail["source"])
+            create_on_server(source, event, self.connect)
+            self.store.add_event(source, event)
+        except OS1Error as error:
+            self.actions.settle(action_id, "failed", error=str(error))
+            return str(self.lines["create_failed"]).format(title=title, error=str(error))
+        self.actions.settle(action_id, "done")
+        return str(self.lines["created"]).format(title=title, when=self._when(event, True))
+
+    def _now(self) -> datetime:
+        return datetime.fromtimestamp(self.clock(), self._zone())
+
+    def _zone(self) -> tzinfo:
+        return self.tz or datetime.now().astimezone().tzinfo or UTC
+
+
+def create_on_server(source: CalendarSource, event: Event, connect: Connect | None) -> None:
+    """Put ``event`` on ``source``'s server; a local source has none."""
+    if source.kind != "caldav":
+        return
+    if connect is None:
+        raise CalendarError(f"I can't reach the calendar {source.name} from here.")
+    server = connect(source)
+    try:
+        server.create(event)
+    finally:
+        server.close()
+
+
+class Desks:
+    """Several desks as one (Companion takes one): each turn goes to each desk in order
+    until one answers. Put the calendar desk first: it must see every turn, since a yes
+    means something only right after its question."""
+
+    def __init__(self, desks: Sequence[Desk]) -> None:
+        self.desks = list(desks)
+
+    def answer(self, text: str) -> DeskAnswer | None:
+        for desk in self.desks:
+            found = desk.answer(text)
+            if found is not None:
+                return found
+        return None
+
+
+def _title(words: str) -> str:
+    title = _LEAD_IN.sub("", words.strip().strip("\"'“”‘’ "))
+    return _DANGLING.sub("", title).strip().strip("\"'“”‘’ ,;:-")
+
+
+def _label(days: Days) -> str:
+    words = [w.capitalize() if w in WEEKDAYS or w[:3] in _MONTHS else w
+             for w in days.phrase.lower().split()]
+    if words[0].lower() in WEEKDAYS:
+        words.insert(0, "on")
+    return one_line(" ".join(words), 40)
+
+
+_MONTHS = {m[:3] for m in MONTHS}
