@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
@@ -13,6 +14,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextC
 from rich.table import Table
 
 from os1.config import Settings
+from os1.errors import MailError
 from os1.mail.desk import MailDesk
 from os1.mail.imap import ImapServer
 from os1.mail.secretary import account_key
@@ -156,6 +158,55 @@ def sync(settings: Settings, name: str | None, folder: str, ca_file: str | None)
                 if result.restarted else ""
             err.print(f"{account.name}/{folder}: {result.new:,} new, {result.total:,} "
                       f"stored{note}.")
+
+
+IDLE_S = 25 * 60  # RFC 2177: re-issue IDLE well within the server's 30-minute limit
+RETRY_S = 30.0
+
+
+@mail_group.command(name="watch")
+@click.argument("name", required=False)
+@click.option("--ca-file", default=None, type=click.Path(exists=True, dir_okay=False),
+              help="Trust this CA for the server's certificate (your own mail server).")
+@click.pass_obj
+def watch(settings: Settings, name: str | None, ca_file: str | None) -> None:
+    """Keep the inbox of NAME (or your first account) synced as mail arrives (IMAP IDLE),
+    and say what is new. Ctrl-C stops."""
+    with mail_store(settings) as store:
+        accounts = [store.account(name)] if name else store.accounts()[:1]
+        if not accounts:
+            raise click.ClickException("No mail accounts yet. Add one with: os1 mail add")
+        try:
+            _watch(settings, store, accounts[0], ca_file)
+        except KeyboardInterrupt:
+            err.print("Stopped watching.")
+
+
+def _watch(settings: Settings, store: MailStore, account: MailAccount,
+           ca_file: str | None) -> None:
+    password = Secrets(settings.home).get(secret_key(settings, account.name))
+    first = True
+    while True:
+        try:
+            server = ImapServer(account, password, ca_file)
+            try:
+                while True:
+                    result = sync_folder(store, account, server)
+                    if first:
+                        err.print(f"{account.name}/INBOX: {result.new:,} new, "
+                                  f"{result.total:,} stored. Watching for new mail "
+                                  "(Ctrl-C stops).")
+                        first = False
+                    elif result.new:
+                        click.echo(MailDesk(store).said("Do I have any new email?"))
+                    server.wait_for_mail("INBOX", IDLE_S)
+            finally:
+                server.close()
+        except MailError as exc:
+            if first:
+                raise
+            err.print(f"{exc} Trying again in {RETRY_S:.0f} s.")
+            time.sleep(RETRY_S)
 
 
 @mail_group.command(name="list")

@@ -9,7 +9,9 @@ from __future__ import annotations
 import contextlib
 import imaplib
 import re
+import select
 import ssl
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -22,6 +24,8 @@ TIMEOUT_S = 60.0
 # text is what she reads, and a 50 MB attachment is not worth moving to say it exists.
 FULL_FETCH_BYTES = 5_000_000
 PARTIAL_BODY_BYTES = 200_000
+POLL_S = 60.0  # how often a server without IDLE is asked instead
+_ARRIVED = re.compile(rb"^\* \d+ (EXISTS|RECENT)\b", re.IGNORECASE)
 _UID = re.compile(rb"UID (\d+)")
 _SIZE = re.compile(rb"RFC822\.SIZE (\d+)")
 
@@ -150,6 +154,44 @@ class ImapServer:
                 if numbers:
                     pairs[old] = max(numbers)
         return Moved(target, info.uidvalidity, pairs)
+
+    def wait_for_mail(self, folder: str, timeout_s: float) -> bool:
+        """Wait, with IMAP IDLE (RFC 2177), until the server says mail arrived in
+        ``folder`` (True) or ``timeout_s`` passed (False). A server without IDLE is
+        simply asked again after a while (True: sync to see)."""
+        self.select(folder)
+        if "IDLE" not in self._capabilities():
+            time.sleep(min(timeout_s, POLL_S))
+            return True
+        imap = self._imap
+        tag = imap._new_tag()
+        try:
+            imap.send(tag + b" IDLE\r\n")
+            if not imap.readline().startswith(b"+"):
+                raise MailError(f"{self.account.imap_host} would not IDLE.")
+            arrived = self._idle_until(time.monotonic() + timeout_s)
+            imap.send(b"DONE\r\n")
+            while not (line := imap.readline()).startswith(tag):
+                if not line:
+                    raise OSError("the server closed the connection")
+        except (OSError, imaplib.IMAP4.abort) as exc:
+            raise MailError(f"The connection to {self.account.imap_host} broke while "
+                            f"waiting for mail: {exc}.",
+                            "Run it again: nothing was lost.") from exc
+        return arrived
+
+    def _idle_until(self, deadline: float) -> bool:
+        imap = self._imap
+        while (left := deadline - time.monotonic()) > 0:
+            pending = getattr(imap.sock, "pending", lambda: 0)()
+            if not pending and not select.select([imap.sock], [], [], left)[0]:
+                return False
+            line = imap.readline()
+            if not line:
+                raise OSError("the server closed the connection")
+            if _ARRIVED.match(line):
+                return True
+        return False
 
     def _capabilities(self) -> set[str]:
         """Asked again after login: servers announce MOVE and UIDPLUS only then."""

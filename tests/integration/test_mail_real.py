@@ -7,11 +7,15 @@ from __future__ import annotations
 
 import email
 import email.policy
+import queue
 import subprocess
 import sys
+import threading
+import time
 from collections.abc import Iterator
 from email.message import EmailMessage
 from pathlib import Path
+from typing import IO
 
 import pytest
 
@@ -193,3 +197,45 @@ def test_a_reply_drafted_by_the_real_model_is_received_by_the_smtp_server(
         assert "friday" in text.lower() and "subject:" not in text.lower()
     finally:
         smtp.stop()
+
+
+def test_watch_hears_new_mail_through_idle_and_says_what_came(
+        os1_env: dict[str, str], dovecot: Dovecot, mailbox: str) -> None:
+    dovecot.append(mailbox, [note(1)])
+    add_account(os1_env, dovecot, mailbox)
+    watcher = subprocess.Popen([*OS1, "mail", "watch"], env=os1_env, text=True,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    lines: queue.Queue[str] = queue.Queue()
+    for stream in (watcher.stdout, watcher.stderr):
+        threading.Thread(target=_pump, args=(stream, lines), daemon=True).start()
+    try:
+        assert "1 new, 1 stored. Watching for new mail" in _line_with(lines, "Watching")
+        arrived = note(2)
+        arrived.replace_header("Subject", "Just arrived")
+        dovecot.append(mailbox, [arrived])
+        said = _line_with(lines, "You have")
+        assert said.startswith("You have 2 new emails.") and "Just arrived" in said, said
+    finally:
+        watcher.terminate()
+        watcher.wait(30)
+    listing = os1(os1_env, "mail", "list").stdout
+    assert "Just arrived" in listing and listing.count("Note 1") == 1
+
+
+def _pump(stream: IO[str], lines: queue.Queue[str]) -> None:
+    for line in stream:
+        lines.put(line)
+
+
+def _line_with(lines: queue.Queue[str], text: str, within_s: float = 60) -> str:
+    deadline = time.monotonic() + within_s
+    seen = []
+    while time.monotonic() < deadline:
+        try:
+            line = lines.get(timeout=max(0.1, deadline - time.monotonic()))
+        except queue.Empty:
+            break
+        seen.append(line)
+        if text in line:
+            return line
+    raise AssertionError(f"no line with {text!r} within {within_s} s; saw {seen}")
