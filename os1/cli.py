@@ -12,13 +12,15 @@ import click
 from rich.console import Console
 from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColumn
 
+from os1.calendar.desk import CalendarDesk, Desks
+from os1.calendar.reminders import ReminderBell, Reminders
 from os1.config import Settings, load_settings
 from os1.errors import OS1Error
 from os1.llm.base import Model
 from os1.llm.bundled import CHAT_MODEL, ProgressFn, ensure_assembled
 from os1.llm.llama import LlamaModel
 from os1.llm.resolve import describe_spec, open_model
-from os1.mail.desk import MailDesk
+from os1.mail.secretary import mail_desk
 from os1.mail.store import MailStore
 from os1.mind.companion import Companion
 from os1.mind.memory_session import MemorySession, open_memory
@@ -100,7 +102,8 @@ def chat(ctx: click.Context, model: str | None, endpoint_model: str | None,
             run_interactive_setup(out, llm, SetupStore(db, settings.user))
             ui.show(companion.introduce())
             greet = False
-        ui.run(greet=interactive if greet is None else greet)
+        with reminding(settings, db, ui.notice):
+            ui.run(greet=interactive if greet is None else greet)
 
 
 @cli.command()
@@ -308,12 +311,13 @@ def opened(settings: Settings, conversation: bool = False) -> Iterator[tuple[Dat
 def _add_memory_commands() -> None:
     from os1.cli_calendar import calendar_group
     from os1.cli_mail import mail_group
+    from os1.cli_mail_errands import actions_command
     from os1.cli_memory import memory_group, mood_command, self_command
     from os1.cli_server import invite, login, serve
     from os1.cli_voice import talk
 
     for command in (memory_group, self_command, mood_command, talk, serve, invite, login,
-                    mail_group, calendar_group):
+                    mail_group, actions_command, calendar_group):
         cli.add_command(command)
 
 
@@ -334,8 +338,37 @@ def remembering(settings: Settings, db: Database, llm: Model) -> Iterator[Memory
 def with_memory(llm: Model, db: Database, settings: Settings,
                 memory: MemorySession) -> Companion:
     return Companion(llm, db, settings, steering=Steering.load(), memory=memory.recollection,
-                     desk=MailDesk(MailStore(db, settings.user)),
+                     desk=Desks([calendar_desk(settings, db),
+                                 mail_desk(db, settings.user, settings.home, llm,
+                                           _user_name(db, settings),
+                                           memory.recollection.store.text_search)]),
                      busy=memory.worker.gate.busy, after_reply=memory.worker.wake)
+
+
+def calendar_desk(settings: Settings, db: Database) -> CalendarDesk:
+    from os1.cli_calendar import connect
+
+    return CalendarDesk(db, settings.user, connect=lambda source: connect(settings, source),
+                        mail=MailStore(db, settings.user))
+
+
+@contextmanager
+def reminding(settings: Settings, db: Database, say: Callable[[str], None]) -> Iterator[None]:
+    """Her reminders ("you have a meeting in five minutes") said through ``say`` while
+    the conversation is open."""
+    bell = ReminderBell(Reminders(db, settings.user), say)
+    bell.check()  # what is due as the conversation opens is said first, not by chance
+    bell.start()
+    try:
+        yield
+    finally:
+        bell.stop()
+        bell.join(timeout=5)
+
+
+def _user_name(db: Database, settings: Settings) -> str:
+    setup = SetupStore(db, settings.user).current()
+    return setup.user_name if setup is not None else "the user"
 
 
 def main() -> None:

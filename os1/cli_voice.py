@@ -49,7 +49,7 @@ def talk(ctx: click.Context, input_path: Path | None, output_path: Path | None,
          voice: str | None, headset: bool, fast: bool, model: str | None) -> None:
     """Talk with her out loud. Ctrl-C while she speaks stops her; Ctrl-C while she
     listens ends the conversation."""
-    from os1.cli import err_console, opened, remembering, require_setup, with_memory
+    from os1.cli import err_console, opened, remembering, reminding, require_setup, with_memory
 
     settings: Settings = ctx.obj.with_overrides(model=model)
     require_setup(settings)
@@ -77,7 +77,9 @@ def talk(ctx: click.Context, input_path: Path | None, output_path: Path | None,
                               "she speaks, and ends the talk while she listens.[/dim]")
         previous = signal.signal(signal.SIGINT, ctrl_c_handler(conversation))
         try:
-            conversation.run()
+            # Reminders are shown on screen while she talks (not yet said aloud).
+            with reminding(settings, db, lambda line: _show(out, name, "notice", line)):
+                conversation.run()
         finally:
             signal.signal(signal.SIGINT, previous)
     if input_path is not None and not conversation.timings:

@@ -139,6 +139,3 @@ class MailDesk:
 
 def _without_my(who: str) -> str:
     return re.sub(r"^(?:my|our|the)\s+", "", who.strip(), flags=re.IGNORECASE)
-
-
-_one_line = one_line  # the calendar desk's import; shared quoting now lives in mail/quote.py

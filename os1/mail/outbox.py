@@ -17,6 +17,7 @@ from email.message import EmailMessage
 from os1.data import fill, read_text
 from os1.errors import InputError, MailError
 from os1.llm.base import GenerateOptions, Message, Model, complete
+from os1.mail.quote import one_line
 from os1.mail.smtp import MailSender
 from os1.mail.store import MailAccount, MailStore, StoredMail
 from os1.storage.actions import Action, ActionLog
@@ -47,7 +48,7 @@ def reply_to(item: StoredMail, body: str) -> Draft:
         raise InputError("That mail has no sender address to reply to.")
     subject = item.mail.subject.strip()
     subject = subject if _RE.match(subject) else f"Re: {subject}".strip()
-    return Draft(item.account, (item.mail.from_addr,), _one_line(subject), _checked(body),
+    return Draft(item.account, (item.mail.from_addr,), one_line(subject, 200), _checked(body),
                  item.mail.message_id, item.mail.message_id)
 
 
@@ -58,9 +59,9 @@ def draft_body(model: Model, item: StoredMail, wish: str, user_name: str,
     writes is only a proposal the user reads before anything is sent."""
     shown = "\n---\n".join(e[:STYLE_EXAMPLE_CHARS] for e in examples[:STYLE_EXAMPLES])
     prompt = fill(read_text("prompts/draft_reply.txt"), user_name=user_name,
-                  wish=_one_line(wish), examples=shown or "(none yet: write plainly)",
-                  sender=_one_line(item.mail.from_name or item.mail.from_addr),
-                  subject=_one_line(item.mail.subject),
+                  wish=one_line(wish, 500), examples=shown or "(none yet: write plainly)",
+                  sender=one_line(item.mail.from_name or item.mail.from_addr, 120),
+                  subject=one_line(item.mail.subject, 200),
                   text=item.mail.text[:ANSWERED_CHARS])
     raw = complete(model, [Message("user", prompt)],
                    GenerateOptions(max_tokens=220, temperature=0.3, seed=7))
@@ -136,7 +137,3 @@ def _without_fences(text: str) -> str:
     lines = [ln for ln in text.strip().splitlines() if not ln.strip().startswith("```")]
     cut = [i for i, ln in enumerate(lines) if re.match(r"^\s*(subject|from|to)\s*:", ln, re.I)]
     return "\n".join(ln for i, ln in enumerate(lines) if i not in cut).strip()
-
-
-def _one_line(text: str) -> str:
-    return " ".join(text.replace("\r", " ").replace("\n", " ").split())[:200]
