@@ -10,6 +10,7 @@ current user.
 
 from __future__ import annotations
 
+import contextlib
 import imaplib
 import os
 import pwd
@@ -17,6 +18,7 @@ import shutil
 import socket
 import subprocess
 import tempfile
+import threading
 import time
 from dataclasses import dataclass, field
 from email.message import EmailMessage
@@ -247,3 +249,48 @@ class SmtpServer:
     def stop(self) -> None:
         if self._controller is not None:
             self._controller.stop()
+
+
+class CuttingProxy:
+    """A TCP relay to a real server that cuts every connection once the server has sent
+    ``cut_after`` bytes through it (None: never): a network that drops mid-sync."""
+
+    def __init__(self, target_port: int, cut_after: int | None) -> None:
+        self.target_port = target_port
+        self.cut_after = cut_after
+        self.cuts = 0
+        self._listener = socket.create_server(("127.0.0.1", 0))
+        self.port = int(self._listener.getsockname()[1])
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def close(self) -> None:
+        self._listener.close()
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                client, _ = self._listener.accept()
+            except OSError:
+                return
+            server = socket.create_connection(("127.0.0.1", self.target_port))
+            threading.Thread(target=self._relay, args=(client, server, False),
+                             daemon=True).start()
+            threading.Thread(target=self._relay, args=(server, client, True),
+                             daemon=True).start()
+
+    def _relay(self, source: socket.socket, target: socket.socket, counted: bool) -> None:
+        sent = 0
+        try:
+            while chunk := source.recv(65536):
+                if counted and self.cut_after is not None and sent + len(chunk) > self.cut_after:
+                    target.sendall(chunk[:max(0, self.cut_after - sent)])
+                    self.cuts += 1
+                    break
+                target.sendall(chunk)
+                sent += len(chunk)
+        except OSError:
+            pass
+        for end in (source, target):
+            with contextlib.suppress(OSError):
+                end.shutdown(socket.SHUT_RDWR)
+            end.close()

@@ -8,6 +8,7 @@ from __future__ import annotations
 import email
 import email.policy
 import queue
+import re
 import subprocess
 import sys
 import threading
@@ -19,7 +20,7 @@ from typing import IO
 
 import pytest
 
-from tests.mail_servers import Dovecot, SmtpServer, free_port
+from tests.mail_servers import CuttingProxy, Dovecot, SmtpServer, free_port
 
 OS1 = [sys.executable, "-m", "os1"]
 PASSWORD = "a long imap password"
@@ -239,3 +240,25 @@ def _line_with(lines: queue.Queue[str], text: str, within_s: float = 60) -> str:
         if text in line:
             return line
     raise AssertionError(f"no line with {text!r} within {within_s} s; saw {seen}")
+
+
+def test_a_connection_cut_mid_sync_resumes_with_nothing_lost_or_doubled(
+        os1_env: dict[str, str], dovecot: Dovecot, mailbox: str) -> None:
+    dovecot.append(mailbox, [note(n) for n in range(300)])
+    proxy = CuttingProxy(dovecot.port, cut_after=60_000)
+    try:
+        add_account(os1_env, dovecot, mailbox, port=proxy.port)
+        cut = os1(os1_env, "mail", "sync")
+        assert cut.returncode == 1 and proxy.cuts >= 1
+        assert "connection to 127.0.0.1 broke" in cut.stderr, cut.stderr
+        assert "it goes on from where it stopped" in cut.stderr
+        kept = os1(os1_env, "mail", "list", "--limit", "1000").stdout.count("Note ")
+        assert kept < 300 and kept % 100 == 0, "only whole batches were kept"
+        proxy.cut_after = None
+        resumed = os1(os1_env, "mail", "sync")
+        assert resumed.returncode == 0, resumed.stderr
+        assert f"{300 - kept:,} new, 300 stored." in resumed.stderr, resumed.stderr
+    finally:
+        proxy.close()
+    listing = os1(os1_env, "mail", "list", "--limit", "1000").stdout
+    assert sorted(int(n) for n in re.findall(r"Note (\d+)", listing)) == list(range(300))
