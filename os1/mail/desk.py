@@ -11,12 +11,14 @@ only ever quoted, whole subjects at most 80 characters long, on one line.
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Callable
 
 from os1.data import read_toml
 from os1.mail.errands import MailErrands
 from os1.mail.quote import one_line
 from os1.mail.store import MailStore, StoredMail
+from os1.memory.timeexpr import find_time_window, without_phrase
 from os1.mind.companion import DeskAnswer
 
 MAX_NAMED = 4
@@ -32,7 +34,11 @@ _READ = re.compile(r"\bread (?:me )?(?:the |that )?(?:last |latest |newest )?"
 _FIND = re.compile(r"\b(?:find|search(?: for)?|look for|any) (?:the |my )?(?:e-?mails?|mail|"
                    r"messages?|letters?) (?:about|on|mentioning|regarding|that mentions?) "
                    r"(?P<what>[^?.!]{1,80})", re.IGNORECASE)
+_SAID = re.compile(r"\bwhat did (?P<who>[^?.!,]{1,60}?) (?:say|write|send|tell me)"
+                   r"(?: (?:about|on|regarding) (?P<what>[^?.!]{1,80}))?", re.IGNORECASE)
 READ_CHARS = 1200
+_SMALL_WORDS = ("the", "a", "an", "my", "our", "his", "her", "mail", "email", "e-mail", "from",
+                "about", "in", "on", "of", "sent", "that")
 
 
 def is_mail_question(text: str) -> bool:
@@ -41,12 +47,14 @@ def is_mail_question(text: str) -> bool:
 
 class MailDesk:
     def __init__(self, store: MailStore, errands: MailErrands | None = None,
-                 who_is: Callable[[str], str] | None = None) -> None:
+                 who_is: Callable[[str], str] | None = None,
+                 clock: Callable[[], float] = time.time) -> None:
         """``errands``: replies, clean-up and undo (without it she only reads);
         ``who_is``: "sister" -> the name she knows for the user's sister, if any."""
         self.store = store
         self.errands = errands
         self.who_is = who_is
+        self.clock = clock
         self.lines = read_toml("mail.toml")
 
     def answer(self, text: str) -> DeskAnswer | None:
@@ -64,11 +72,13 @@ class MailDesk:
                 return done
         if len(text) > 200:
             return None
-        read, find = _READ.search(text), _FIND.search(text)
-        if read is None and find is None and not is_mail_question(text):
+        read, find, asked = _READ.search(text), _FIND.search(text), _SAID.search(text)
+        if read is None and find is None and asked is None and not is_mail_question(text):
             return None
         if not self.store.accounts():
             return str(self.lines["no_accounts"])
+        if asked is not None:
+            return self.said_about(asked.group("who"), asked.group("what") or "")
         if read is not None:
             return self.read_from(self._who(read.group("who")))
         if find is not None:
@@ -106,17 +116,35 @@ class MailDesk:
         found = self.store.search([], limit=1, sender=who)
         if not found:
             return str(self.lines["none_from"]).format(who=one_line(who, 60))
-        item = found[0]
+        return self._read(found[0])
+
+    def _read(self, item: StoredMail) -> str:
         self.store.mark_told([item.id])
         text = item.mail.text.strip()
         if len(text) > READ_CHARS:
             text = text[:READ_CHARS].rstrip() + " " + str(self.lines["read_cut"])
         return str(self.lines["reading"]).format(item=self._item(item), text=text or "…")
 
+    def said_about(self, who: str, what: str) -> str:
+        """"What did my landlord say about the lease?": the newest mail from them (or,
+        if nobody by that name wrote, mentioning them) about it, read out."""
+        window = find_time_window(what, self.clock())
+        words = _words(without_phrase(what, window))
+        sender = self._who(who)
+        span = (window.start, window.end) if window is not None else None
+        found = self.store.search(words, limit=1, sender=sender, between=span) or \
+            self.store.search([*words, _without_my(who).lower()], limit=1, between=span)
+        if not found:
+            about = f"{one_line(who, 60)} about {one_line(what, 60)}" if what else \
+                one_line(who, 60)
+            return str(self.lines["found_none_from"]).format(what=about)
+        return self._read(found[0])
+
     def find(self, what: str) -> str:
-        words = [w for w in re.findall(r"[\w'@.-]+", what.lower())
-                 if w not in ("the", "a", "an", "my", "our", "his", "her")][:6]
-        found = self.store.search(words, limit=MAX_NAMED + 1)
+        window = find_time_window(what, self.clock())
+        words = _words(without_phrase(what, window))
+        span = (window.start, window.end) if window is not None else None
+        found = self.store.search(words, limit=MAX_NAMED + 1, between=span)
         if not found:
             return str(self.lines["found_none"]).format(what=one_line(what, 60))
         named = "; ".join(self._item(m) for m in found[:MAX_NAMED])
@@ -135,6 +163,10 @@ class MailDesk:
         if not subject:
             return str(self.lines["item_no_subject"]).format(who=who)
         return str(self.lines["item"]).format(who=who, subject=subject)
+
+
+def _words(text: str) -> list[str]:
+    return [w for w in re.findall(r"[\w'@.-]+", text.lower()) if w not in _SMALL_WORDS][:6]
 
 
 def _without_my(who: str) -> str:

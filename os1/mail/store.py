@@ -190,9 +190,11 @@ class MailStore:
                              "See your mail with: os1 mail list")
         return _to_mail(row)
 
-    def search(self, words: Sequence[str], limit: int = 20, sender: str = "") -> list[StoredMail]:
+    def search(self, words: Sequence[str], limit: int = 20, sender: str = "",
+               between: tuple[float, float] | None = None) -> list[StoredMail]:
         """Newest first: mail holding every word (in its subject, sender or text, any
-        case), and from ``sender`` (a name or address, in part) if given."""
+        case), from ``sender`` (a name or address, in part) if given, sent within
+        ``between`` ([start, end) in Unix time) if given."""
         sql = f"{_SELECT} WHERE m.user_id = ?"
         args: list[object] = [self.user_id]
         for word in words:
@@ -202,6 +204,10 @@ class MailStore:
         if sender:
             sql += " AND (lower(m.from_name) LIKE ? ESCAPE '!' OR m.from_addr LIKE ? ESCAPE '!')"
             args += [_like(sender)] * 2
+        if between is not None:
+            sql += " AND COALESCE(m.sent_at, m.stored_at) >= ? AND COALESCE(m.sent_at," \
+                   " m.stored_at) < ?"
+            args += list(between)
         sql += " ORDER BY COALESCE(m.sent_at, m.stored_at) DESC, m.id DESC LIMIT ?"
         rows = self._db.execute(sql, (*args, max(0, limit))).fetchall()
         return [_to_mail(r) for r in rows]

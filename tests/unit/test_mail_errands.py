@@ -274,3 +274,49 @@ def test_one_persons_errands_never_touch_anothers_mail(db: Database) -> None:
     with pytest.raises(InputError, match="no action"):
         theo.cleanup.confirm(amy_action.id)
     assert amy.store.count("INBOX") == 6
+
+
+# -- "what did my landlord say about the lease?" ------------------------------------------------
+
+def dated(sender: str, subject: str, body: str, when: str) -> bytes:
+    return sent(sender, subject, body=body, Date=when)
+
+
+def test_what_did_my_landlord_say_about_the_lease_reads_the_right_mail(db: Database) -> None:
+    desk = Desk(db, memories=[memory("Theo's landlord Mr Okafor owns the flat on Elm St.")])
+    desk.deliver(
+        dated("Mr Okafor <okafor@example.org>", "The lease", "The lease renews in March.",
+              "Mon, 2 Nov 2026 09:00:00 +0000"),
+        dated("Mr Okafor <okafor@example.org>", "Boiler", "The boiler man comes Tuesday.",
+              "Tue, 10 Nov 2026 09:00:00 +0000"),
+        dated("Cat <cat@example.org>", "Our lease", "Cat's own lease story.",
+              "Wed, 11 Nov 2026 09:00:00 +0000"))
+    said = desk.say("What did my landlord say about the lease?")
+    assert said is not None and "The lease renews in March." in said and "Cat" not in said
+    said = desk.say("what did my landlord say?")
+    assert said is not None and "The boiler man comes Tuesday." in said, "his newest"
+
+
+def test_a_relation_nobody_named_is_found_in_the_mail_itself(db: Database) -> None:
+    desk = Desk(db)
+    desk.deliver(sent("Flats Ltd <office@flats.example>", "Your lease",
+                      body="Dear tenant, your landlord asks that the lease be signed."))
+    said = desk.say("what did my landlord say about the lease?")
+    assert said is not None and "be signed" in said
+    assert desk.say("what did my dentist say about the lease?") == \
+        "I can't find any mail from my dentist about the lease."
+
+
+def test_mail_is_found_by_when_it_was_sent(db: Database) -> None:
+    now = 1_763_000_000.0  # 2025-11-13, a Thursday
+    desk = Desk(db)
+    desk.desk.clock = lambda: now
+    desk.deliver(
+        dated("A <a@example.org>", "Rent for October", "Rent paid.",
+              "Tue, 4 Nov 2025 10:00:00 +0000"),
+        dated("B <b@example.org>", "Rent for September", "Rent paid.",
+              "Mon, 6 Oct 2025 10:00:00 +0000"))
+    said = desk.say("find the mail about rent from last week")
+    assert said is not None and "October" in said and "September" not in said
+    said = desk.say("find the mail about rent")
+    assert said is not None and "October" in said and "September" in said
