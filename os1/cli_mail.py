@@ -10,7 +10,7 @@ from datetime import datetime
 
 import click
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from rich.table import Table
 
 from os1.config import Settings
@@ -129,11 +129,14 @@ def remove(settings: Settings, name: str) -> None:
 
 @mail_group.command(name="sync")
 @click.argument("name", required=False)
-@click.option("--folder", default="INBOX", show_default=True)
+@click.option("--folder", default=None,
+              help="Only this folder. Default: the inbox and the Sent folder (your own "
+                   "mail teaches her how you write).")
 @click.option("--ca-file", default=None, type=click.Path(exists=True, dir_okay=False),
               help="Trust this CA for the server's certificate (your own mail server).")
 @click.pass_obj
-def sync(settings: Settings, name: str | None, folder: str, ca_file: str | None) -> None:
+def sync(settings: Settings, name: str | None, folder: str | None,
+         ca_file: str | None) -> None:
     """Fetch new mail (every account, or NAME); only what is new is fetched."""
     secrets = Secrets(settings.home)
     with mail_store(settings) as store:
@@ -145,19 +148,26 @@ def sync(settings: Settings, name: str | None, folder: str, ca_file: str | None)
             server = ImapServer(account, secrets.get(secret_key(settings, account.name)),
                                 ca_file)
             try:
-                with _progress() as bar:
-                    task = bar.add_task(f"{account.name}/{folder}", total=None)
-
-                    def advance(done: int, todo: int, task: TaskID = task) -> None:
-                        bar.update(task, completed=done, total=todo)
-
-                    result = sync_folder(store, account, server, folder, advance)
+                folders = [folder] if folder else \
+                    ["INBOX", *filter(None, [server.sent_folder()])]
+                for each in folders:
+                    _sync_one(store, account, server, each)
             finally:
                 server.close()
-            note = " (the server renumbered the folder: synced afresh)" \
-                if result.restarted else ""
-            err.print(f"{account.name}/{folder}: {result.new:,} new, {result.total:,} "
-                      f"stored{note}.")
+
+
+def _sync_one(store: MailStore, account: MailAccount, server: ImapServer,
+              folder: str) -> None:
+    with _progress() as bar:
+        task = bar.add_task(f"{account.name}/{folder}", total=None)
+
+        def advance(done: int, todo: int) -> None:
+            bar.update(task, completed=done, total=todo)
+
+        result = sync_folder(store, account, server, folder, advance)
+    note = " (the server renumbered the folder: synced afresh)" if result.restarted else ""
+    err.print(f"{account.name}/{folder}: {result.new:,} new, {result.total:,} "
+              f"stored{note}.")
 
 
 IDLE_S = 25 * 60  # RFC 2177: re-issue IDLE well within the server's 30-minute limit

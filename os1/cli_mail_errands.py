@@ -31,7 +31,8 @@ def _password(settings: Settings, account: MailAccount) -> str:
 def _outbox(settings: Settings, store: MailStore, actions: ActionLog,
             ca_file: str | None) -> Outbox:
     return Outbox(store, actions,
-                  lambda a: SmtpSender(a, _password(settings, a), ca_file))
+                  lambda a: SmtpSender(a, _password(settings, a), ca_file),
+                  lambda a: ImapServer(a, _password(settings, a), ca_file))
 
 
 def _cleanup(settings: Settings, store: MailStore, actions: ActionLog,

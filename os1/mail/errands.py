@@ -90,7 +90,8 @@ class MailErrands:
         if action.kind == "send":
             done = self.outbox.confirm(action.id)
             if done.status == "done":
-                return str(self.lines["sent"]).format(to=", ".join(done.detail["to"]))
+                sent = str(self.lines["sent"]).format(to=", ".join(done.detail["to"]))
+                return f"{sent} {done.error}".strip()
             return str(self.lines["send_failed"]).format(error=done.error)
         done = self.cleanup.confirm(action.id)
         count = sum(len(w["pairs"]) for w in done.detail.get("moved", {}).values())

@@ -34,6 +34,14 @@ class FakeMailServer:
         self.folders.setdefault("Trash", [])
         return "Trash"
 
+    def sent_folder(self) -> str | None:
+        return "Sent" if "Sent" in self.folders else None
+
+    def append(self, folder: str, raw: bytes) -> None:
+        if folder not in self.folders:
+            raise MailError(f"The fake server has no folder {folder!r}.")
+        self.deliver(raw, folder)
+
     def move(self, uids: Sequence[int], source: str, target: str) -> Moved:
         if self.fail_moves:
             raise MailError("The fake server refused to move the messages.")

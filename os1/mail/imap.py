@@ -59,6 +59,15 @@ class MailMover(Protocol):
     def close(self) -> None: ...
 
 
+class MailFiler(Protocol):
+    """Keeping a copy of what she sent in the user's Sent folder, as any mail program
+    does (and so her drafts can learn the user's style from it)."""
+
+    def sent_folder(self) -> str | None: ...
+    def append(self, folder: str, raw: bytes) -> None: ...
+    def close(self) -> None: ...
+
+
 @dataclass(frozen=True)
 class Moved:
     """Where moved messages are now: their UIDs in ``target`` (a message the server
@@ -114,16 +123,29 @@ class ImapServer:
     def trash_folder(self) -> str:
         """The folder the server marks as Trash (RFC 6154), else one named like it,
         else a new "Trash"."""
+        found = self._special("\\trash", _TRASH_NAMES)
+        if found is None:
+            self._call(self._imap.create, _quoted("Trash"))
+        return found or "Trash"
+
+    def sent_folder(self) -> str | None:
+        """The folder the server marks as Sent, else one named like it, else None."""
+        return self._special("\\sent", _SENT_NAMES)
+
+    def append(self, folder: str, raw: bytes) -> None:
+        status, data = self._call(self._imap.append, _quoted(folder), "(\\Seen)",
+                                  imaplib.Time2Internaldate(time.time()), raw)
+        if status != "OK":
+            raise MailError(f"{self.account.imap_host} would not file it in {folder!r}: "
+                            f"{_said(data)}.")
+
+    def _special(self, flag: str, names: tuple[str, ...]) -> str | None:
         _, data = self._call(self._imap.list)
         folders = [f for f in (_listed(x) for x in data) if f is not None]
         for flags, name in folders:
-            if "\\trash" in flags:
+            if flag in flags:
                 return name
-        for _, name in folders:
-            if name.lower() in _TRASH_NAMES:
-                return name
-        self._call(self._imap.create, _quoted("Trash"))
-        return "Trash"
+        return next((name for _, name in folders if name.lower() in names), None)
 
     def move(self, uids: Sequence[int], source: str, target: str) -> Moved:
         """UID MOVE (RFC 6851) where the server has it; else COPY, flag \\Deleted and
@@ -280,6 +302,7 @@ def _connect(account: MailAccount, ca_file: str | None) -> imaplib.IMAP4:
 
 
 _TRASH_NAMES = ("trash", "deleted items", "deleted messages", "bin", "[gmail]/trash")
+_SENT_NAMES = ("sent", "sent items", "sent messages", "sent mail", "[gmail]/sent mail")
 _LISTED = re.compile(rb'^\((?P<flags>[^)]*)\) (?:"(?:[^"\\]|\\.)*"|NIL) (?P<name>.+)$')
 
 

@@ -17,6 +17,7 @@ from email.message import EmailMessage
 from os1.data import fill, read_text
 from os1.errors import InputError, MailError
 from os1.llm.base import GenerateOptions, Message, Model, complete
+from os1.mail.imap import MailFiler
 from os1.mail.quote import one_line
 from os1.mail.smtp import MailSender
 from os1.mail.store import MailAccount, MailStore, StoredMail
@@ -91,10 +92,13 @@ def to_message(draft: Draft, account: MailAccount) -> EmailMessage:
 
 class Outbox:
     def __init__(self, store: MailStore, actions: ActionLog,
-                 sender_for: Callable[[MailAccount], MailSender]) -> None:
+                 sender_for: Callable[[MailAccount], MailSender],
+                 filer_for: Callable[[MailAccount], MailFiler] | None = None) -> None:
+        """``filer_for``: where a copy of each sent mail is kept (the Sent folder)."""
         self.store = store
         self.actions = actions
         self._sender_for = sender_for
+        self._filer_for = filer_for
 
     def propose(self, draft: Draft) -> Action:
         self.store.account(draft.account)
@@ -116,8 +120,27 @@ class Outbox:
             self._sender_for(account).send(message, list(draft.to))
         except MailError as exc:
             return self.actions.settle(action_id, "failed", error=str(exc))
-        return self.actions.settle(action_id, "done", detail={
-            **action.detail, "message_id": str(message["Message-ID"])})
+        filed, problem = self._file(account, message)
+        return self.actions.settle(action_id, "done", error=problem, detail={
+            **action.detail, "message_id": str(message["Message-ID"]), "filed_in": filed})
+
+    def _file(self, account: MailAccount, message: EmailMessage) -> tuple[str, str]:
+        """A copy in the Sent folder: (where, '') or ('', why not). The mail is sent
+        either way; a copy that can't be kept is said, not fatal."""
+        if self._filer_for is None:
+            return "", ""
+        try:
+            filer = self._filer_for(account)
+            try:
+                folder = filer.sent_folder()
+                if folder is None:
+                    return "", "Your server has no Sent folder, so no copy was kept."
+                filer.append(folder, bytes(message))
+            finally:
+                filer.close()
+        except MailError as exc:
+            return "", f"It was sent, but no copy could be kept in Sent: {exc}"
+        return folder, ""
 
     def decline(self, action_id: int) -> Action:
         return self.actions.settle(action_id, "declined")

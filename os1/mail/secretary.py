@@ -34,7 +34,8 @@ def mail_desk(db: Database, user: str, home: Path, model: Model | None = None,
     def password(account: MailAccount) -> str:
         return secrets.get(account_key(user, account.name))
 
-    outbox = Outbox(store, actions, lambda a: SmtpSender(a, password(a)))
+    outbox = Outbox(store, actions, lambda a: SmtpSender(a, password(a)),
+                    lambda a: ImapServer(a, password(a)))
     cleanup = Cleanup(store, actions, lambda a: ImapServer(a, password(a)))
 
     def drafter(item: StoredMail, wish: str) -> str:

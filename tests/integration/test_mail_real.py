@@ -196,6 +196,9 @@ def test_a_reply_drafted_by_the_real_model_is_received_by_the_smtp_server(
         shown = replied.stdout.split("\n\n", 1)[1]
         assert " ".join(text.split()) in " ".join(shown.split()), "sent exactly as shown"
         assert "friday" in text.lower() and "subject:" not in text.lower()
+        assert len(dovecot.folder_uids(mailbox, "Sent")) == 1, "a copy is kept in Sent"
+        synced = os1(os1_env, "mail", "sync")
+        assert "home/Sent: 1 new, 1 stored." in synced.stderr, synced.stderr
     finally:
         smtp.stop()
 

@@ -41,7 +41,8 @@ class Desk:
         self.server.folders["INBOX"] = []
         self.actions = ActionLog(db, user)
         self.model = model or FakeModel()
-        outbox = Outbox(self.store, self.actions, lambda _: self.sender)
+        self.server.folders["Sent"] = []
+        outbox = Outbox(self.store, self.actions, lambda _: self.sender, lambda _: self.server)
         self.cleanup = Cleanup(self.store, self.actions, lambda _: self.server)
         self.errands = MailErrands(self.store, outbox, self.cleanup, self.draft)
         people = People(lambda terms, limit: [(m, 1.0) for m in memories or []])
@@ -84,6 +85,20 @@ def test_a_reply_is_sent_only_after_yes_and_exactly_as_shown(db: Database) -> No
     assert action.detail["body"] == DRAFT and action.detail["message_id"] == message["Message-ID"]
     assert desk.say("yes") is None, "a second yes sends nothing more"
     assert len(desk.sender.sent) == 1
+    [(_, kept)] = desk.server.folders["Sent"]
+    assert kept == bytes(message) and action.detail["filed_in"] == "Sent"
+
+
+def test_a_server_without_sent_folder_still_sends_and_says_no_copy_was_kept(
+        db: Database) -> None:
+    desk = Desk(db)
+    del desk.server.folders["Sent"]
+    desk.deliver(sent("Catherine <cat@example.org>", "Dinner?"))
+    desk.model.enqueue(DRAFT)
+    desk.say("reply to Catherine: Friday")
+    assert desk.say("yes") == ("Sent to cat@example.org. Your server has no Sent folder, so "
+                               "no copy was kept.")
+    assert len(desk.sender.sent) == 1 and desk.actions.recent()[0].status == "done"
 
 
 def test_no_or_anything_else_drops_the_draft_and_a_later_yes_sends_nothing(db: Database) -> None:
