@@ -77,8 +77,7 @@ def talk(ctx: click.Context, input_path: Path | None, output_path: Path | None,
                               "she speaks, and ends the talk while she listens.[/dim]")
         previous = signal.signal(signal.SIGINT, ctrl_c_handler(conversation))
         try:
-            # Reminders are shown on screen while she talks (not yet said aloud).
-            with reminding(settings, db, lambda line: _show(out, name, "notice", line)):
+            with reminding(settings, db, conversation.announce):
                 conversation.run()
         finally:
             signal.signal(signal.SIGINT, previous)

@@ -89,6 +89,7 @@ class _Sentence:
     generation: int
     text: str
     audio: Samples | None = None
+    aside: bool = False  # said between turns (a reminder): not part of any reply
 
 
 @dataclass(frozen=True)
@@ -155,6 +156,13 @@ class VoiceConversation:
             self.sink.close()
         if self._error is not None:
             raise self._error
+
+    def announce(self, text: str) -> None:
+        """Say ``text`` (a reminder) between turns, never over her reply: called from
+        another thread, it waits until she has finished speaking."""
+        while self._busy.is_set():
+            time.sleep(0.05)
+        self._sentences.put(_Sentence(self._generation, text, aside=True))
 
     def _listen(self) -> None:
         detector = TurnDetector(self.rules, lambda: self._transcriber is not None
@@ -342,6 +350,7 @@ class VoiceConversation:
             if timing is not None and not timing.first_audio:
                 timing.first_audio = time.monotonic()
             self.sink.write(samples[start:start + step])
-            self._spoken.playing(sentence.text, min(1.0, (start + step) / len(samples)))
-        if sentence.generation == self._generation:
+            if not sentence.aside:
+                self._spoken.playing(sentence.text, min(1.0, (start + step) / len(samples)))
+        if sentence.generation == self._generation and not sentence.aside:
             self._spoken.played(sentence.text)

@@ -344,3 +344,17 @@ def test_while_you_speak_her_prompt_is_evaluated_ahead(
     assert started[-1].content.startswith("(We are talking out loud")
     assert "Paris" not in started[-1].content
     assert heard == model.calls[0].messages
+
+
+def test_a_reminder_is_said_aloud_between_turns_and_is_no_part_of_her_reply(
+        companion: Companion, fake_model: FakeModel, db: Database, tmp_path: Path) -> None:
+    fake_model.enqueue(REPLY)
+    tts = ToneTTS()
+    sink = FileSink(tmp_path / "reply.wav", tts.rate, realtime=False)
+    talk = conversation(companion, tone(1.0), sink, tts=tts)
+    talk.announce('You have "Dentist" in ten minutes.')
+    talk.run()
+    assert tts.spoken[0] == 'You have "Dentist" in ten minutes.'
+    assert " ".join(tts.spoken[1:]) == REPLY
+    assert stored(db) == [("user", "What is Paris like?", "complete"),
+                          ("assistant", REPLY, "complete")], "the reminder is not her reply"
