@@ -90,8 +90,18 @@ async def _log_in(ws: WebSocket, state: ServerState) -> Account | None:
         await ws.close(4401)
         return None
     await _send(ws, {"type": "ready", "username": account.username,
-                     "companion": read_toml("server.toml")["companion"]["name"]})
+                     "companion": _her_name(state, account)})
     return account
+
+
+def _her_name(state: ServerState, account: Account) -> str:
+    """The name she chose in this person's setup; the server's until there is one."""
+    from os1.server.person import _reading
+    from os1.storage.setups import SetupStore
+
+    with _reading(state) as db:
+        setup = SetupStore(db, account.user_id).current()
+    return setup.companion_name if setup else read_toml("server.toml")["companion"]["name"]
 
 
 async def _talk(ws: WebSocket, state: ServerState, account: Account) -> None:

@@ -21,6 +21,7 @@ from os1.llm.base import Model
 from os1.memory.embeddings import Embedder
 from os1.mind.companion import Companion
 from os1.mind.recollection import Recollection
+from os1.mind.setup import SetupAnswers, SetupScript, complete_setup
 from os1.mind.steering import Steering
 from os1.server.accounts import Account
 from os1.server.memory import ServerMemory
@@ -110,6 +111,22 @@ class Minds:
                          self._free[0])
             self._free.remove(model)
             return model
+
+    def set_up(self, account: Account, script: SetupScript, answers: SetupAnswers) \
+            -> SetupRecord:
+        """The first-run setup for someone who has none: she chooses her name with the
+        model (on a free worker; the caller holds the person's place in the turn gate)."""
+        model = self._take_worker(account.user_id)
+        try:
+            self.states.switch_to(model, account.user_id)
+            db = Database.open(replace(self.settings, user=account.user_id).storage)
+            try:
+                return complete_setup(model, SetupStore(db, account.user_id), script, answers)
+            finally:
+                db.close()
+        finally:
+            with self._lock:
+                self._free.append(model)
 
     def close(self) -> None:
         if self.memory is not None:

@@ -1,0 +1,147 @@
+// The WebSocket conversation, kept alive: it reconnects by itself with backoff, logs in
+// again, and sends each message exactly once. A message is ours to resend until the
+// server's "accepted" frame says it is stored; after that it is never sent again. After a
+// reconnection the caller re-reads /api/history, so nothing said meanwhile is missed.
+
+const BACKOFF_MS = [300, 700, 1500, 3000, 5000, 8000];
+
+export class Conversation {
+  constructor({ token, onState, onReady, onAccepted, onPiece, onDone, onError, onUnauthorised }) {
+    this.token = token;
+    this.on = { onState, onReady, onAccepted, onPiece, onDone, onError, onUnauthorised };
+    this.queue = []; // {text, local} not yet accepted, oldest first
+    this.inFlight = null; // sent, waiting for "accepted"
+    this.turn = false; // a reply under way
+    this.ws = null;
+    this.ready = false;
+    this.attempt = 0;
+    this.closed = false;
+    this.timer = null;
+  }
+
+  open() {
+    this.closed = false;
+    this._connect();
+  }
+
+  close() {
+    this.closed = true;
+    clearTimeout(this.timer);
+    if (this.ws) this.ws.close(1000);
+  }
+
+  send(text, local) {
+    this.queue.push({ text, local });
+    this._flush();
+  }
+
+  // The history says what the server has: a message there already (a lost "accepted")
+  // is not sent again.
+  reconcile(storedUserTexts) {
+    const stored = [...storedUserTexts];
+    for (const item of [...this.queue]) {
+      if (!item.sent) continue;
+      const at = stored.indexOf(item.text);
+      if (at >= 0) {
+        stored.splice(at, 1);
+        this.queue.splice(this.queue.indexOf(item), 1);
+        this.on.onAccepted(item, null);
+      } else {
+        item.sent = false; // it never arrived: send it now
+      }
+    }
+    this._flush();
+  }
+
+  _connect() {
+    const scheme = location.protocol === "https:" ? "wss:" : "ws:";
+    this.on.onState(this.attempt ? "reconnecting" : "connecting");
+    const ws = new WebSocket(`${scheme}//${location.host}/api/conversation`);
+    this.ws = ws;
+    ws.addEventListener("open", () => ws.send(JSON.stringify({ type: "auth", token: this.token })));
+    ws.addEventListener("message", (event) => this._frame(JSON.parse(event.data)));
+    ws.addEventListener("close", (event) => this._closed(event));
+  }
+
+  _frame(frame) {
+    switch (frame.type) {
+      case "ready": {
+        const again = this.attempt > 0;
+        this.attempt = 0;
+        this.ready = true;
+        this.turn = false;
+        this.on.onState("listening");
+        this.on.onReady(frame, again);
+        if (!again) this._flush();
+        break;
+      }
+      case "accepted": {
+        const item = this.inFlight;
+        this.inFlight = null;
+        if (item) this.queue.splice(this.queue.indexOf(item), 1);
+        this.on.onState("thinking");
+        this.on.onAccepted(item, frame.message_id);
+        break;
+      }
+      case "piece":
+        this.on.onState("speaking");
+        this.on.onPiece(frame.text);
+        break;
+      case "done":
+        this.turn = false;
+        this.on.onState("listening");
+        this.on.onDone(frame);
+        this._flush();
+        break;
+      case "error":
+        this._error(frame);
+        break;
+      default:
+        break;
+    }
+  }
+
+  _error(frame) {
+    if (frame.code === "unauthorised") {
+      this.closed = true;
+      this.on.onUnauthorised(frame.message);
+      return;
+    }
+    const item = this.inFlight;
+    this.inFlight = null;
+    this.turn = false;
+    this.on.onState("listening");
+    if (item && (frame.code === "busy" || frame.code === "failed")) {
+      item.sent = false; // not stored: it waits its turn again
+      const wait = 1000 * Math.max(1, frame.retry_after_s || 2);
+      this.timer = setTimeout(() => this._flush(), wait);
+    } else if (item) {
+      this.queue.splice(this.queue.indexOf(item), 1);
+    }
+    this.on.onError(frame, item);
+  }
+
+  _flush() {
+    if (!this.ready || this.inFlight || this.turn || !this.queue.length) return;
+    const item = this.queue[0];
+    if (item.sent) return; // waiting for the history to say whether it arrived
+    item.sent = true;
+    this.inFlight = item;
+    this.turn = true;
+    this.ws.send(JSON.stringify({ type: "message", text: item.text }));
+  }
+
+  _closed(event) {
+    this.ready = false;
+    this.inFlight = null;
+    this.turn = false;
+    if (this.closed || event.code === 4401) {
+      this.on.onState("offline");
+      return;
+    }
+    const delay = BACKOFF_MS[Math.min(this.attempt, BACKOFF_MS.length - 1)];
+    this.attempt += 1;
+    this.on.onState("reconnecting");
+    this.timer = setTimeout(() => this._connect(), delay);
+  }
+}
