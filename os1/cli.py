@@ -12,7 +12,7 @@ import click
 from rich.console import Console
 from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColumn
 
-from os1.calendar.desk import CalendarDesk, Desks
+from os1.calendar.desk import CalendarDesk
 from os1.calendar.reminders import ReminderBell, Reminders
 from os1.config import Settings, load_settings
 from os1.errors import OS1Error
@@ -23,6 +23,7 @@ from os1.llm.resolve import describe_spec, open_model
 from os1.mail.secretary import mail_desk
 from os1.mail.store import MailStore
 from os1.mind.companion import Companion
+from os1.mind.desks import Desks
 from os1.mind.memory_session import MemorySession, open_memory
 from os1.mind.setup import (
     SetupAnswers,

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta, tzinfo
 
 from os1.calendar.from_mail import MailProposal, proposal_from_mail
@@ -25,7 +25,7 @@ from os1.data import read_toml
 from os1.errors import CalendarError, OS1Error
 from os1.mail.quote import one_line
 from os1.mail.store import MailStore
-from os1.mind.companion import Desk, DeskAnswer
+from os1.mind.companion import DeskAnswer
 from os1.storage.actions import Action, ActionLog
 from os1.storage.db import Database
 
@@ -94,6 +94,13 @@ class CalendarDesk:
             return None
         kept = self.lines["kept_proposed"] if proposed else self.lines["kept"]
         return DeskAnswer(said, str(kept))
+
+    def passed(self) -> None:
+        """Another desk answered this turn: a proposal of mine lapses, as on any reply
+        but yes or no."""
+        pending, self._pending = self._pending, None
+        if pending is not None:
+            self.actions.settle(pending[0], "declined", error="not confirmed")
 
     def said(self, text: str) -> tuple[str | None, bool]:
         """What she says to ``text`` and whether it proposes an action; (None, False)
@@ -238,22 +245,6 @@ def create_on_server(source: CalendarSource, event: Event, connect: Connect | No
         server.create(event)
     finally:
         server.close()
-
-
-class Desks:
-    """Several desks as one (Companion takes one): each turn goes to each desk in order
-    until one answers. Put the calendar desk first: it must see every turn, since a yes
-    means something only right after its question."""
-
-    def __init__(self, desks: Sequence[Desk]) -> None:
-        self.desks = list(desks)
-
-    def answer(self, text: str) -> DeskAnswer | None:
-        for desk in self.desks:
-            found = desk.answer(text)
-            if found is not None:
-                return found
-        return None
 
 
 def _title(words: str) -> str:

@@ -65,6 +65,11 @@ class MailDesk:
             return None
         return DeskAnswer(said, str(self.lines["kept"]))
 
+    def passed(self) -> None:
+        """Another desk answered this turn: a proposed errand lapses."""
+        if self.errands is not None:
+            self.errands.drop()
+
     def said(self, text: str) -> str | None:
         if self.errands is not None and self.store.accounts():
             done = self.errands.said(text, self._who)

@@ -66,6 +66,12 @@ class MailErrands:
             return self._propose_cleanup()
         return None
 
+    def drop(self) -> None:
+        """The turn went elsewhere: a proposal waiting for yes lapses (declined)."""
+        pending, self.pending = self.pending, None
+        if pending is not None:
+            self._decline(pending)
+
     def _draft(self, who: str, wish: str) -> str:
         found = self.store.search([], limit=1, sender=who)
         if not found or self.drafter is None:

@@ -82,9 +82,12 @@ class DeskAnswer:
 
 
 class Desk(Protocol):
-    """Requests she answers from her own records, not the model (see mail/desk.py)."""
+    """Requests she answers from her own records, not the model (see mail/desk.py).
+    A desk may propose an action and ask; the proposal holds for the very next turn
+    only, so a desk is told (``passed``) of each turn another desk answered."""
 
     def answer(self, text: str) -> DeskAnswer | None: ...
+    def passed(self) -> None: ...
 
 
 class Companion:

@@ -17,7 +17,7 @@ import pytest
 from click.testing import CliRunner
 
 from os1.calendar import ics
-from os1.calendar.desk import CalendarDesk, Desks
+from os1.calendar.desk import CalendarDesk
 from os1.calendar.fake import FakeCalendarServer
 from os1.calendar.from_mail import proposal_from_mail
 from os1.calendar.ics import Event, parse_events, to_ics
@@ -33,6 +33,7 @@ from os1.mail.fake import FakeMailServer
 from os1.mail.store import MailAccount, MailStore
 from os1.mail.sync import sync_folder
 from os1.mind.companion import Companion
+from os1.mind.desks import Desks
 from os1.storage.actions import ActionLog
 from os1.storage.db import Database
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import pytest
 
+from os1.calendar.desk import CalendarDesk
 from os1.config import Settings
 from os1.errors import InputError, MailError
 from os1.llm.fake import FakeModel
@@ -21,6 +22,7 @@ from os1.mail.store import MailStore, StoredMail
 from os1.mail.sync import sync_folder
 from os1.memory.store import Memory
 from os1.mind.companion import Companion
+from os1.mind.desks import Desks
 from os1.storage.actions import ActionLog
 from os1.storage.db import Database
 from tests.unit.test_mail import ACCOUNT, HOSTILE, sent
@@ -335,3 +337,15 @@ def test_mail_is_found_by_when_it_was_sent(db: Database) -> None:
     assert said is not None and "October" in said and "September" not in said
     said = desk.say("find the mail about rent")
     assert said is not None and "October" in said and "September" in said
+
+
+def test_a_draft_lapses_when_another_desk_answers_the_next_turn(db: Database) -> None:
+    """The calendar answers the turn after her draft: a yes after that sends nothing."""
+    desk = Desk(db)
+    desk.deliver(sent("Catherine <cat@example.org>", "Dinner?"))
+    desks = Desks([CalendarDesk(db, "theo"), desk.desk])
+    desk.model.enqueue(DRAFT)
+    assert desks.answer("reply to Catherine: Friday") is not None
+    assert desks.answer("what do I have tomorrow?") is not None
+    assert desks.answer("yes") is None
+    assert desk.sender.sent == [] and desk.actions.recent()[0].status == "declined"
