@@ -44,8 +44,7 @@ class CalDavServer:
         self.url, self.host, self.tz = url, parts.hostname, tz
         client: Any = caldav.DAVClient  # its __init__ is typed loosely
         self._client = client(url=url, username=username, password=password,
-                              timeout=TIMEOUT_S, ssl_verify_cert=ca_file or True,
-                              require_tls=parts.scheme == "https")
+                              timeout=TIMEOUT_S, ssl_verify_cert=ca_file or True)
         self._calendar = self._call(self._find, calendar)
 
     def events(self, start: datetime, end: datetime) -> list[Event]:
@@ -94,7 +93,7 @@ class CalDavServer:
                                 f"{_reason(exc)}.") from exc
         except ssl.SSLError as exc:
             raise _tls_error(self.host, exc) from exc
-        except OSError as exc:  # niquests' errors are OSErrors
+        except OSError as exc:  # requests' errors are OSErrors
             cause = _ssl_cause(exc)
             if cause is not None:
                 raise _tls_error(self.host, cause) from exc

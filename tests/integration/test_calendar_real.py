@@ -9,12 +9,13 @@ from __future__ import annotations
 import subprocess
 import sys
 from collections.abc import Iterator
-from datetime import datetime, time, timedelta
+from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import caldav
+import icalendar
 import pytest
 
 from os1.calendar.desk import CalendarDesk
@@ -50,7 +51,7 @@ def user(radicale: Radicale, request: pytest.FixtureRequest) -> str:
 def client(radicale: Radicale, user: str) -> Any:
     """An independent CalDAV client: what another calendar program would see."""
     make: Any = caldav.DAVClient  # its __init__ is typed loosely
-    return make(url=radicale.url, username=user, password=PASSWORD, require_tls=False)
+    return make(url=radicale.url, username=user, password=PASSWORD)
 
 
 def tomorrow_at(hour: int, zone: ZoneInfo = BERLIN) -> datetime:
@@ -63,14 +64,33 @@ def calendar(radicale: Radicale, user: str) -> Any:
     """A calendar on the server holding a dentist tomorrow, a weekly choir that began a
     week ago, and something the day after tomorrow."""
     home = client(radicale, user).principal().make_calendar(name="Home")
-    home.save_event(dtstart=tomorrow_at(15), dtend=tomorrow_at(16), summary="Dentist",
-                    location="Main St 1")
-    home.save_event(dtstart=tomorrow_at(19) - timedelta(days=7),
-                    dtend=tomorrow_at(20) - timedelta(days=7), summary="Choir",
-                    rrule={"FREQ": "WEEKLY"})
-    home.save_event(dtstart=tomorrow_at(10) + timedelta(days=1),
-                    dtend=tomorrow_at(11) + timedelta(days=1), summary="Haircut")
+    home.save_event(vevent("dentist", tomorrow_at(15), "Dentist", location="Main St 1"))
+    home.save_event(vevent("choir", tomorrow_at(19) - timedelta(days=7), "Choir",
+                           rrule="FREQ=WEEKLY"))
+    home.save_event(vevent("haircut", tomorrow_at(10) + timedelta(days=1), "Haircut"))
     return home
+
+
+def vevent(uid: str, start: datetime, title: str, location: str = "",
+           rrule: str = "") -> str:
+    """One event as another calendar program would write it: local times with their
+    VTIMEZONE, so a weekly event keeps its hour across daylight-saving changes."""
+    calendar = icalendar.Calendar()
+    calendar.add("prodid", "-//os1 tests//EN")
+    calendar.add("version", "2.0")
+    event = icalendar.Event()
+    event.add("uid", f"{uid}@os1.test")
+    event.add("dtstamp", datetime.now(UTC))
+    event.add("dtstart", start)
+    event.add("dtend", start + timedelta(hours=1))
+    event.add("summary", title)
+    if location:
+        event.add("location", location)
+    if rrule:
+        event.add("rrule", icalendar.vRecur.from_ical(rrule))
+    calendar.add_component(event)
+    calendar.add_missing_timezones()
+    return calendar.to_ical().decode()
 
 
 def connect(radicale: Radicale, user: str, password: str = PASSWORD) -> CalDavServer:
