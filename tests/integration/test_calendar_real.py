@@ -90,7 +90,7 @@ def vevent(uid: str, start: datetime, title: str, location: str = "",
         event.add("rrule", icalendar.vRecur.from_ical(rrule))
     calendar.add_component(event)
     calendar.add_missing_timezones()
-    return calendar.to_ical().decode()
+    return str(calendar.to_ical().decode())
 
 
 def connect(radicale: Radicale, user: str, password: str = PASSWORD) -> CalDavServer:
