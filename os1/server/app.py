@@ -115,12 +115,14 @@ def create_app(settings: Settings, load_model: Callable[[], Model],
     from os1.server.herself import herself_routes
     from os1.server.openai_api import openai_routes
     from os1.server.person import person_routes
+    from os1.server.voice_ws import voice_routes
     from os1.server.web import web_routes
 
     person_routes(app, state)
     herself_routes(app, state)
     conversation_routes(app, state)
     openai_routes(app, state)
+    voice_routes(app, state)
     web_routes(app)
     return app
 
