@@ -22,10 +22,13 @@ from os1.config import Settings
 from os1.llm.fake import FakeModel
 from os1.server import voice_ws
 from os1.server.voice_ws import Timeline
+from os1.storage.db import Database
+from os1.storage.setups import SetupStore
 from os1.voice.audio import Audio
 from os1.voice.conversation import VoiceParts
 from os1.voice.fakes import ScriptedSTT, ToneTTS, quiet, tone
 from os1.voice.vad import EnergyVAD
+from tests.conftest import make_setup_record
 from tests.unit.test_server import auth, serve, sign_up
 
 QUESTION = "What is the capital of France?"
@@ -381,3 +384,19 @@ def test_a_voice_turn_belongs_to_the_speaker_only(client: TestClient, model: Fak
             frames.append(text.receive_json())
     prompt = json.dumps([m.content for m in model.calls[-1].messages])
     assert "capital of France" not in prompt and "Paris, Alice" not in prompt
+
+
+def test_her_voice_is_the_one_chosen_at_setup(client: TestClient, settings: Settings,
+                                              ears: Ears) -> None:
+    token = sign_up(client, "theo")
+    account = client.app.state.os1.accounts.account_for(token)  # type: ignore[attr-defined]
+    db = Database.open(settings.storage)
+    try:
+        SetupStore(db, account.user_id).save(make_setup_record(voice="male"))
+    finally:
+        db.close()
+    with open_voice(client, token):
+        pass
+    with open_voice(client, sign_up(client, "ada")):  # no setup yet: the default
+        pass
+    assert ears.voices == ["male", "female"]
