@@ -29,7 +29,8 @@ voice.toml's ``barge_in.min_speech_s``), or a ``{"type": "interrupt"}`` frame, s
 generation and her audio: ``{"type": "state", "state": "listening"}`` at once, then
 ``{"type": "done", "status": "interrupted"}``. What she got to say (estimated from the
 audio sent, played back to back from the first frame) is stored with the status
-"interrupted", as ``os1 talk`` does. Speech that barged in is heard as the next turn.
+"interrupted", as ``os1 talk`` does. Speech that barged in is heard as the next turn;
+if it cut in before her reply began (they only paused), their earlier words begin it.
 
 Problems come as ``{"type": "error", "code": ..., "message": ...}``: ``bad_audio`` (an
 odd byte count), ``bad_frame`` (JSON that is no known frame), ``busy``, ``failed``; the
@@ -288,6 +289,7 @@ class _Session:
         self.transcriber: StreamingTranscriber | None = None
         self.detector = TurnDetector(self.rules, self._sounds_unfinished)
         self.cut = False
+        self.carried = ""  # words of a turn they talked on over, before she answered it
         self.turn: _Turn | None = None
         self.tasks: set[asyncio.Task[None]] = set()
 
@@ -445,9 +447,12 @@ class _Turn:
         try:
             await session.send({"type": "state", "state": "thinking"})
             heard = (await loop.run_in_executor(None, self.transcriber.finish)).strip()
-            if not heard or self.cancelled.is_set():
-                if not heard:
-                    await session.send({"type": "unheard"})
+            heard, session.carried = f"{session.carried} {heard}".strip(), ""
+            if self.cancelled.is_set():
+                session.carried = heard  # they went on talking: it begins the next turn
+                return
+            if not heard:
+                await session.send({"type": "unheard"})
                 return
             await session.send({"type": "heard", "text": heard})
             await self._reply(heard)

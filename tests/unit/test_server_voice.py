@@ -6,6 +6,7 @@ and the bundled model behind Chromium in tests/integration/test_web_voice_real.p
 from __future__ import annotations
 
 import json
+import threading
 from collections import deque
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -400,3 +401,35 @@ def test_her_voice_is_the_one_chosen_at_setup(client: TestClient, settings: Sett
     with open_voice(client, sign_up(client, "ada")):  # no setup yet: the default
         pass
     assert ears.voices == ["male", "female"]
+
+
+@dataclass
+class SlowSTT(ScriptedSTT):
+    """The n-th audio gets the n-th text; the first is held until ``release`` is set."""
+
+    release: threading.Event = field(default_factory=threading.Event)
+
+    def transcribe(self, audio: Audio, prompt: str = "") -> str:
+        self.heard.append(audio)
+        number = len(self.heard) - 1
+        if number == 0:
+            self.release.wait(10)
+        return self.texts[number]
+
+
+def test_talking_on_after_a_pause_joins_the_words_into_one_turn(
+        client: TestClient, model: FakeModel, ears: Ears) -> None:
+    ears.stt = SlowSTT(deque(["I went to the shop,", "and then I saw a fox."]))
+    model.enqueue("A fox! Where?")
+    token = sign_up(client, "theo")
+    with open_voice(client, token) as ws:
+        speak(ws, then_quiet=2.0)  # a pause long enough to end a turn...
+        assert receive(ws) == {"type": "state", "state": "thinking"}
+        speak(ws)  # ... but they go on while she is still transcribing
+        ears.stt.release.set()
+        frames = until(ws, "done")
+        assert of(frames, "heard") == [
+            {"type": "heard", "text": "I went to the shop, and then I saw a fox."}]
+        assert last(frames)["status"] == "complete"
+    assert [m["content"] for m in history(client, token)] == [
+        "I went to the shop, and then I saw a fox.", "A fox! Where?"]
