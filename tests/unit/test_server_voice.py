@@ -30,7 +30,7 @@ from os1.voice.conversation import VoiceParts
 from os1.voice.fakes import ScriptedSTT, ToneTTS, quiet, tone
 from os1.voice.vad import EnergyVAD
 from tests.conftest import make_setup_record
-from tests.unit.test_server import auth, serve, sign_up
+from tests.unit.test_server import GatedModel, auth, serve, sign_up
 
 QUESTION = "What is the capital of France?"
 REPLY = "Paris is the capital of France. It sits on the Seine. I went there once."
@@ -433,3 +433,32 @@ def test_talking_on_after_a_pause_joins_the_words_into_one_turn(
         assert last(frames)["status"] == "complete"
     assert [m["content"] for m in history(client, token)] == [
         "I went to the shop, and then I saw a fox.", "A fox! Where?"]
+
+
+def test_voice_and_text_share_her_turn_queue(settings: Settings, ears: Ears) -> None:
+    """One turn per person at a time, spoken or typed: a voice turn while their typed
+    message is being answered is told she is busy (and not stored: they say it again)."""
+    model = GatedModel()
+    model.release.clear()
+    client = serve(settings, model)
+    client.app.state.voice_parts = ears.parts  # type: ignore[attr-defined]
+    try:
+        token = sign_up(client, "theo")
+        with client.websocket_connect("/api/conversation") as text, \
+                open_voice(client, token) as ws:
+            text.send_json({"type": "auth", "token": token})
+            assert text.receive_json()["type"] == "ready"
+            text.send_json({"type": "message", "text": "Hello there."})
+            assert text.receive_json()["type"] == "accepted"
+            speak(ws)
+            frames = until(ws, "error")
+            assert last(frames)["code"] == "busy"
+            assert of(frames, "heard")[0]["text"] == QUESTION
+            model.release.set()
+            while text.receive_json()["type"] != "done":
+                pass
+        assert [m["content"] for m in history(client, token)] == [
+            "Hello there.", "You said: Hello there."]
+    finally:
+        model.release.set()
+        client.__exit__(None, None, None)
