@@ -47,6 +47,7 @@ class SetupOut(BaseModel):
     welcome: str
     thank_you: str
     questions: list[SetupQuestion]
+    voice_question: str
     voices: list[str]
     default_voice: str
 
@@ -107,7 +108,8 @@ def _setup_out(script: SetupScript, db: Database, user_id: str) -> SetupOut:
         welcome=script.welcome, thank_you=script.thank_you,
         questions=[SetupQuestion(key=q.key, ask=q.ask, label=q.label)
                    for q in script.questions],
-        voices=list(script.voices), default_voice=script.default_voice)
+        voice_question=script.voice_question, voices=list(script.voices),
+        default_voice=script.default_voice)
 
 
 def _setup_routes(app: FastAPI, state: ServerState) -> None:

@@ -14,6 +14,7 @@ let herName = "";
 let lastSeen = 0; // the newest stored message id shown
 let oldest = null; // the oldest shown, for paging back
 let replying = null; // her reply being streamed: {item, body}
+let historyShown = false;
 let voiceOn = false;
 let voice = null;
 
@@ -104,12 +105,14 @@ function leave(message) {
   $("nav").hidden = true;
   $("her-name").textContent = "";
   setState("offline");
+  $("state").hidden = true; // nothing to be connected to until you log in
   show("auth");
   notice(message || "");
   $("login-username").focus();
 }
 
 async function enter() {
+  $("state").hidden = false;
   let setup;
   try {
     setup = await api("GET", "/api/setup");
@@ -126,14 +129,28 @@ async function enter() {
   $("her-name").textContent = herName;
   $("nav").hidden = false;
   show("talk");
+  historyShown = false;
+  connect(); // logging in over the WebSocket while the history loads
   await loadHistory();
-  connect();
+  historyShown = true;
+  usable();
+}
+
+// The message box is enabled once the history is shown and she is connected.
+function usable() {
+  if (!historyShown || !conversation || !conversation.ready) return;
+  $("message").disabled = false;
+  $("send").disabled = false;
+  if (!document.body.dataset.usable) performance.mark("os1:usable");
+  document.body.dataset.usable = "1";
 }
 
 // -- first-run setup --------------------------------------------------------------------
 
 function startSetup(setup) {
   show("setup");
+  setState("idle");
+  $("setup-voice-question").textContent = setup.voice_question;
   $("setup-welcome").textContent = setup.welcome;
   $("setup-thanks").textContent = setup.thank_you;
   const questions = $("setup-questions");
@@ -250,17 +267,20 @@ function connect() {
   if (conversation) conversation.close();
   conversation = new Conversation({
     token: token(),
-    onState: (state) => { if (!voiceOn || state === "reconnecting") setState(state); },
+    onState: (state) => {
+      if (state === "reconnecting" && replying) { // cut off: the history will tell
+        replying.item.classList.replace("streaming", "interrupted");
+        replying = null;
+      }
+      if (!voiceOn || state === "reconnecting") setState(state);
+    },
     onReady: async (frame, again) => {
       if (frame.companion) {
         herName = frame.companion;
         $("her-name").textContent = herName;
       }
-      $("message").disabled = false;
-      $("send").disabled = false;
-      performance.mark("os1:usable");
-      document.body.dataset.usable = "1";
       if (again) await resync();
+      usable();
     },
     onAccepted: (item, id) => {
       if (!item) return;
@@ -274,13 +294,8 @@ function connect() {
       }
     },
     onPiece: (text) => {
-      if (!replying) {
-        replying = bubble("assistant", "", "streaming");
-        $("log").append(replying.item);
-      }
-      if (!replying.body.textContent) performance.mark("os1:first-piece");
-      replying.body.textContent += text;
-      scrollDown();
+      if (!replying || !replying.body.textContent) performance.mark("os1:first-piece");
+      appendPiece(text);
     },
     onDone: (frame) => {
       if (replying) {
@@ -304,6 +319,16 @@ function connect() {
     onUnauthorised: (message) => leave(message),
   });
   conversation.open();
+}
+
+// A piece of her reply, into the reply being streamed (a new one if there is none).
+function appendPiece(text) {
+  if (!replying) {
+    replying = bubble("assistant", "", "streaming");
+    $("log").append(replying.item);
+  }
+  replying.body.textContent += text;
+  scrollDown();
 }
 
 // Back after a lost connection: what the server stored is the truth.
@@ -370,14 +395,7 @@ async function toggleVoice() {
         $("log").append(replying.item);
         scrollDown();
       },
-      onReply: (piece) => {
-        if (!replying) {
-          replying = bubble("assistant", "", "streaming");
-          $("log").append(replying.item);
-        }
-        replying.body.textContent += piece;
-        scrollDown();
-      },
+      onReply: appendPiece,
       onDone: () => {
         if (replying) replying.item.classList.remove("streaming");
         replying = null;
@@ -579,7 +597,10 @@ function main() {
   $("send").disabled = true;
   setState("offline");
   if (token()) enter();
-  else show("auth");
+  else {
+    $("state").hidden = true;
+    show("auth");
+  }
 }
 
 main();

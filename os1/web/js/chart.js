@@ -12,7 +12,7 @@ export function moodChart(container, points) {
   container.replaceChildren();
   const w = 600, h = 180, pad = 24;
   const svg = el("svg", { viewBox: `0 0 ${w} ${h}`, class: "mood-svg", "aria-hidden": "true",
-    focusable: "false", preserveAspectRatio: "none" }, container);
+    focusable: "false" }, container);
   const y = (v) => pad + ((1 - v) / 2) * (h - 2 * pad);
   el("line", { x1: pad, x2: w - pad, y1: y(0), y2: y(0), class: "axis" }, svg);
   for (const [v, label] of [[1, "happy"], [-1, "low"]]) {

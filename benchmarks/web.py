@@ -1,0 +1,206 @@
+"""The web front end's cost over a bare client (``os1 serve``, headless Chromium).
+
+The real ``os1 serve`` (the bundled model unless ``--model``), Debian's Chromium through
+Playwright, and a bare Python WebSocket client, all on this machine, in one run:
+
+- **Page load to first usable input**: from navigation start to the moment the page has
+  read her setup and history, connected and logged in over the WebSocket and enabled the
+  message box (the page's ``os1:usable`` mark), in a fresh browser context already holding
+  a login token. Baseline: the bare client opening the WebSocket and logging in (up to
+  her ``ready`` frame).
+- **Send to first token shown**: from the message being submitted in the page to the
+  first piece of her reply in the page (``os1:first-piece``). Baseline: the bare client
+  sending the same message to its first ``piece`` frame. Page and client take turns, each
+  on an account of its own with a conversation of the same length, so the model's work is
+  the same for both.
+- **Page weight**: the bytes of every response the page loads (HTML, CSS, JS), in KB.
+
+Each ratio is page / bare client (medians); the goal is <= 1.2.
+
+Run: python benchmarks/web.py                  (~3 min on 2 cores)
+     python benchmarks/web.py --model fake     (the plumbing only)
+Writes benchmarks/results/web.json and prints a markdown table.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import httpx
+from common import log, machine
+from playwright.sync_api import Browser, sync_playwright
+from websockets.sync.client import connect
+
+ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_OUT = ROOT / "benchmarks" / "results" / "web.json"
+PASSWORD = "correct horse battery"
+QUESTION = "What is the capital of France? One word, please."
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def start_server(home: Path, model: str | None) -> tuple[subprocess.Popen[bytes], str]:
+    port = free_port()
+    env = dict(os.environ, OS1_HOME=str(home), OS1_MAX_REPLY_TOKENS="8", PYTHONUNBUFFERED="1")
+    options = ["--no-memory"] + (["--model", model] if model else [])
+    process = subprocess.Popen([sys.executable, "-m", "os1", "serve", "--port", str(port),
+                                *options], env=env, stdout=subprocess.DEVNULL,
+                               stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 300
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"{url}/api/status").json()["state"] == "ready":
+                return process, url
+        except httpx.TransportError:
+            pass
+        time.sleep(0.2)
+    process.kill()
+    raise SystemExit("os1 serve did not become ready")
+
+
+def account(url: str, name: str) -> str:
+    httpx.post(f"{url}/api/accounts", json={"username": name, "password": PASSWORD})
+    login = httpx.post(f"{url}/api/sessions", json={"username": name, "password": PASSWORD})
+    return str(login.json()["token"])
+
+
+def bare_ready(url: str, token: str) -> float:
+    """Seconds from opening the WebSocket to her ``ready`` frame."""
+    start = time.perf_counter()
+    with connect(url.replace("http://", "ws://") + "/api/conversation") as ws:
+        ws.send(json.dumps({"type": "auth", "token": token}))
+        assert json.loads(ws.recv(30))["type"] == "ready"
+        return time.perf_counter() - start
+
+
+def bare_first_piece(url: str, token: str) -> float:
+    with connect(url.replace("http://", "ws://") + "/api/conversation") as ws:
+        ws.send(json.dumps({"type": "auth", "token": token}))
+        json.loads(ws.recv(30))
+        start = time.perf_counter()
+        ws.send(json.dumps({"type": "message", "text": QUESTION}))
+        first = None
+        while True:
+            frame = json.loads(ws.recv(300))
+            if frame["type"] == "piece" and first is None:
+                first = time.perf_counter() - start
+            if frame["type"] in ("done", "error"):
+                break
+        assert first is not None, frame
+        return first
+
+
+def page_sample(browser: Browser, url: str, token: str) -> tuple[float, float, int]:
+    """Page load to usable input, send to first piece shown (seconds), and the bytes of
+    what the page loaded."""
+    context = browser.new_context(storage_state={"cookies": [], "origins": [
+        {"origin": url, "localStorage": [{"name": "os1.token", "value": token}]}]})
+    sizes: list[int] = []
+    page = context.new_page()
+    page.on("response", lambda r: sizes.append(len(r.body())) if r.request.method == "GET"
+            and "/api/" not in r.url else None)
+    try:
+        page.goto(url)
+        page.wait_for_function("() => performance.getEntriesByName('os1:usable').length > 0",
+                               timeout=120_000)
+        load_ms = page.evaluate("performance.getEntriesByName('os1:usable')[0].startTime")
+        page.evaluate("""(text) => {
+            window.__sent = performance.now();
+            document.getElementById('message').value = text;
+            document.getElementById('composer').requestSubmit();
+        }""", QUESTION)
+        page.wait_for_function("() => performance.getEntriesByName('os1:first-piece').length > 0",
+                               timeout=300_000)
+        first_ms = page.evaluate(
+            "performance.getEntriesByName('os1:first-piece')[0].startTime - window.__sent")
+        page.wait_for_selector("#log .msg.assistant:not(.streaming)", timeout=300_000)
+        return load_ms / 1000, first_ms / 1000, sum(sizes)
+    finally:
+        context.close()
+
+
+def run(samples: int, model: str | None) -> dict[str, Any]:
+    home = Path(tempfile.mkdtemp(prefix="os1-web-bench-"))
+    process, url = start_server(home / "home", model)
+    try:
+        bare_token, page_token = account(url, "bare"), account(url, "page")
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(executable_path="/usr/bin/chromium")
+            try:
+                # warm-ups, the same for both: her setup (the server's: no naming), the
+                # model, the page's first load; both conversations two exchanges long
+                for token in (bare_token, page_token, bare_token):
+                    bare_first_piece(url, token)
+                page_sample(browser, url, page_token)
+                page_load, page_first, bare_load, bare_first, weight = [], [], [], [], 0
+                for n in range(samples):
+                    log(f"sample {n + 1}/{samples}")
+                    bare_load.append(bare_ready(url, bare_token))
+                    bare_first.append(bare_first_piece(url, bare_token))
+                    load_s, first_s, weight = page_sample(browser, url, page_token)
+                    page_load.append(load_s)
+                    page_first.append(first_s)
+            finally:
+                browser.close()
+    finally:
+        process.send_signal(signal.SIGTERM)
+        process.wait(60)
+    med = statistics.median
+    return {
+        "model": model or "bundled", "samples": samples,
+        "page_load_s": page_load, "bare_ready_s": bare_load,
+        "page_first_piece_s": page_first, "bare_first_piece_s": bare_first,
+        "load_ratio": med(page_load) / med(bare_load),
+        "first_piece_ratio": med(page_first) / med(bare_first),
+        "page_weight_kb": weight / 1000,
+    }
+
+
+def table(result: dict[str, Any]) -> str:
+    med = statistics.median
+    return "\n".join([
+        "| figure | page | bare client | ratio (goal <= 1.2) |",
+        "|---|---:|---:|---:|",
+        f"| load to first usable input | {med(result['page_load_s']) * 1000:.0f} ms | "
+        f"{med(result['bare_ready_s']) * 1000:.1f} ms | {result['load_ratio']:.2f}× |",
+        f"| send to first token shown | {med(result['page_first_piece_s']) * 1000:.0f} ms | "
+        f"{med(result['bare_first_piece_s']) * 1000:.0f} ms | "
+        f"{result['first_piece_ratio']:.2f}× |",
+        f"| page weight | {result['page_weight_kb']:.1f} KB | | |",
+    ])
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
+    parser.add_argument("--samples", type=int, default=7)
+    parser.add_argument("--model", default=None, help="os1 serve --model (default: bundled)")
+    parser.add_argument("--out", type=Path, default=DEFAULT_OUT)
+    args = parser.parse_args(argv)
+    result = run(args.samples, args.model)
+    result["machine"] = machine()
+    result["date"] = dt.date.today().isoformat()
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(result, indent=1) + "\n", encoding="utf-8")
+    print(table(result))
+
+
+if __name__ == "__main__":
+    main()
