@@ -5,6 +5,8 @@ at phone and desktop sizes, and axe-core (bundled with axe-playwright-python) ru
 
 from __future__ import annotations
 
+import os
+import signal
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -15,10 +17,24 @@ from urllib.parse import urlsplit
 from axe_playwright_python.sync_playwright import Axe  # type: ignore[import-untyped]
 from playwright.sync_api import Browser, Page, WebSocket, sync_playwright
 
+from tests.integration.test_server_real import Server
+
 CHROMIUM = "/usr/bin/chromium"
 OUTPUT = Path(__file__).resolve().parent.parent / "build" / "test-output"
 SCREENSHOTS = OUTPUT / "screenshots"
 SIZES = {"phone": (390, 844), "desktop": (1280, 800)}
+
+
+@contextmanager
+def real_server(home: Path) -> Iterator[Server]:
+    """A real ``os1 serve`` (the bundled model, short replies) with its data in ``home``;
+    killed at the end if it still runs."""
+    env = dict(os.environ, OS1_HOME=str(home / "home"), OS1_MAX_REPLY_TOKENS="40",
+               PYTHONUNBUFFERED="1")
+    server = Server(env, home / "server.log")
+    yield server.start()
+    if server.process is not None and server.process.poll() is None:
+        server.stop(signal.SIGKILL)
 
 
 @contextmanager

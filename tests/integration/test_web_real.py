@@ -24,7 +24,14 @@ from playwright.sync_api import Browser, Page, expect
 from websockets.sync.client import connect
 
 from os1.mind.setup import NAME_PATTERN
-from tests.browser import Watched, chromium, open_page, screenshots, serious_violations
+from tests.browser import (
+    Watched,
+    chromium,
+    open_page,
+    real_server,
+    screenshots,
+    serious_violations,
+)
 from tests.integration.test_server_real import PASSWORD, Server
 
 pytestmark = pytest.mark.integration
@@ -34,15 +41,8 @@ LONG = 120_000  # ms: a reply on two cores, or a model loading again
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    import os
-
-    home = tmp_path_factory.mktemp("web")
-    env = dict(os.environ, OS1_HOME=str(home / "home"), OS1_MAX_REPLY_TOKENS="40",
-               PYTHONUNBUFFERED="1")
-    server = Server(env, home / "server.log")
-    yield server.start()
-    if server.process is not None and server.process.poll() is None:
-        server.stop(signal.SIGKILL)
+    with real_server(tmp_path_factory.mktemp("web")) as server:
+        yield server
 
 
 @pytest.fixture(scope="module")

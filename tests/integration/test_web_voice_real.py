@@ -7,9 +7,7 @@ audio while the page never asks another host for anything nor breaks its CSP."""
 
 from __future__ import annotations
 
-import os
 import re
-import signal
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -24,7 +22,7 @@ from os1.storage.db import Database
 from os1.storage.setups import SetupStore
 from os1.voice.audio import Audio, resample, write_wav
 from os1.voice.tts import open_voice
-from tests.browser import CHROMIUM, open_page
+from tests.browser import CHROMIUM, open_page, real_server
 from tests.integration.test_server_real import PASSWORD, Server
 
 pytestmark = pytest.mark.integration
@@ -40,12 +38,8 @@ def home(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def server(home: Path) -> Iterator[Server]:
-    env = dict(os.environ, OS1_HOME=str(home / "home"), OS1_MAX_REPLY_TOKENS="40",
-               PYTHONUNBUFFERED="1")
-    server = Server(env, home / "server.log")
-    yield server.start()
-    if server.process is not None and server.process.poll() is None:
-        server.stop(signal.SIGKILL)
+    with real_server(home) as server:
+        yield server
 
 
 @pytest.fixture(scope="module")
