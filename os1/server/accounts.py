@@ -11,12 +11,9 @@ from __future__ import annotations
 import hashlib
 import re
 import secrets
-import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import wraps
-from typing import Any, TypeVar, cast
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -54,17 +51,6 @@ class Login:
     expires_at: float
 
 
-F = TypeVar("F", bound=Callable[..., Any])
-
-
-def _locked(method: F) -> F:
-    @wraps(method)
-    def locked(self: AccountStore, *args: Any, **kwargs: Any) -> Any:
-        with self._lock:
-            return method(self, *args, **kwargs)
-    return cast(F, locked)
-
-
 def digest(secret: str) -> str:
     return hashlib.sha256(secret.encode("utf-8")).hexdigest()
 
@@ -72,8 +58,7 @@ def digest(secret: str) -> str:
 class AccountStore:
     def __init__(self, db: Database, clock: Callable[[], float] = time.time,
                  hasher: PasswordHasher | None = None) -> None:
-        self._db = db  # SQLite's is one connection for all request threads: every use holds _lock
-        self._lock = threading.RLock()
+        self._db = db
         self._clock = clock
         self._hasher = hasher or PasswordHasher()
         config = read_toml("server.toml")["accounts"]
@@ -87,10 +72,10 @@ class AccountStore:
                 invitation: str | None = None, invitation_required: bool = False) -> Account:
         self._check_new(username, password)
         name = " ".join((display_name or username).split())[:80]
-        password_hash = self._hasher.hash(password)  # slow on purpose: outside the lock
+        password_hash = self._hasher.hash(password)  # slow on purpose: before the transaction
         now = self._clock()
         try:
-            with self._lock, self._db.transaction() as tx:
+            with self._db.transaction() as tx:
                 account_id = int(tx.execute(
                     "INSERT INTO accounts(username, display_name, password_hash, created_at)"
                     " VALUES (?,?,?,?) RETURNING id",
@@ -103,10 +88,9 @@ class AccountStore:
         return Account(account_id, username, name, now)
 
     def log_in(self, username: str, password: str) -> Login:
-        with self._lock:
-            row = self._db.execute(
-                "SELECT id, password_hash FROM accounts WHERE lower(username) = lower(?)",
-                (username,)).fetchone()
+        row = self._db.execute(
+            "SELECT id, password_hash FROM accounts WHERE lower(username) = lower(?)",
+            (username,)).fetchone()
         try:
             self._hasher.verify(row["password_hash"] if row else self._decoy, password)
         except (VerificationError, InvalidHashError):
@@ -115,12 +99,11 @@ class AccountStore:
             raise AuthError("Wrong username or password.")
         token = secrets.token_urlsafe(32)
         now = self._clock()
-        with self._lock, self._db.transaction() as tx:
+        with self._db.transaction() as tx:
             tx.execute("INSERT INTO account_tokens(digest, account_id, created_at, expires_at)"
                        " VALUES (?,?,?,?)", (digest(token), row["id"], now, now + self.token_s))
         return Login(token, now + self.token_s)
 
-    @_locked
     def account_for(self, token: str) -> Account:
         """The account a token belongs to; AuthError if it is unknown, expired or revoked."""
         row = self._db.execute(
@@ -135,20 +118,17 @@ class AccountStore:
             raise AuthError("That token has expired.", "Log in again.")
         return Account(row["id"], row["username"], row["display_name"], row["created_at"])
 
-    @_locked
     def revoke(self, token: str) -> None:
         with self._db.transaction() as tx:
             tx.execute("UPDATE account_tokens SET revoked_at = ? WHERE digest = ?"
                        " AND revoked_at IS NULL", (self._clock(), digest(token)))
 
-    @_locked
     def revoke_all(self, account_id: int) -> int:
         with self._db.transaction() as tx:
             cursor = tx.execute("UPDATE account_tokens SET revoked_at = ? WHERE account_id = ?"
                                 " AND revoked_at IS NULL", (self._clock(), account_id))
             return cursor.rowcount
 
-    @_locked
     def invite(self) -> str:
         """A one-use invitation code (shown once; only its digest is kept)."""
         code = secrets.token_urlsafe(12)

@@ -30,6 +30,29 @@ class Cursor(Protocol):
     def __iter__(self) -> Iterator[Row]: ...
 
 
+class FetchedRows:
+    """Rows read in full while the connection was held, so nothing is left open on it
+    (a half-read SELECT would pin an old snapshot, or hold a pooled connection)."""
+
+    def __init__(self, rows: list[Row], rowcount: int) -> None:
+        self._rows = rows
+        self._next = 0
+        self.rowcount = rowcount
+
+    def fetchone(self) -> Row | None:
+        if self._next >= len(self._rows):
+            return None
+        self._next += 1
+        return self._rows[self._next - 1]
+
+    def fetchall(self) -> list[Row]:
+        rest, self._next = self._rows[self._next:], len(self._rows)
+        return rest
+
+    def __iter__(self) -> Iterator[Row]:
+        return iter(self.fetchall())
+
+
 class Connection(Protocol):
     """What a transaction (and a migration) is handed."""
 

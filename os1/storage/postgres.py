@@ -21,7 +21,14 @@ from contextlib import contextmanager
 from typing import Any
 
 from os1.errors import StorageError
-from os1.storage.db import Cursor, Database, DuplicateError, Migration, Params, Row
+from os1.storage.db import (
+    Cursor,
+    Database,
+    DuplicateError,
+    FetchedRows,
+    Migration,
+    Params,
+)
 from os1.storage.migrations_postgres import POSTGRES_MIGRATIONS
 
 try:
@@ -167,34 +174,12 @@ class _Connection:
     def execute(self, sql: str, params: Params = ()) -> Cursor:
         cursor = self._connection.execute(translate(sql), _storable(params))
         rows = cursor.fetchall() if cursor.description is not None else []
-        return _Result(rows, cursor.rowcount)
+        return FetchedRows(rows, cursor.rowcount)
 
     def executemany(self, sql: str, rows: Sequence[Params]) -> None:
         if rows:
             with self._connection.cursor() as cursor:
                 cursor.executemany(translate(sql), [_storable(r) for r in rows])
-
-
-class _Result:
-    """Rows read in full before the connection goes back to the pool."""
-
-    def __init__(self, rows: list[Row], rowcount: int) -> None:
-        self._rows = rows
-        self._next = 0
-        self.rowcount = rowcount
-
-    def fetchone(self) -> Row | None:
-        if self._next >= len(self._rows):
-            return None
-        self._next += 1
-        return self._rows[self._next - 1]
-
-    def fetchall(self) -> list[Row]:
-        rest, self._next = self._rows[self._next:], len(self._rows)
-        return rest
-
-    def __iter__(self) -> Iterator[Row]:
-        return iter(self.fetchall())
 
 
 class _Row(tuple[Any, ...]):

@@ -2,17 +2,25 @@
 
 Why WAL and FULL sync: a second ``os1`` process may read while the first writes, and a
 message the user saw acknowledged must survive a crash or power cut.
+
+Why one lock around every use of the connection: threads share it (the reminder bell,
+the warm-up). A SELECT still being read in one thread keeps a read snapshot open, and
+another thread's ``BEGIN IMMEDIATE`` on that connection then fails at once with
+"database is locked" as soon as another process has written since; and a statement from
+one thread would otherwise run inside another thread's transaction. So reads are fetched
+in full under the lock, and a transaction holds it from BEGIN to COMMIT.
 """
 
 from __future__ import annotations
 
 import sqlite3
+import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
 from os1.errors import StorageError
-from os1.storage.db import Cursor, Database, DuplicateError, Migration, Params
+from os1.storage.db import Cursor, Database, DuplicateError, FetchedRows, Migration, Params
 from os1.storage.migrations import MIGRATIONS
 
 BUSY_TIMEOUT_S = 30.0
@@ -25,6 +33,7 @@ class SQLiteDatabase(Database):
         self.connection = connection
         self.path = path
         self.location = str(path)
+        self._lock = threading.RLock()
 
     @classmethod
     def connect(cls, path: Path, migrate: bool = True) -> SQLiteDatabase:
@@ -54,10 +63,16 @@ class SQLiteDatabase(Database):
         return list(enumerate(MIGRATIONS, start=1))
 
     def execute(self, sql: str, params: Params = ()) -> Cursor:
-        return self.connection.execute(sql, params)
+        with self._lock:
+            cursor = self.connection.execute(sql, params)
+            return FetchedRows(cursor.fetchall(), cursor.rowcount)
 
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
+        with self._lock:
+            yield from self._transaction()
+
+    def _transaction(self) -> Iterator[sqlite3.Connection]:
         try:
             self.connection.execute("BEGIN IMMEDIATE")
         except sqlite3.OperationalError as exc:
@@ -100,8 +115,8 @@ class SQLiteDatabase(Database):
         # them instead).
         with self.transaction() as tx:
             tx.execute("INSERT INTO memories_fts(memories_fts) VALUES ('optimize')")
-        self.connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        self.execute("PRAGMA wal_checkpoint(TRUNCATE)")
 
     def prepare_forget(self) -> None:
         """Zero freed pages instead of leaving the text in them."""
-        self.connection.execute("PRAGMA secure_delete = ON")
+        self.execute("PRAGMA secure_delete = ON")

@@ -7,6 +7,7 @@ import os
 import sqlite3
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -129,3 +130,38 @@ def test_two_os1_chats_for_two_users_at_once(db: Database, settings: Settings) -
     assert history.returncode == 0
     assert "alice" not in history.stdout
     assert history.stdout.count("bob line") == 2 * TURNS
+
+
+def test_a_half_read_select_does_not_lock_out_the_next_write(db: Database,
+                                                              settings: Settings) -> None:
+    """The reminder bell and the conversation share one connection: a SELECT one of them
+    had not finished reading used to pin an old snapshot, so the other's write failed at
+    once with "database is locked" whenever another process had written meanwhile."""
+    for n in range(3):
+        SetupStore(db, f"user{n}").save(make_setup_record(user_name=f"User{n}"))
+    rows = db.execute("SELECT user_id FROM setups ORDER BY user_id")
+    assert rows.fetchone() is not None  # two rows still unread
+    other = sqlite3.connect(settings.db_path, timeout=1)
+    with other:
+        other.execute("DELETE FROM setups WHERE user_id = 'user2'")
+    other.close()
+    SetupStore(db, "user3").save(make_setup_record(user_name="User3"))
+    assert [r[0] for r in rows.fetchall()] == ["user1", "user2"]  # what was read, kept
+
+
+def test_a_thread_reading_waits_for_another_threads_transaction(db: Database) -> None:
+    """Without the lock a read from the second thread would run inside the first
+    thread's open transaction and see its uncommitted row."""
+    inside, seen = threading.Event(), []
+    def write() -> None:
+        with db.transaction() as tx:
+            tx.execute("INSERT INTO sessions(user_id, client, started_at) VALUES ('a','t',0)")
+            inside.set()
+            time.sleep(0.3)
+            tx.execute("DELETE FROM sessions WHERE user_id = 'a'")
+    writer = threading.Thread(target=write)
+    writer.start()
+    inside.wait(5)
+    seen.append(db.execute("SELECT COUNT(*) FROM sessions WHERE user_id = 'a'").fetchone()[0])
+    writer.join(5)
+    assert seen == [0]
