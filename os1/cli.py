@@ -12,7 +12,6 @@ import click
 from rich.console import Console
 from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColumn
 
-from os1.calendar.desk import CalendarDesk
 from os1.calendar.reminders import ReminderBell, Reminders
 from os1.config import Settings, load_settings
 from os1.errors import OS1Error
@@ -20,11 +19,9 @@ from os1.llm.base import Model
 from os1.llm.bundled import CHAT_MODEL, ProgressFn, ensure_assembled
 from os1.llm.llama import LlamaModel
 from os1.llm.resolve import describe_spec, open_model
-from os1.mail.secretary import mail_desk
-from os1.mail.store import MailStore
 from os1.mind.companion import Companion
-from os1.mind.desks import Desks
 from os1.mind.memory_session import MemorySession, open_memory
+from os1.mind.secretary import secretary_desks
 from os1.mind.setup import (
     SetupAnswers,
     SetupScript,
@@ -339,18 +336,9 @@ def remembering(settings: Settings, db: Database, llm: Model) -> Iterator[Memory
 def with_memory(llm: Model, db: Database, settings: Settings,
                 memory: MemorySession) -> Companion:
     return Companion(llm, db, settings, steering=Steering.load(), memory=memory.recollection,
-                     desk=Desks([calendar_desk(settings, db),
-                                 mail_desk(db, settings.user, settings.home, llm,
-                                           _user_name(db, settings),
-                                           memory.recollection.store.text_search)]),
+                     desk=secretary_desks(settings, db, lambda: llm,
+                                          memory.recollection.store.text_search),
                      busy=memory.worker.gate.busy, after_reply=memory.worker.wake)
-
-
-def calendar_desk(settings: Settings, db: Database) -> CalendarDesk:
-    from os1.cli_calendar import connect
-
-    return CalendarDesk(db, settings.user, connect=lambda source: connect(settings, source),
-                        mail=MailStore(db, settings.user))
 
 
 @contextmanager
@@ -365,11 +353,6 @@ def reminding(settings: Settings, db: Database, say: Callable[[str], None]) -> I
     finally:
         bell.stop()
         bell.join(timeout=5)
-
-
-def _user_name(db: Database, settings: Settings) -> str:
-    setup = SetupStore(db, settings.user).current()
-    return setup.user_name if setup is not None else "the user"
 
 
 def main() -> None:

@@ -18,12 +18,13 @@ from os1.calendar.desk import create_on_server
 from os1.calendar.from_mail import proposal_from_mail
 from os1.calendar.ics import Event, new_uid, parse_events
 from os1.calendar.reminders import Reminders
-from os1.calendar.server import CalDavServer
+from os1.calendar.secretary import connect, secret_key
 from os1.calendar.store import CalendarSource, CalendarStore
 from os1.calendar.sync import FUTURE_DAYS, PAST_DAYS, sync_calendar
 from os1.calendar.when import find_days, find_when
+from os1.cli_account import account_option
 from os1.config import Settings
-from os1.errors import CalendarError, InputError, MailError
+from os1.errors import CalendarError, InputError
 from os1.mail.secrets import Secrets
 from os1.mail.store import MailStore
 from os1.storage.actions import ActionLog
@@ -42,23 +43,8 @@ def calendar_db(settings: Settings) -> Iterator[Database]:
         db.close()
 
 
-def secret_key(settings: Settings, name: str) -> str:
-    return f"{settings.user}/calendar-{name}"
-
-
-def connect(settings: Settings, source: CalendarSource,
-            ca_file: str | None = None) -> CalDavServer:
-    """The CalDAV server of ``source``, logged in with the password kept for it."""
-    try:
-        password = Secrets(settings.home).get(secret_key(settings, source.name))
-    except MailError:
-        raise CalendarError(f"No password is kept for the calendar {source.name}.",
-                            f"Add it again with: os1 calendar add {source.name} --url ...") \
-            from None
-    return CalDavServer(source.url, source.username, password, ca_file=ca_file)
-
-
 @click.group(name="calendar")
+@account_option
 def calendar_group() -> None:
     """Your calendar: CalDAV servers and .ics files, what's on, new events, reminders."""
 

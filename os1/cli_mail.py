@@ -13,6 +13,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from rich.table import Table
 
+from os1.cli_account import account_option
 from os1.config import Settings
 from os1.errors import MailError
 from os1.mail.desk import MailDesk
@@ -44,6 +45,7 @@ def secret_key(settings: Settings, account: str) -> str:
 
 
 @click.group(name="mail")
+@account_option
 def mail_group() -> None:
     """Your mail: add accounts, sync, what's new, list, read and sort."""
 

@@ -18,6 +18,7 @@ from os1.mail.secretary import account_key
 from os1.mail.secrets import Secrets
 from os1.mail.smtp import SmtpSender
 from os1.mail.store import MailAccount, MailStore
+from os1.mind.secretary import user_name
 from os1.storage.actions import Action, ActionLog
 from os1.storage.db import Database
 
@@ -84,12 +85,12 @@ def reply(settings: Settings, mail_id: int, say: str | None, body_file: TextIO |
 
 def _drafted(settings: Settings, db: Database, store: MailStore, mail_id: int,
              wish: str) -> str:
-    from os1.cli import _user_name, opened
+    from os1.cli import opened
 
     item = store.get(mail_id)
     examples = style_examples(store, store.account(item.account))
     with opened(settings) as (_, llm), err.status("Drafting your reply…"):
-        return draft_body(llm, item, wish, _user_name(db, settings), examples)
+        return draft_body(llm, item, wish, user_name(db, settings.user), examples)
 
 
 @mail_group.command(name="clean")

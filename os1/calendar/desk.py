@@ -51,8 +51,13 @@ _DANGLING = re.compile(r"(?:\s+(?:on|at|for|from|by|this|next))+$", re.IGNORECAS
 _MAIL_MEETINGS = re.compile(r"\b(?:meetings?|appointments?|invitations?|dates?|events?)\b"
                             r"[^.!?]{0,30}\b(?:in|from) (?:my )?(?:e-?mails?|mail|inbox)\b",
                             re.IGNORECASE)
-_ON_TODAY = re.compile(r"\b(?:calendar|schedule|agenda|diary)\b|^\s*what(?:'s| is) on\s*[?.!]*$",
-                       re.IGNORECASE)
+# With no day named, the calendar itself must be what is asked about ("what's on my
+# calendar", "show me my schedule"), not merely named ("the password to my diary").
+_CALENDAR = r"(?:my|the|\w+'s) (?:calendar|schedule|agenda|diary)\b"
+_ON_TODAY = re.compile(
+    rf"\b(?:on|in) {_CALENDAR}|\bwhat(?:'s| is)(?: on)? {_CALENDAR}"
+    rf"|\b(?:show|read|check|tell)\b(?: me)?[^.!?]{{0,20}}\b{_CALENDAR}"
+    r"|^\s*what(?:'s| is) on\s*[?.!]*$", re.IGNORECASE)
 _YES = re.compile(r"^\s*(?:yes|yeah|yep|yup|sure|ok|okay|please do|do it|go ahead|"
                   r"yes,? please|please)\s*[.!]*\s*$", re.IGNORECASE)
 _NO = re.compile(r"^\s*(?:no|nope|don'?t|cancel|no,? thanks?(?: you)?|never ?mind)"

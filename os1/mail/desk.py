@@ -34,7 +34,7 @@ _READ = re.compile(r"\bread (?:me )?(?:the |that )?(?:last |latest |newest )?"
 _FIND = re.compile(r"\b(?:find|search(?: for)?|look for|any) (?:the |my )?(?:e-?mails?|mail|"
                    r"messages?|letters?) (?:about|on|mentioning|regarding|that mentions?) "
                    r"(?P<what>[^?.!]{1,80})", re.IGNORECASE)
-_SAID = re.compile(r"\bwhat did (?P<who>[^?.!,]{1,60}?) (?:say|write|send|tell me)"
+_SAID = re.compile(r"\bwhat did (?P<who>[^?.!,]{1,60}?) (?P<verb>say|write|send|tell me)"
                    r"(?: (?:about|on|regarding) (?P<what>[^?.!]{1,80}))?", re.IGNORECASE)
 READ_CHARS = 1200
 _SMALL_WORDS = ("the", "a", "an", "my", "our", "his", "her", "mail", "email", "e-mail", "from",
@@ -78,12 +78,17 @@ class MailDesk:
         if len(text) > 200:
             return None
         read, find, asked = _READ.search(text), _FIND.search(text), _SAID.search(text)
-        if read is None and find is None and asked is None and not is_mail_question(text):
+        # "what did Amy say about the trip?" may be about a talk, not a mail: unless it
+        # speaks of mail (or writing), it is hers to answer only from mail she finds
+        about_mail = read is not None or find is not None or is_mail_question(text) or \
+            (asked is not None and asked.group("verb").lower() in ("write", "send"))
+        if not about_mail and asked is None:
             return None
         if not self.store.accounts():
-            return str(self.lines["no_accounts"])
+            return str(self.lines["no_accounts"]) if about_mail else None
         if asked is not None:
-            return self.said_about(asked.group("who"), asked.group("what") or "")
+            return self.said_about(asked.group("who"), asked.group("what") or "",
+                                   quiet=not about_mail)
         if read is not None:
             return self.read_from(self._who(read.group("who")))
         if find is not None:
@@ -130,15 +135,18 @@ class MailDesk:
             text = text[:READ_CHARS].rstrip() + " " + str(self.lines["read_cut"])
         return str(self.lines["reading"]).format(item=self._item(item), text=text or "…")
 
-    def said_about(self, who: str, what: str) -> str:
+    def said_about(self, who: str, what: str, quiet: bool = False) -> str | None:
         """"What did my landlord say about the lease?": the newest mail from them (or,
-        if nobody by that name wrote, mentioning them) about it, read out."""
+        if nobody by that name wrote, mentioning them) about it, read out. ``quiet``:
+        None rather than "I can't find any mail" when there is none."""
         window = find_time_window(what, self.clock())
         words = _words(without_phrase(what, window))
         sender = self._who(who)
         span = (window.start, window.end) if window is not None else None
         found = self.store.search(words, limit=1, sender=sender, between=span) or \
             self.store.search([*words, _without_my(who).lower()], limit=1, between=span)
+        if not found and quiet:
+            return None
         if not found:
             about = f"{one_line(who, 60)} about {one_line(what, 60)}" if what else \
                 one_line(who, 60)

@@ -4,6 +4,7 @@ needs a server), the model for drafting, and her memory for "my sister"."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 from os1.llm.base import Model
@@ -25,8 +26,10 @@ def account_key(user: str, account: str) -> str:
     return f"{user}/{account}"
 
 
-def mail_desk(db: Database, user: str, home: Path, model: Model | None = None,
+def mail_desk(db: Database, user: str, home: Path, model: Callable[[], Model] | None = None,
               user_name: str = "the user", memories: Search | None = None) -> MailDesk:
+    """``model``: asked for the model when a reply is to be drafted (a server lends each
+    turn a worker of its own)."""
     store = MailStore(db, user)
     actions = ActionLog(db, user)
     secrets = Secrets(home)
@@ -41,7 +44,7 @@ def mail_desk(db: Database, user: str, home: Path, model: Model | None = None,
     def drafter(item: StoredMail, wish: str) -> str:
         assert model is not None
         examples = style_examples(store, store.account(item.account))
-        return draft_body(model, item, wish, user_name, examples)
+        return draft_body(model(), item, wish, user_name, examples)
 
     errands = MailErrands(store, outbox, cleanup, drafter if model is not None else None)
     return MailDesk(store, errands, People(memories) if memories is not None else None)

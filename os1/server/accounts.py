@@ -20,6 +20,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 
 from os1.data import read_toml
 from os1.errors import InputError, OS1Error
+from os1.server.ids import account_user_id
 from os1.storage.db import Connection, Database, DuplicateError
 
 _USERNAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
@@ -42,7 +43,7 @@ class Account:
 
     @property
     def user_id(self) -> str:
-        return f"account:{self.id}"
+        return account_user_id(self.id)
 
 
 @dataclass(frozen=True)

@@ -3,7 +3,9 @@
 Protocol (JSON text frames). The client's first frame authenticates, since browsers can't
 set headers on a WebSocket: ``{"type": "auth", "token": ...}``. Then each
 ``{"type": "message", "text": ...}`` gets ``accepted`` (stored: never lost from here on),
-``piece`` after ``piece`` of her reply, and ``done``. Problems come as
+``piece`` after ``piece`` of her reply, and ``done``. While the connection is open, her
+calendar reminders for this person come as ``{"type": "reminder", "text": ...}`` (each
+said once, here or in whichever other interface was open when it fell due). Problems come as
 ``{"type": "error", "code": ..., "message": ...}`` and the connection stays open, except for
 a failed login (closed with 4401) and an oversize frame (closed with 1009).
 """
@@ -13,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import json
 from contextlib import aclosing
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from fastapi import FastAPI, WebSocket, WebSocketDisconnect
@@ -39,8 +42,13 @@ def conversation_routes(app: FastAPI, state: ServerState) -> None:
         await ws.accept()
         try:
             account = await _log_in(ws, state)
-            if account is not None:
+            if account is None:
+                return
+            reminding = asyncio.create_task(_remind(ws, state, account))
+            try:
                 await _talk(ws, state, account)
+            finally:
+                reminding.cancel()
         except Gone:
             return
 
@@ -128,6 +136,33 @@ async def _talk(ws: WebSocket, state: ServerState, account: Account) -> None:
         except OS1Error as error:
             await _send(ws, {"type": "error", "code": "failed", "message": str(error),
                              "hint": error.hint})
+
+
+async def _remind(ws: WebSocket, state: ServerState, account: Account) -> None:
+    """Her reminders ("you have a meeting in five minutes") while this person is here: what
+    is due as they arrive, then a check every few seconds."""
+    every_s = float(read_toml("server.toml")["reminders"]["check_every_s"])
+    while True:
+        try:
+            lines = await asyncio.to_thread(_due_reminders, state, account)
+        except OS1Error:
+            lines = []  # a locked or unreachable database now is no reason to stop
+        try:
+            for line in lines:
+                await _send(ws, {"type": "reminder", "text": line})
+        except Gone:
+            return  # the conversation's own loop hears of it too
+        await asyncio.sleep(every_s)
+
+
+def _due_reminders(state: ServerState, account: Account) -> list[str]:
+    from os1.calendar.reminders import Reminders
+    from os1.server.person import _reading
+
+    with _reading(state) as db:
+        reminders = Reminders(db, account.user_id)
+        now = datetime.now(UTC)
+        return [reminders.line(r, now) for r in reminders.due(now)]
 
 
 def _frame(event: Accepted | Piece | Finished) -> dict[str, Any]:

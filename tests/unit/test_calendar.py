@@ -266,13 +266,17 @@ def test_what_do_i_have_tomorrow_is_answered_from_her_records(
     week = desk.answer("what's on this week?")
     assert week is not None and week.said.startswith("You have 4 things this week:")
     assert '"Gym" on Tuesday 1 December at 18:00' in week.said
-    for unrelated in ("what is love?", "how are you?", "what's up", "add salt to the soup"):
+    for unrelated in ("what is love?", "how are you?", "what's up", "add salt to the soup",
+                      "What is the password to my diary?", "what is the best calendar app?",
+                      "what is it with my schedule and chaos"):
         assert desk.answer(unrelated) is None, unrelated
 
 
 def test_no_calendar_yet_says_how_to_add_one(desk: CalendarDesk) -> None:
-    answer = desk.answer("what do I have tomorrow?")
-    assert answer is not None and "os1 calendar add" in answer.said
+    for question in ("what do I have tomorrow?", "what's on my calendar?", "what's my schedule",
+                     "show me my agenda", "anything in my diary?"):
+        answer = desk.answer(question)
+        assert answer is not None and "os1 calendar add" in answer.said, question
 
 
 def test_an_event_is_proposed_logged_and_created_only_after_yes(

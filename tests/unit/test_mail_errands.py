@@ -320,8 +320,17 @@ def test_a_relation_nobody_named_is_found_in_the_mail_itself(db: Database) -> No
                       body="Dear tenant, your landlord asks that the lease be signed."))
     said = desk.say("what did my landlord say about the lease?")
     assert said is not None and "be signed" in said
-    assert desk.say("what did my dentist say about the lease?") == \
+    assert desk.say("what did my dentist write about the lease?") == \
         "I can't find any mail from my dentist about the lease."
+    # said, not written: perhaps in a talk; with no such mail, the conversation answers
+    assert desk.say("what did my dentist say about the lease?") is None
+
+
+def test_what_someone_said_is_not_taken_for_mail_without_an_account(db: Database) -> None:
+    desk = MailDesk(MailStore(db, "theo"))
+    assert desk.said("What did Amy say about the trip?") is None
+    assert desk.said("What did Amy write about the trip?") == \
+        desk.said("do I have any emails?") == desk.lines["no_accounts"]
 
 
 def test_mail_is_found_by_when_it_was_sent(db: Database) -> None:

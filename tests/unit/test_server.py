@@ -10,13 +10,18 @@ import threading
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import openai
 import pytest
+from click.testing import CliRunner
 from fastapi.testclient import TestClient
 from starlette.websockets import WebSocketDisconnect
 
+from os1.calendar.ics import Event, to_ics
+from os1.calendar.store import CalendarSource, CalendarStore
 from os1.config import Settings
 from os1.llm.base import GenerateOptions, Message, Model
 from os1.llm.fake import FakeModel
@@ -268,6 +273,67 @@ def test_a_websocket_without_a_valid_token_is_closed_with_4401(
         with pytest.raises(WebSocketDisconnect) as closed:
             ws.receive_json()
         assert closed.value.code == 4401
+
+
+# -- reminders --------------------------------------------------------------------------
+
+
+def test_a_reminder_due_reaches_the_open_conversation_once(client: TestClient,
+                                                           db: Database) -> None:
+    token = sign_up(client, "theo")
+    user_id = "account:{}".format(db.execute(
+        "SELECT id FROM accounts WHERE username = 'theo'").fetchone()[0])
+    store = CalendarStore(db, user_id, UTC)
+    home = store.add_source(CalendarSource("home", "ics", "/nowhere.ics"))
+    soon = datetime.now(UTC).replace(microsecond=0) + timedelta(minutes=5, seconds=20)
+    store.replace_events(home, [Event("dentist@test", "Dentist", soon,
+                                      soon + timedelta(hours=1))])
+    with client.websocket_connect("/api/conversation") as ws:
+        ws.send_json({"type": "auth", "token": token})
+        assert ws.receive_json()["type"] == "ready"
+        assert ws.receive_json() == {"type": "reminder",
+                                     "text": 'You have "Dentist" in five minutes.'}
+        ws.send_json({"type": "message", "text": "Thanks!"})  # the conversation goes on
+        frames = [ws.receive_json()]
+        while frames[-1]["type"] != "done":
+            frames.append(ws.receive_json())
+        assert [f["type"] for f in frames if f["type"] == "reminder"] == []
+    # said once: the next connection (another tab, a later visit) is not told again
+    assert reply_of(talk(client, token, "Hello again")[0])
+    with client.websocket_connect("/api/conversation") as ws:
+        ws.send_json({"type": "auth", "token": token})
+        assert ws.receive_json()["type"] == "ready"
+        ws.send_json({"type": "message", "text": "Anything?"})
+        assert ws.receive_json()["type"] == "accepted"
+    # nobody else hears it
+    other = sign_up(client, "mia")
+    with client.websocket_connect("/api/conversation") as ws:
+        ws.send_json({"type": "auth", "token": other})
+        assert ws.receive_json()["type"] == "ready"
+        ws.send_json({"type": "message", "text": "Hi"})
+        assert ws.receive_json()["type"] == "accepted"
+
+
+def test_an_accounts_calendar_added_with_account_is_theirs_in_her_conversation(
+        client: TestClient, db: Database, tmp_path: Path) -> None:
+    from os1.cli import cli
+
+    theo, mia = sign_up(client, "theo"), sign_up(client, "mia")
+    tomorrow = datetime.now().astimezone().replace(hour=15, minute=0, second=0,
+                                                   microsecond=0) + timedelta(days=1)
+    path = tmp_path / "theo.ics"
+    path.write_bytes(to_ics(Event("dentist@test", "Dentist", tomorrow,
+                                  tomorrow + timedelta(hours=1))))
+    runner = CliRunner()
+    added = runner.invoke(cli, ["calendar", "--account", "theo", "import", str(path)])
+    assert added.exit_code == 0, added.output
+    unknown = runner.invoke(cli, ["calendar", "--account", "nobody", "import", str(path)])
+    assert unknown.exit_code == 1
+    assert "There is no os1 serve account called 'nobody'" in str(unknown.exception)
+    assert "Dentist" in reply_of(talk(client, theo, "What do I have tomorrow?")[0])
+    assert "Dentist" not in reply_of(talk(client, mia, "What do I have tomorrow?")[0])
+    mine = runner.invoke(cli, ["calendar", "agenda"])  # the local user's: still empty
+    assert "Dentist" not in mine.output
 
 
 # -- the OpenAI-compatible endpoint ------------------------------------------------------

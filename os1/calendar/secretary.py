@@ -1,0 +1,36 @@
+"""Her calendar desk, put together for one user: the store, the real CalDAV edge (with the
+password from the keyring, fetched only when an errand needs the server) and the mail
+she may find meetings in."""
+
+from __future__ import annotations
+
+from os1.calendar.desk import CalendarDesk
+from os1.calendar.server import CalDavServer
+from os1.calendar.store import CalendarSource
+from os1.config import Settings
+from os1.errors import CalendarError, MailError
+from os1.mail.secrets import Secrets
+from os1.mail.store import MailStore
+from os1.storage.db import Database
+
+
+def secret_key(settings: Settings, name: str) -> str:
+    """Where a calendar's password is kept (keyring entry or file name)."""
+    return f"{settings.user}/calendar-{name}"
+
+
+def connect(settings: Settings, source: CalendarSource,
+            ca_file: str | None = None) -> CalDavServer:
+    """The CalDAV server of ``source``, logged in with the password kept for it."""
+    try:
+        password = Secrets(settings.home).get(secret_key(settings, source.name))
+    except MailError:
+        raise CalendarError(f"No password is kept for the calendar {source.name}.",
+                            f"Add it again with: os1 calendar add {source.name} --url ...") \
+            from None
+    return CalDavServer(source.url, source.username, password, ca_file=ca_file)
+
+
+def calendar_desk(settings: Settings, db: Database) -> CalendarDesk:
+    return CalendarDesk(db, settings.user, connect=lambda source: connect(settings, source),
+                        mail=MailStore(db, settings.user))
