@@ -113,10 +113,18 @@ function leave(message) {
 
 async function enter() {
   $("state").hidden = false;
+  historyShown = false;
+  // Most people are set up: the history and the WebSocket login start with the setup
+  // read, not after it, and are dropped if she still has to be set up.
+  const history = api("GET", "/api/history?limit=50");
+  history.catch(() => {}); // its failure is the setup read's to report
+  connect();
   let setup;
   try {
     setup = await api("GET", "/api/setup");
   } catch (error) {
+    conversation.close();
+    conversation = null;
     if (error instanceof ApiError && error.status === 401) return leave();
     notice(`${error.message} Trying again…`);
     setState("offline");
@@ -124,21 +132,25 @@ async function enter() {
     return;
   }
   notice("");
-  if (!setup.done) return startSetup(setup);
+  if (!setup.done) {
+    conversation.close();
+    conversation = null;
+    return startSetup(setup);
+  }
   herName = setup.companion_name;
   $("her-name").textContent = herName;
   $("nav").hidden = false;
   show("talk");
-  historyShown = false;
-  connect(); // logging in over the WebSocket while the history loads
-  await loadHistory();
+  await loadHistory(history);
   historyShown = true;
   usable();
 }
 
-// The message box is enabled once the history is shown and she is connected.
+// The message box is enabled once the history is shown. A message sent before the
+// WebSocket login completes waits in the conversation's queue, as it does while
+// reconnecting, and goes as soon as she is ready.
 function usable() {
-  if (!historyShown || !conversation || !conversation.ready) return;
+  if (!historyShown) return;
   $("message").disabled = false;
   $("send").disabled = false;
   if (!document.body.dataset.usable) performance.mark("os1:usable");
@@ -237,14 +249,21 @@ function renderMessage(m, where = "end") {
   if (oldest === null || m.id < oldest) oldest = m.id;
 }
 
-function scrollDown() {
+// What scrolls the conversation: the log itself on a desktop, the whole page on a phone
+// (where the log grows and the header and composer stay put).
+function scroller() {
   const log = $("log");
-  log.scrollTop = log.scrollHeight;
+  return log.scrollHeight > log.clientHeight ? log : document.scrollingElement;
 }
 
-async function loadHistory() {
-  const messages = await api("GET", "/api/history?limit=50");
-  $("log").replaceChildren();
+function scrollDown() {
+  const box = scroller();
+  box.scrollTop = box.scrollHeight;
+}
+
+async function loadHistory(pending = api("GET", "/api/history?limit=50")) {
+  const messages = await pending;
+  $("log").replaceChildren(...$("log").querySelectorAll(".msg.reminder")); // not stored
   oldest = null;
   for (const m of messages) renderMessage(m);
   for (const item of conversation ? conversation.queue : []) $("log").append(item.local.item);
@@ -255,19 +274,20 @@ async function loadHistory() {
 
 async function loadEarlier() {
   if (oldest === null) return;
-  const log = $("log");
-  const before = log.scrollHeight;
   const messages = await api("GET", `/api/history?limit=50&before=${oldest}`);
+  const box = scroller();
+  const before = box.scrollHeight;
   for (const m of [...messages].reverse()) renderMessage(m, "start");
   $("earlier").hidden = messages.length < 50;
-  log.scrollTop = log.scrollHeight - before;
+  box.scrollTop += box.scrollHeight - before; // the reader stays where they were
 }
 
 function connect() {
   if (conversation) conversation.close();
-  conversation = new Conversation({
+  const current = new Conversation({
     token: token(),
     onState: (state) => {
+      if (conversation !== current) return; // one closed since: its "offline" is stale
       if (state === "reconnecting" && replying) { // cut off: the history will tell
         replying.item.classList.replace("streaming", "interrupted");
         replying = null;
@@ -280,7 +300,6 @@ function connect() {
         $("her-name").textContent = herName;
       }
       if (again) await resync();
-      usable();
     },
     onAccepted: (item, id) => {
       if (!item) return;
@@ -317,7 +336,13 @@ function connect() {
       notice(frame.message);
     },
     onUnauthorised: (message) => leave(message),
+    onReminder: (text) => {
+      const { item } = bubble("assistant", text, "reminder");
+      $("log").append(item);
+      scrollDown();
+    },
   });
+  conversation = current;
   conversation.open();
 }
 
@@ -600,6 +625,7 @@ function main() {
   else {
     $("state").hidden = true;
     show("auth");
+    $("login-username").focus();
   }
 }
 

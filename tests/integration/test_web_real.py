@@ -3,9 +3,11 @@ by headless Chromium (Debian's, through Playwright). Sign-up, the first-run setu
 which the model chooses her name, a streamed reply, a reload with the history intact, a
 memory found, traced to its source, corrected and forgotten in the page and gone from her
 recall, and the server killed mid-reply and started again while the page reconnects by
-itself and loses nothing. Every main screen is photographed at phone and desktop sizes
-(build/test-output/screenshots/) and checked with axe-core; the page must never ask
-another host for anything, nor break its Content-Security-Policy."""
+itself and loses nothing; a long history scrolled back, the page used from the keyboard
+alone at desktop and phone sizes, and a calendar reminder reaching the open page. Every
+main screen is photographed at phone and desktop sizes (build/test-output/screenshots/)
+and checked with axe-core; the page must never ask another host for anything, nor break
+its Content-Security-Policy."""
 
 from __future__ import annotations
 
@@ -15,6 +17,7 @@ import signal
 import sqlite3
 import time
 from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +26,13 @@ import pytest
 from playwright.sync_api import Browser, Page, expect
 from websockets.sync.client import connect
 
+from os1.calendar.ics import Event
+from os1.calendar.store import CalendarSource, CalendarStore
+from os1.memory.embeddings import HashEmbedder
+from os1.memory.store import MemoryStore
 from os1.mind.setup import NAME_PATTERN
+from os1.storage.conversations import ConversationLog
+from os1.storage.db import Database
 from tests.browser import (
     Watched,
     chromium,
@@ -64,14 +73,24 @@ def check_screen(page: Page, name: str, problems: list[str]) -> None:
     problems += [f"{name}: {v}" for v in serious_violations(page)]
 
 
-def assert_clean(watched: Watched, server: Server) -> None:
+def assert_clean(watched: Watched, server: Server, *private: str) -> None:
+    """Nothing asked of other hosts, nothing the browser complained of, and nothing of
+    the person's (password, login token, what was said) in the server's log."""
     assert watched.foreign_requests(server.url) == []
     assert len(watched.requests) > 3  # the check saw the page's traffic
     assert watched.complaints == []
+    token = watched.page.evaluate("localStorage.getItem('os1.token')")
+    log = server.log.read_text(encoding="utf-8", errors="replace")
+    assert "os1 serves on" in log  # the log that is checked is the server's
+    for secret in (PASSWORD, token, *private):
+        assert not secret or secret not in log, secret
+
+
+SAID = "#log .msg:not(.reminder)"  # the conversation, without her reminders beside it
 
 
 def log_texts(page: Page) -> list[str]:
-    return [t.strip() for t in page.locator("#log .msg .body").all_inner_texts()]
+    return [t.strip() for t in page.locator(f"{SAID} .body").all_inner_texts()]
 
 
 def sign_up_in_page(page: Page, username: str) -> None:
@@ -150,7 +169,7 @@ def test_sign_up_setup_a_streamed_reply_and_a_reload(watched: Watched, server: S
     assert page.locator("#mood-chart svg circle").count() >= 2
     check_screen(page, "5-her", problems)
     assert problems == []
-    assert_clean(watched, server)
+    assert_clean(watched, server, *shown)
 
 
 def token_for(server: Server, username: str) -> str:
@@ -302,4 +321,107 @@ def test_the_server_restarted_mid_reply_and_the_page_reconnects_losing_nothing(
     expect(page.locator("#log .msg")).to_have_count(len(stored), timeout=LONG)
     assert log_texts(page) == [m["content"].strip() for m in stored]
     assert problems == []
-    assert_clean(watched, server)
+    assert_clean(watched, server, story, offline)
+
+
+def seed_old_conversation(server: Server, username: str, exchanges: int) -> list[str]:
+    """``exchanges`` earlier exchanges put straight into her storage (days of talk, no
+    model needed), marked as already gone through by her memory; returns their texts."""
+    db = Database.open(Path(server.env["OS1_HOME"]) / "os1.db", migrate=False)
+    try:
+        user_id = "account:{}".format(db.execute(
+            "SELECT id FROM accounts WHERE username = ?", (username,)).fetchone()[0])
+        log = ConversationLog(db, user_id)
+        session = log.start_session("import")
+        texts: list[str] = []
+        start = time.time() - 86_400 * 3
+        for n in range(exchanges):
+            texts += [f"Old question number {n}?", f"Old answer number {n}."]
+            log.append(session, "user", texts[-2], at=start + len(texts))
+            log.append(session, "assistant", texts[-1], at=start + len(texts))
+        last = log.recent(1)[-1].id
+        store = MemoryStore(db, user_id, HashEmbedder())
+        for stage in ("moments", "extracted"):
+            store.mark_processed(last, stage)
+    finally:
+        db.close()
+    return texts
+
+
+def add_event_soon(server: Server, username: str, title: str) -> None:
+    """An event five minutes away in this person's calendar: its reminder is due now."""
+    db = Database.open(Path(server.env["OS1_HOME"]) / "os1.db", migrate=False)
+    try:
+        user_id = "account:{}".format(db.execute(
+            "SELECT id FROM accounts WHERE username = ?", (username,)).fetchone()[0])
+        store = CalendarStore(db, user_id, UTC)
+        source = store.add_source(CalendarSource("home", "ics", "/nowhere.ics"))
+        soon = datetime.now(UTC).replace(microsecond=0) + timedelta(minutes=5, seconds=30)
+        store.replace_events(source, [Event(f"{title}@test", title, soon,
+                                            soon + timedelta(hours=1))])
+    finally:
+        db.close()
+
+
+def tab_to(page: Page, selector: str, presses: int = 40) -> None:
+    """Tab until what ``selector`` names has the focus, as someone without a mouse would."""
+    for _ in range(presses):
+        if page.evaluate("(s) => !!document.activeElement?.matches(s)", selector):
+            return
+        page.keyboard.press("Tab")
+    raise AssertionError(f"{selector} is not reachable with Tab")
+
+
+def test_earlier_history_scrolls_back_and_the_page_works_from_the_keyboard(
+        watched: Watched, server: Server) -> None:
+    page, problems = watched.page, list[str]()
+    page.set_viewport_size({"width": 1280, "height": 800})
+    token = token_for(server, "kim")
+    seeded = seed_old_conversation(server, "kim", 35)  # 70 messages: more than one page
+    talk_over_websocket(server, token, "Hello!")  # her server setup; no naming to wait for
+    stored = [m["content"].strip() for m in history(server, token)]
+    assert stored[:70] == seeded and len(stored) == 72
+    add_event_soon(server, "kim", "Dentist")
+    # logging in with the keyboard alone
+    page.goto(server.url)
+    page.keyboard.type("kim")  # the username box has the focus on arrival
+    page.keyboard.press("Tab")
+    page.keyboard.type(PASSWORD)
+    page.keyboard.press("Enter")
+    expect(page.locator("#state-text")).to_have_text("listening", timeout=LONG)
+    # her calendar's reminder reaches the open page, beside the conversation
+    expect(page.locator("#log .msg.reminder .body")).to_have_text(
+        'You have "Dentist" in five minutes.')
+    # the newest 50 are shown, scrolled to the end; the earlier ones come on request
+    scroll_back(page, stored)
+    check_screen(page, "9-earlier-history", problems)
+    # talking, and moving between the views, from the keyboard
+    tab_to(page, "#message")
+    page.keyboard.type("Thank you for remembering.")
+    page.keyboard.press("Enter")
+    expect(page.locator("#log .msg.assistant:not(.streaming)")).to_have_count(37, timeout=LONG)
+    tab_to(page, "#nav [data-view=her]")
+    page.keyboard.press("Enter")
+    expect(page.locator("#mood-now")).to_contain_text("She feels", timeout=LONG)
+    # on a phone the whole page scrolls, not the log: the same from the reader's side
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.reload()
+    scroll_back(page, [m["content"].strip() for m in history(server, token)])
+    assert problems == []
+    assert_clean(watched, server, "Thank you for remembering.")
+
+
+def scroll_back(page: Page, stored: list[str]) -> None:
+    """The newest 50 are shown with the newest in view; "Show earlier", pressed from the
+    keyboard, adds the rest above while the reader's place stays in view."""
+    expect(page.locator(SAID)).to_have_count(50, timeout=LONG)
+    assert log_texts(page) == stored[-50:]
+    expect(page.locator(SAID).last).to_be_in_viewport()
+    top = page.locator("#log .msg .body").get_by_text(stored[-50], exact=True)
+    top.scroll_into_view_if_needed()
+    tab_to(page, "#earlier")
+    page.keyboard.press("Enter")
+    expect(page.locator(SAID)).to_have_count(len(stored), timeout=LONG)
+    assert log_texts(page) == stored
+    expect(page.locator("#earlier")).to_be_hidden()  # nothing older is left
+    expect(top).to_be_in_viewport()

@@ -6,9 +6,11 @@
 const BACKOFF_MS = [300, 700, 1500, 3000, 5000, 8000];
 
 export class Conversation {
-  constructor({ token, onState, onReady, onAccepted, onPiece, onDone, onError, onUnauthorised }) {
+  constructor({ token, onState, onReady, onAccepted, onPiece, onDone, onError, onUnauthorised,
+                onReminder }) {
     this.token = token;
-    this.on = { onState, onReady, onAccepted, onPiece, onDone, onError, onUnauthorised };
+    this.on = { onState, onReady, onAccepted, onPiece, onDone, onError, onUnauthorised,
+                onReminder };
     this.queue = []; // {text, local} not yet accepted, oldest first
     this.inFlight = null; // sent, waiting for "accepted"
     this.turn = false; // a reply under way
@@ -95,6 +97,9 @@ export class Conversation {
         break;
       case "error":
         this._error(frame);
+        break;
+      case "reminder": // an aside from her calendar, not part of any turn
+        this.on.onReminder(frame.text);
         break;
       default:
         break;
