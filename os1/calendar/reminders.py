@@ -14,7 +14,7 @@ from __future__ import annotations
 import contextlib
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, tzinfo
 
@@ -97,6 +97,14 @@ class Reminders:
             if claimed == 1 and not missed:
                 said.append(self._reminder(row))
         return said
+
+    def unsay(self, reminders: Sequence[Reminder]) -> None:
+        """Claimed but never delivered (the page closed as it was sent): due again, for
+        whichever interface checks next."""
+        with self._db.transaction() as tx:
+            for reminder in reminders:
+                tx.execute("UPDATE calendar_reminders SET said_at = NULL, missed = 0"
+                           " WHERE user_id = ? AND id = ?", (self.user_id, reminder.id))
 
     def line(self, reminder: Reminder, now: datetime) -> str:
         """What she says: "You have "Dentist" in five minutes." The title is quoted on

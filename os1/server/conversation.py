@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from fastapi import FastAPI, WebSocket, WebSocketDisconnect
 
+from os1.calendar.reminders import Reminder, Reminders
 from os1.data import read_toml
 from os1.errors import InputError, OS1Error
 from os1.server.accounts import Account, AuthError
@@ -144,25 +145,32 @@ async def _remind(ws: WebSocket, state: ServerState, account: Account) -> None:
     every_s = float(read_toml("server.toml")["reminders"]["check_every_s"])
     while True:
         try:
-            lines = await asyncio.to_thread(_due_reminders, state, account)
+            due = await asyncio.to_thread(_due_reminders, state, account)
         except OS1Error:
-            lines = []  # a locked or unreachable database now is no reason to stop
-        try:
-            for line in lines:
+            due = []  # a locked or unreachable database now is no reason to stop
+        for n, (_, line) in enumerate(due):
+            try:
                 await _send(ws, {"type": "reminder", "text": line})
-        except Gone:
-            return  # the conversation's own loop hears of it too
+            except Gone:  # the conversation's own loop hears of it too
+                await asyncio.to_thread(_unsay, state, account, [r for r, _ in due[n:]])
+                return
         await asyncio.sleep(every_s)
 
 
-def _due_reminders(state: ServerState, account: Account) -> list[str]:
-    from os1.calendar.reminders import Reminders
+def _due_reminders(state: ServerState, account: Account) -> list[tuple[Reminder, str]]:
     from os1.server.person import _reading
 
     with _reading(state) as db:
         reminders = Reminders(db, account.user_id)
         now = datetime.now(UTC)
-        return [reminders.line(r, now) for r in reminders.due(now)]
+        return [(r, reminders.line(r, now)) for r in reminders.due(now)]
+
+
+def _unsay(state: ServerState, account: Account, undelivered: list[Reminder]) -> None:
+    from os1.server.person import _reading
+
+    with _reading(state) as db:
+        Reminders(db, account.user_id).unsay(undelivered)
 
 
 def _frame(event: Accepted | Piece | Finished) -> dict[str, Any]:

@@ -12,7 +12,8 @@ from collections.abc import Iterator, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from types import SimpleNamespace
+from typing import Any, cast
 
 import openai
 import pytest
@@ -21,6 +22,7 @@ from fastapi.testclient import TestClient
 from starlette.websockets import WebSocketDisconnect
 
 from os1.calendar.ics import Event, to_ics
+from os1.calendar.reminders import Reminders
 from os1.calendar.store import CalendarSource, CalendarStore
 from os1.config import Settings
 from os1.llm.base import GenerateOptions, Message, Model
@@ -28,8 +30,9 @@ from os1.llm.fake import FakeModel
 from os1.memory.embeddings import HashEmbedder
 from os1.memory.selfmodel import SelfModel
 from os1.memory.shared_self import SharedSelf
-from os1.server.accounts import AccountStore, AuthError
+from os1.server.accounts import Account, AccountStore, AuthError
 from os1.server.app import create_app
+from os1.server.conversation import _remind
 from os1.server.gate import Busy, GateStatus, RateLimiter, TurnGate
 from os1.server.memory import ServerMemory, claim, release
 from os1.server.minds import Minds
@@ -312,6 +315,26 @@ def test_a_reminder_due_reaches_the_open_conversation_once(client: TestClient,
         assert ws.receive_json()["type"] == "ready"
         ws.send_json({"type": "message", "text": "Hi"})
         assert ws.receive_json()["type"] == "accepted"
+
+
+def test_a_reminder_whose_page_closed_as_it_was_sent_is_kept_for_next_time(
+        settings: Settings, db: Database) -> None:
+    class Closing:
+        """A page that closed the moment her reminder went out."""
+
+        async def send_json(self, data: dict[str, Any]) -> None:
+            raise WebSocketDisconnect(1001)
+
+    store = CalendarStore(db, "account:7", UTC)
+    home = store.add_source(CalendarSource("home", "ics", "/nowhere.ics"))
+    soon = datetime.now(UTC).replace(microsecond=0) + timedelta(minutes=5, seconds=20)
+    store.replace_events(home, [Event(f"{title}@test", title, soon, soon + timedelta(hours=1))
+                                for title in ("Dentist", "Call Amy")])
+    state = cast(Any, SimpleNamespace(settings=settings))
+    account = Account(7, "theo", "Theo", 0.0)
+    asyncio.run(_remind(cast(Any, Closing()), state, account))  # returns: the page is gone
+    again = Reminders(db, "account:7").due(datetime.now(UTC))
+    assert sorted(r.title for r in again) == ["Call Amy", "Dentist"], "both kept, said once"
 
 
 def test_an_accounts_calendar_added_with_account_is_theirs_in_her_conversation(
