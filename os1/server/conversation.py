@@ -13,6 +13,7 @@ a failed login (closed with 4401) and an oversize frame (closed with 1009).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 from contextlib import aclosing
 from datetime import UTC, datetime
@@ -45,11 +46,13 @@ def conversation_routes(app: FastAPI, state: ServerState) -> None:
             account = await _log_in(ws, state)
             if account is None:
                 return
-            reminding = asyncio.create_task(_remind(ws, state, account))
+            leaving = asyncio.Event()
+            reminding = asyncio.create_task(_remind(ws, state, account, leaving))
             try:
                 await _talk(ws, state, account)
             finally:
-                reminding.cancel()
+                leaving.set()  # not cancelled: a reminder it claimed is sent or given back
+                await reminding
         except Gone:
             return
 
@@ -139,11 +142,12 @@ async def _talk(ws: WebSocket, state: ServerState, account: Account) -> None:
                              "hint": error.hint})
 
 
-async def _remind(ws: WebSocket, state: ServerState, account: Account) -> None:
+async def _remind(ws: WebSocket, state: ServerState, account: Account,
+                  leaving: asyncio.Event) -> None:
     """Her reminders ("you have a meeting in five minutes") while this person is here: what
-    is due as they arrive, then a check every few seconds."""
+    is due as they arrive, then a check every few seconds until ``leaving`` is set."""
     every_s = float(read_toml("server.toml")["reminders"]["check_every_s"])
-    while True:
+    while not leaving.is_set():
         try:
             due = await asyncio.to_thread(_due_reminders, state, account)
         except OS1Error:
@@ -154,7 +158,8 @@ async def _remind(ws: WebSocket, state: ServerState, account: Account) -> None:
             except Gone:  # the conversation's own loop hears of it too
                 await asyncio.to_thread(_unsay, state, account, [r for r, _ in due[n:]])
                 return
-        await asyncio.sleep(every_s)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(leaving.wait(), every_s)
 
 
 def _due_reminders(state: ServerState, account: Account) -> list[tuple[Reminder, str]]:

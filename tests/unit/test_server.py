@@ -332,7 +332,7 @@ def test_a_reminder_whose_page_closed_as_it_was_sent_is_kept_for_next_time(
                                 for title in ("Dentist", "Call Amy")])
     state = cast(Any, SimpleNamespace(settings=settings))
     account = Account(7, "theo", "Theo", 0.0)
-    asyncio.run(_remind(cast(Any, Closing()), state, account))  # returns: the page is gone
+    asyncio.run(_remind(cast(Any, Closing()), state, account, asyncio.Event()))  # page gone
     again = Reminders(db, "account:7").due(datetime.now(UTC))
     assert sorted(r.title for r in again) == ["Call Amy", "Dentist"], "both kept, said once"
 
