@@ -424,6 +424,19 @@ async function toggleVoice() {
       onDone: () => {
         if (replying) replying.item.classList.remove("streaming");
         replying = null;
+        heard = null;
+      },
+      onError: (message, frame) => {
+        if (replying && !replying.body.textContent) replying.item.remove();
+        else if (replying) replying.item.classList.replace("streaming", "interrupted");
+        replying = null;
+        if (heard && frame.code === "busy") {
+          // not stored: her words go as a typed message, which waits its turn
+          heard.item.classList.add("pending");
+          conversation.send(heard.body.textContent, heard);
+        }
+        heard = null;
+        notice(message);
       },
     });
   } catch (error) {

@@ -1,8 +1,8 @@
 // os1's voice mode in the browser: the microphone streamed to /api/voice, her voice played
 // as it arrives. See os1/server/voice_ws.py for the protocol.
 //
-//   startVoice({token, onState, onHeard, onReply, onDone, onError}) -> Promise (rejects if
-//     the microphone or audio can't start); stopVoice().
+//   startVoice({token, onState, onHeard, onReply, onDone, onError(message, frame)})
+//     -> Promise (rejects if the microphone or audio can't start); stopVoice().
 //   onState gets "listening" | "thinking" | "speaking" | "idle" | "reconnecting".
 //
 // The microphone goes through an AudioWorklet (voice-worklet.js: 16 kHz mono int16) to the
@@ -155,7 +155,8 @@ class VoiceSession {
         if (frame.code === "voice_unavailable" || frame.code === "unauthorised") {
           this.fatal = true;
         }
-        this.onError(frame.message || "Voice failed.");
+        this.inTurn = false;
+        this.onError(frame.message || "Voice failed.", frame);
         break;
       default:
         break;
