@@ -73,6 +73,19 @@ def add(settings: Settings, name: str, url: str, username: str, password_stdin: 
               f"Fetch its events with: os1 calendar sync {saved.name}", markup=False)
 
 
+@calendar_group.command(name="remove")
+@click.argument("name")
+@click.pass_obj
+def remove(settings: Settings, name: str) -> None:
+    """Remove calendar NAME: its stored events, their reminders and its password (the
+    server, or the .ics file, keeps the events)."""
+    with calendar_db(settings) as db:
+        gone = CalendarStore(db, settings.user).remove_source(name)
+    Secrets(settings.home).delete(secret_key(settings, name))
+    err.print(f"Removed {name} and {gone:,} stored events; they are still where they came "
+              "from.", markup=False)
+
+
 @calendar_group.command(name="sources")
 @click.pass_obj
 def sources(settings: Settings) -> None:

@@ -26,7 +26,7 @@ from os1.calendar.store import CalendarSource, CalendarStore
 from os1.calendar.sync import sync_calendar
 from os1.calendar.when import find_days, find_when
 from os1.config import Settings
-from os1.errors import CalendarError, InputError
+from os1.errors import CalendarError, InputError, MailError
 from os1.llm.fake import FakeModel
 from os1.mail.desk import MailDesk
 from os1.mail.fake import FakeMailServer
@@ -567,3 +567,29 @@ def test_os1_calendar_imports_shows_and_creates_only_after_yes(
     path.write_bytes(b"garbage")
     broken = runner.invoke(cli, ["calendar", "import", str(path)])
     assert isinstance(broken.exception, CalendarError)
+
+
+def test_os1_calendar_remove_forgets_a_calendar_its_events_and_password(
+        settings: Settings, db: Database, tmp_path: Path) -> None:
+    from os1.calendar.secretary import secret_key
+    from os1.cli import cli
+    from os1.mail.secrets import Secrets
+
+    soon = datetime.now(BERLIN).replace(microsecond=0) + timedelta(minutes=5)
+    path = tmp_path / "work.ics"
+    path.write_bytes(to_ics(Event("w@test", "Standup", soon, soon + timedelta(minutes=15))))
+    runner = CliRunner()
+    imported = runner.invoke(cli, ["calendar", "import", str(path)])
+    assert imported.exit_code == 0, imported.output
+    name = CalendarStore(db, settings.user).sources()[0].name
+    Secrets(settings.home).set(secret_key(settings, name), "hunter2")
+    assert Reminders(db, settings.user).upcoming(datetime.now(BERLIN))
+    removed = runner.invoke(cli, ["calendar", "remove", name])
+    assert removed.exit_code == 0, removed.output
+    assert f"Removed {name} and 1 stored events" in removed.output
+    assert CalendarStore(db, settings.user).sources() == []
+    assert Reminders(db, settings.user).upcoming(datetime.now(BERLIN)) == []
+    with pytest.raises(MailError):
+        Secrets(settings.home).get(secret_key(settings, name))
+    again = runner.invoke(cli, ["calendar", "remove", name])
+    assert again.exit_code == 1 and "There is no calendar called" in str(again.exception)
