@@ -31,6 +31,7 @@ from os1.calendar.store import CalendarSource, CalendarStore
 from os1.memory.embeddings import HashEmbedder
 from os1.memory.store import MemoryStore
 from os1.mind.setup import NAME_PATTERN
+from os1.server.ids import user_id_of
 from os1.storage.conversations import ConversationLog
 from os1.storage.db import Database
 from tests.browser import (
@@ -329,8 +330,7 @@ def seed_old_conversation(server: Server, username: str, exchanges: int) -> list
     model needed), marked as already gone through by her memory; returns their texts."""
     db = Database.open(Path(server.env["OS1_HOME"]) / "os1.db", migrate=False)
     try:
-        user_id = "account:{}".format(db.execute(
-            "SELECT id FROM accounts WHERE username = ?", (username,)).fetchone()[0])
+        user_id = user_id_of(db, username)
         log = ConversationLog(db, user_id)
         session = log.start_session("import")
         texts: list[str] = []
@@ -352,8 +352,7 @@ def add_event_soon(server: Server, username: str, title: str) -> None:
     """An event five minutes away in this person's calendar: its reminder is due now."""
     db = Database.open(Path(server.env["OS1_HOME"]) / "os1.db", migrate=False)
     try:
-        user_id = "account:{}".format(db.execute(
-            "SELECT id FROM accounts WHERE username = ?", (username,)).fetchone()[0])
+        user_id = user_id_of(db, username)
         store = CalendarStore(db, user_id, UTC)
         source = store.add_source(CalendarSource("home", "ics", "/nowhere.ics"))
         soon = datetime.now(UTC).replace(microsecond=0) + timedelta(minutes=5, seconds=30)

@@ -34,6 +34,7 @@ from os1.server.accounts import Account, AccountStore, AuthError
 from os1.server.app import create_app
 from os1.server.conversation import _remind
 from os1.server.gate import Busy, GateStatus, RateLimiter, TurnGate
+from os1.server.ids import user_id_of
 from os1.server.memory import ServerMemory, claim, release
 from os1.server.minds import Minds
 from os1.server.turns import Accepted, run_turn
@@ -284,8 +285,7 @@ def test_a_websocket_without_a_valid_token_is_closed_with_4401(
 def test_a_reminder_due_reaches_the_open_conversation_once(client: TestClient,
                                                            db: Database) -> None:
     token = sign_up(client, "theo")
-    user_id = "account:{}".format(db.execute(
-        "SELECT id FROM accounts WHERE username = 'theo'").fetchone()[0])
+    user_id = user_id_of(db, "theo")
     store = CalendarStore(db, user_id, UTC)
     home = store.add_source(CalendarSource("home", "ics", "/nowhere.ics"))
     soon = datetime.now(UTC).replace(microsecond=0) + timedelta(minutes=5, seconds=20)
