@@ -32,6 +32,14 @@ audio sent, played back to back from the first frame) is stored with the status
 "interrupted", as ``os1 talk`` does. Speech that barged in is heard as the next turn;
 if it cut in before her reply began (they only paused), their earlier words begin it.
 
+Between turns the client may ask her to say something aloud: ``{"type": "say", "text":
+...}`` (at most ``MAX_SAY_CHARS``; the page sends each reminder that reaches it while voice
+is on, so a person who is listening, not looking, hears it). She waits for the turn in
+progress to end, then says ``{"type": "state", "state": "speaking"}``, her voice as above,
+``{"type": "said", "status": "complete"}`` (or ``"interrupted"`` if talked over) and
+``{"type": "state", "state": "listening"}``. Nothing of it is stored: the text is only
+spoken, never read as an instruction.
+
 Problems come as ``{"type": "error", "code": ..., "message": ...}``: ``bad_audio`` (an
 odd byte count), ``bad_frame`` (JSON that is no known frame), ``busy``, ``failed``; the
 connection stays open. A frame over ``MAX_AUDIO_FRAME_BYTES`` gets ``too_big`` and close
@@ -86,6 +94,7 @@ if TYPE_CHECKING:
 
 MAX_AUDIO_FRAME_BYTES = 64_000   # 2 s of 16 kHz int16: browsers send ~64 ms at a time
 MAX_UTTERANCE_S = 30.0           # a longer utterance is ended here and answered
+MAX_SAY_CHARS = 500              # what a "say" frame may ask her to say aloud
 LEAD_S = 1.0                     # her voice is sent at most this far ahead of playback
 AUDIO_CHUNK_S = 0.25             # her voice goes out in binary frames this long
 POLL_S = 0.02
@@ -290,7 +299,7 @@ class _Session:
         self.detector = TurnDetector(self.rules, self._sounds_unfinished)
         self.cut = False
         self.carried = ""  # words of a turn they talked on over, before she answered it
-        self.turn: _Turn | None = None
+        self.turn: _Turn | _Aside | None = None
         self.tasks: set[asyncio.Task[None]] = set()
 
     def _sounds_unfinished(self) -> bool:
@@ -337,9 +346,33 @@ class _Session:
         if isinstance(frame, dict) and frame.get("type") == "interrupt":
             await self.interrupt()
             return
+        if isinstance(frame, dict) and frame.get("type") == "say":
+            await self._say(frame.get("text"))
+            return
         await self.send({"type": "error", "code": "bad_frame",
-                         "message": 'Send the microphone as binary 16 kHz int16 frames, or '
-                                    '{"type": "interrupt"}.'})
+                         "message": 'Send the microphone as binary 16 kHz int16 frames, '
+                                    '{"type": "interrupt"} or {"type": "say", "text": ...}.'})
+
+    async def _say(self, text: object) -> None:
+        """Say ``text`` aloud once the turn in progress (if any) has ended."""
+        if not isinstance(text, str) or not text.strip() or len(text) > MAX_SAY_CHARS:
+            await self.send({"type": "error", "code": "bad_frame",
+                             "message": "A say frame needs text of 1 to "
+                                        f"{MAX_SAY_CHARS} characters."})
+            return
+
+        async def run() -> None:
+            while self.turn is not None and not self.turn.ended.is_set():
+                await self.turn.ended.wait()
+            aside = _Aside(self, text.strip())
+            self.turn = aside
+            try:
+                await aside.run()
+            finally:
+                if self.turn is aside:
+                    self.turn = None
+
+        self._track(asyncio.create_task(run()))
 
     async def _hear(self, data: bytes) -> None:
         if len(data) % 2:
@@ -393,7 +426,9 @@ class _Session:
                 if self.turn is turn:
                     self.turn = None
 
-        task = asyncio.create_task(run())
+        self._track(asyncio.create_task(run()))
+
+    def _track(self, task: asyncio.Task[None]) -> None:
         self.tasks.add(task)
         task.add_done_callback(self._task_done)
 
@@ -574,19 +609,65 @@ class _Turn:
                 return
 
     async def _send_audio(self, spoken: _Spoken) -> None:
-        pcm = (np.clip(spoken.samples, -1.0, 1.0) * 32767).astype("<i2")
-        step = max(1, int(spoken.rate * AUDIO_CHUNK_S))
-        await self.session.send({"type": "audio", "rate": spoken.rate, "samples": len(pcm)})
-        whole = len(pcm) / spoken.rate
-        for start in range(0, len(pcm), step):
-            while not self.cancelled.is_set() and self.timeline.ahead(clock()) > LEAD_S:
-                await asyncio.sleep(POLL_S)
-            if self.cancelled.is_set():
-                return
-            part = pcm[start:start + step]
-            self.timeline.add(spoken.number, spoken.sentence, len(part) / spoken.rate,
-                              (start + len(part)) / spoken.rate, whole, clock())
-            await self.session.send_bytes(part.tobytes())
+        await _send_voice(self.session, spoken, self.timeline, self.cancelled)
 
+
+class _Aside:
+    """Something she says between turns (a reminder): spoken, never stored. It stands in
+    the session's turn while it plays, so talking over it cuts it off like a reply."""
+
+    def __init__(self, session: _Session, text: str) -> None:
+        self.session = session
+        self.text = text
+        self.cancelled = threading.Event()
+        self.timeline = Timeline()
+        self.ended = asyncio.Event()
+
+    def cut_off(self) -> bool:
+        if self.cancelled.is_set() or self.ended.is_set():
+            return False
+        self.cancelled.set()
+        return True
+
+    async def run(self) -> None:
+        session = self.session
+        loop = asyncio.get_running_loop()
+        try:
+            audio = await loop.run_in_executor(None, session.parts.tts.synthesize, self.text)
+            if not self.cancelled.is_set() and len(audio.samples):
+                await session.send({"type": "state", "state": "speaking"})
+                await _send_voice(session, _Spoken(0, self.text, audio.samples, audio.rate),
+                                  self.timeline, self.cancelled)
+                while not self.cancelled.is_set() and clock() < self.timeline.end:
+                    await asyncio.sleep(POLL_S)  # heard to the end before "said"
+            await session.send({"type": "said", "status": "interrupted"
+                                if self.cancelled.is_set() else "complete"})
+        except OS1Error as error:
+            await session.send({"type": "error", "code": "failed", "message": str(error),
+                                "hint": error.hint})
+        finally:
+            self.cancelled.set()
+            self.ended.set()
+            with contextlib.suppress(Gone):
+                await session.send({"type": "state", "state": "listening"})
+
+
+async def _send_voice(session: _Session, spoken: _Spoken, timeline: Timeline,
+                      cancelled: threading.Event) -> None:
+    """Her voice in frames of AUDIO_CHUNK_S, never more than LEAD_S ahead of playback, so
+    that cutting her off stops it at once."""
+    pcm = (np.clip(spoken.samples, -1.0, 1.0) * 32767).astype("<i2")
+    step = max(1, int(spoken.rate * AUDIO_CHUNK_S))
+    await session.send({"type": "audio", "rate": spoken.rate, "samples": len(pcm)})
+    whole = len(pcm) / spoken.rate
+    for start in range(0, len(pcm), step):
+        while not cancelled.is_set() and timeline.ahead(clock()) > LEAD_S:
+            await asyncio.sleep(POLL_S)
+        if cancelled.is_set():
+            return
+        part = pcm[start:start + step]
+        timeline.add(spoken.number, spoken.sentence, len(part) / spoken.rate,
+                     (start + len(part)) / spoken.rate, whole, clock())
+        await session.send_bytes(part.tobytes())
 
 __all__ = ["HEARING_RATE", "Timeline", "load_parts", "voice_routes"]

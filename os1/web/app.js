@@ -340,6 +340,7 @@ function connect() {
       const { item } = bubble("assistant", text, "reminder");
       $("log").append(item);
       scrollDown();
+      if (voiceOn && voice) voice.say(text); // someone listening may not be looking
     },
   });
   conversation = current;

@@ -2,7 +2,8 @@
 // as it arrives. See os1/server/voice_ws.py for the protocol.
 //
 //   startVoice({token, onState, onHeard, onReply, onDone, onError(message, frame)})
-//     -> Promise (rejects if the microphone or audio can't start); stopVoice().
+//     -> Promise (rejects if the microphone or audio can't start); stopVoice();
+//   say(text): she says it aloud between turns (a reminder), queued until connected.
 //   onState gets "listening" | "thinking" | "speaking" | "idle" | "reconnecting".
 //
 // The microphone goes through an AudioWorklet (voice-worklet.js: 16 kHz mono int16) to the
@@ -38,6 +39,10 @@ export async function startVoice(options) {
   }
 }
 
+export function say(text) {
+  if (current) current.say(text);
+}
+
 export function stopVoice() {
   if (current) {
     current.stop();
@@ -58,6 +63,8 @@ class VoiceSession {
     this.stopped = false;
     this.ready = false;
     this.inTurn = false;
+    this.saying = false; // a "say" sent and not yet "said": cutting it off silences it
+    this.toSay = [];
     this.rate = 0;
     this.nextTime = 0;
     this.playing = new Set();
@@ -106,6 +113,20 @@ class VoiceSession {
     };
   }
 
+  say(text) {
+    this.toSay.push(text);
+    this.flushSay();
+  }
+
+  flushSay() {
+    const ws = this.ws;
+    if (!this.ready || !ws || ws.readyState !== WebSocket.OPEN) return;
+    for (const text of this.toSay.splice(0)) {
+      ws.send(JSON.stringify({ type: "say", text }));
+      this.saying = true;
+    }
+  }
+
   sendAudio(buffer) {
     const ws = this.ws;
     if (!this.ready || !ws || ws.readyState !== WebSocket.OPEN) return;
@@ -129,9 +150,10 @@ class VoiceSession {
       case "ready":
         this.ready = true;
         this.backoff = FIRST_BACKOFF_MS;
+        this.flushSay();
         break;
       case "state":
-        if (frame.state === "listening" && this.inTurn) this.silence(); // cut off
+        if (frame.state === "listening" && (this.inTurn || this.saying)) this.silence(); // cut off
         if (frame.state === "thinking") this.inTurn = true;
         this.setState(frame.state);
         break;
@@ -147,6 +169,9 @@ class VoiceSession {
       case "done":
         this.inTurn = false;
         this.onDone(frame);
+        break;
+      case "said":
+        this.saying = false;
         break;
       case "unheard":
         this.inTurn = false;
@@ -200,6 +225,7 @@ class VoiceSession {
 
   closed(event) {
     this.ready = false;
+    this.saying = false;
     this.silence();
     if (this.inTurn) {
       this.inTurn = false;

@@ -3,7 +3,8 @@ her Festival voice, and headless Chromium (Debian's, through Playwright) whose m
 is a WAV file (Chromium's fake audio capture) of os1's own TTS asking a question. Logged
 in through the page, the voice button is pressed: the page must show the words it heard,
 her reply as she writes it and the state of the turn, and her voice must come back as
-audio while the page never asks another host for anything nor breaks its CSP."""
+audio while the page never asks another host for anything nor breaks its CSP. A calendar
+reminder that falls due while voice is on is shown and said aloud."""
 
 from __future__ import annotations
 
@@ -24,6 +25,7 @@ from os1.voice.audio import Audio, resample, write_wav
 from os1.voice.tts import open_voice
 from tests.browser import CHROMIUM, open_page, real_server
 from tests.integration.test_server_real import PASSWORD, Server
+from tests.integration.test_web_real import add_event_soon
 
 pytestmark = pytest.mark.integration
 
@@ -44,12 +46,12 @@ def server(home: Path) -> Iterator[Server]:
 
 @pytest.fixture(scope="module")
 def microphone(home: Path) -> Path:
-    """The question in os1's male voice (Piper), after a second of quiet and followed by a
-    minute of it: Chromium loops the file, and she must have answered before it asks
-    again."""
+    """The question in os1's male voice (Piper), after a second of quiet and followed by
+    two minutes of it: Chromium loops the file, and she must have answered and said the
+    reminder before it asks again."""
     spoken = open_voice("male").synthesize(QUESTION)
     audio = Audio.silence(1.0, 48_000).then(resample(spoken, 48_000)) \
-        .then(Audio.silence(60.0, 48_000))
+        .then(Audio.silence(120.0, 48_000))
     path = home / "question.wav"
     write_wav(path, audio)
     return path
@@ -106,10 +108,19 @@ def test_a_spoken_question_in_the_browser_gets_her_voice_back(
         expect(page.locator("#log .msg.assistant .body").last).not_to_have_text("",
                                                                                timeout=LONG)
         expect(body).to_have_attribute("data-state", "listening", timeout=LONG)
+        reply = page.locator("#log .msg.assistant:not(.reminder) .body").last.inner_text()
+        # A reminder falling due now (the page's conversation is checked every 15 s): she
+        # shows it and, voice being on, says it.
+        after_reply = page.evaluate("window.os1Voice.receivedSamples")
+        add_event_soon(server, "theo", "Dentist")
+        expect(page.locator("#log .msg.reminder .body")).to_have_text(
+            'You have "Dentist" in five minutes.', timeout=60_000)
+        page.wait_for_function(f"() => window.os1Voice.receivedSamples > {after_reply}",
+                               timeout=LONG)
+        expect(body).to_have_attribute("data-state", "listening", timeout=LONG)
         stats = page.evaluate("({...window.os1Voice})")
         assert stats["sentSamples"] > 16_000 * 2  # the microphone went to the server
-        assert stats["audioFrames"] >= 1
-        reply = page.locator("#log .msg.assistant .body").last.inner_text().strip()
+        assert stats["audioFrames"] >= 2
         toggle.click()
         expect(toggle).to_have_attribute("aria-pressed", "false")
         assert page.evaluate("window.os1Voice.state") == "idle"
@@ -118,6 +129,8 @@ def test_a_spoken_question_in_the_browser_gets_her_voice_back(
     # The protocol as the page saw it, in order.
     kinds = [f["type"] for f in watched.frames]
     assert "heard" in kinds and "piece" in kinds and "audio" in kinds and "done" in kinds
+    assert kinds.index("done") < kinds.index("reminder") < kinds.index("said")
+    assert watched.received("said") == [{"type": "said", "status": "complete"}]
     states = [f["state"] for f in watched.received("state")]
     assert states.index("thinking") < states.index("speaking")
     audio = watched.received("audio")
@@ -130,7 +143,8 @@ def test_a_spoken_question_in_the_browser_gets_her_voice_back(
     assert said and re.search("capital|france", said[0]["content"], re.IGNORECASE)
     hers = [m for m in history if m["role"] == "assistant"]
     assert hers and hers[0]["content"].strip()
-    assert reply and hers[0]["status"] in ("complete", "interrupted")
+    assert reply.strip() and hers[0]["status"] in ("complete", "interrupted")
+    assert len(hers) == 1  # the reminder said aloud is not stored as something she said
     # Nothing was asked of another host, nothing broke the page's CSP, and nothing said
     # was put in a URL.
     assert watched.foreign_requests(server.url) == []

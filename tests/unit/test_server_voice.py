@@ -264,6 +264,77 @@ def test_talking_over_her_cuts_her_off_and_is_heard_as_the_next_turn(
                       ("assistant", "Oh, sorry. Go on.", "complete")]
 
 
+# -- said between turns (a reminder the page passes on) ----------------------------------
+
+REMINDER = "You have the dentist in five minutes."
+
+
+def test_a_reminder_passed_on_by_the_page_is_said_aloud_and_not_stored(
+        client: TestClient, model: FakeModel, ears: Ears) -> None:
+    token = sign_up(client, "theo")
+    with open_voice(client, token) as ws:
+        ws.send_json({"type": "say", "text": REMINDER})
+        frames = until(ws, "said")
+        assert [f["state"] for f in of(frames, "state")] == ["speaking"]
+        header = of(frames, "audio")[0]
+        audio = [f for f in frames if isinstance(f, bytes)]
+        assert sum(len(a) for a in audio) == 2 * header["samples"] > 0
+        assert last(frames)["status"] == "complete"
+        assert receive(ws) == {"type": "state", "state": "listening"}
+        assert ears.tts.spoken == [REMINDER]
+    assert history(client, token) == [] and model.calls == []
+
+
+def test_a_reminder_waits_until_her_reply_has_been_heard(
+        client: TestClient, model: FakeModel, ears: Ears, clock: Clock) -> None:
+    slow_voice(ears)
+    model.enqueue("Paris is lovely.")
+    token = sign_up(client, "theo")
+    with open_voice(client, token) as ws:
+        speak(ws)
+        until(ws, "audio")
+        ws.send_json({"type": "say", "text": REMINDER})  # arrives while she answers
+        clock.step = 1.0  # from here on, time passes
+        frames = until(ws, "said")
+        kinds = [f["type"] for f in frames if isinstance(f, dict)]
+        assert kinds.index("done") < kinds.index("said")
+        assert last(frames)["status"] == "complete"
+    assert ears.tts.spoken == ["Paris is lovely.", REMINDER]
+    assert [m["content"] for m in history(client, token)] == [QUESTION, "Paris is lovely."]
+
+
+def test_talking_over_a_reminder_cuts_it_off_and_is_heard(
+        client: TestClient, model: FakeModel, ears: Ears, clock: Clock) -> None:
+    slow_voice(ears)
+    model.enqueue("Oh, sorry. Go on.")
+    token = sign_up(client, "theo")
+    with open_voice(client, token) as ws:
+        ws.send_json({"type": "say", "text": REMINDER})
+        until(ws, "audio")
+        speak(ws)  # they talk over the reminder
+        assert until(ws, "state")[-1] == {"type": "state", "state": "listening"}
+        said = until(ws, "said")
+        assert last(said)["status"] == "interrupted"
+        assert not [f for f in said if isinstance(f, bytes)], "audio after she was cut off"
+        clock.step = 1.0
+        turn = until(ws, "done")
+        assert of(turn, "heard")[0]["text"] == QUESTION
+    assert [m["content"] for m in history(client, token)] == [QUESTION, "Oh, sorry. Go on."]
+
+
+@pytest.mark.parametrize("text", ["", "   ", 42, None, "x" * (voice_ws.MAX_SAY_CHARS + 1)])
+def test_a_say_frame_without_proper_text_gets_a_clear_error(
+        client: TestClient, ears: Ears, text: object) -> None:
+    token = sign_up(client, "theo")
+    with open_voice(client, token) as ws:
+        ws.send_json({"type": "say", "text": text})
+        error = ws.receive_json()
+        assert error["code"] == "bad_frame" and "500 characters" in error["message"]
+        ws.send_json({"type": "say", "text": "Still here."})
+        assert last(until(ws, "said"))["status"] == "complete"
+    assert ears.tts.spoken == ["Still here."]
+
+
 def test_what_she_said_follows_the_playback_estimate() -> None:
     timeline = Timeline()
     timeline.add(0, "one two three four", 1.0, 1.0, 2.0, now=10.0)
