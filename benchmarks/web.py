@@ -4,10 +4,11 @@ The real ``os1 serve`` (the bundled model unless ``--model``), Debian's Chromium
 Playwright, and a bare Python WebSocket client, all on this machine, in one run:
 
 - **Page load to first usable input**: from navigation start to the moment the page has
-  read her setup and history, connected and logged in over the WebSocket and enabled the
-  message box (the page's ``os1:usable`` mark), in a fresh browser context already holding
-  a login token. Baseline: the bare client opening the WebSocket and logging in (up to
-  her ``ready`` frame).
+  enabled the message box (the page's ``os1:usable`` mark), in a fresh browser context
+  holding what a returning person's browser holds: a login token and her name (so the
+  page opens the conversation at once; what is typed before the history is shown waits
+  for it). Baseline: the bare client opening the WebSocket and logging in (up to her
+  ``ready`` frame).
   A second baseline, to show what the browser itself adds: the bare client doing the
   page's whole exchange (the page and its files over one keep-alive connection, her
   setup and the history, then the WebSocket login).
@@ -136,8 +137,11 @@ def bare_first_piece(url: str, token: str) -> float:
 def page_sample(browser: Browser, url: str, token: str) -> tuple[float, float, int]:
     """Page load to usable input, send to first piece shown (seconds), and the bytes of
     what the page loaded."""
+    her = httpx.get(f"{url}/api/setup", headers={"Authorization": f"Bearer {token}"})
     context = browser.new_context(storage_state={"cookies": [], "origins": [
-        {"origin": url, "localStorage": [{"name": "os1.token", "value": token}]}]})
+        {"origin": url, "localStorage": [
+            {"name": "os1.token", "value": token},
+            {"name": "os1.her-name", "value": her.json()["companion_name"]}]}]})
     sizes: list[int] = []
     page = context.new_page()
     page.on("response", lambda r: sizes.append(len(r.body())) if r.request.method == "GET"

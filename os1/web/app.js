@@ -9,12 +9,17 @@ const STATE_TEXT = {
   reconnecting: "reconnecting…", connecting: "connecting…", offline: "not available",
 };
 
+// Her name, kept when the page has seen her set up for this login: on the next visit the
+// conversation opens at once, before the server has confirmed it (it always has, short of
+// a reset server), and what is typed meanwhile waits for the history.
+const KNOWN = "os1.her-name";
+
 let conversation = null;
 let herName = "";
 let lastSeen = 0; // the newest stored message id shown
 let oldest = null; // the oldest shown, for paging back
 let replying = null; // her reply being streamed: {item, body}
-let historyShown = false;
+let waiting = []; // messages typed before a failed start: sent by the next conversation
 let voiceOn = false;
 let voice = null;
 
@@ -101,6 +106,8 @@ function leave(message) {
   conversation = null;
   stopVoice();
   setToken(null);
+  localStorage.removeItem(KNOWN);
+  waiting = []; // never sent as whoever logs in next
   $("log").replaceChildren();
   $("nav").hidden = true;
   $("her-name").textContent = "";
@@ -113,16 +120,18 @@ function leave(message) {
 
 async function enter() {
   $("state").hidden = false;
-  historyShown = false;
   // Most people are set up: the history and the WebSocket login start with the setup
   // read, not after it, and are dropped if she still has to be set up.
   const history = api("GET", "/api/history?limit=50");
   history.catch(() => {}); // its failure is the setup read's to report
   connect();
+  const known = localStorage.getItem(KNOWN);
+  if (known) openTalk(known);
   let setup;
   try {
     setup = await api("GET", "/api/setup");
   } catch (error) {
+    waiting = conversation.queue;
     conversation.close();
     conversation = null;
     if (error instanceof ApiError && error.status === 401) return leave();
@@ -133,24 +142,31 @@ async function enter() {
   }
   notice("");
   if (!setup.done) {
+    localStorage.removeItem(KNOWN);
+    if (conversation.queue.length) notice("She isn't set up yet: your message wasn't sent.");
     conversation.close();
     conversation = null;
     return startSetup(setup);
   }
-  herName = setup.companion_name;
-  $("her-name").textContent = herName;
-  $("nav").hidden = false;
-  show("talk");
-  await loadHistory(history);
-  historyShown = true;
-  usable();
+  localStorage.setItem(KNOWN, setup.companion_name);
+  openTalk(setup.companion_name);
+  try {
+    await loadHistory(history);
+  } catch (error) {
+    notice(`The conversation so far couldn't be read: ${error.message}`);
+  } finally {
+    if (conversation) conversation.release();
+  }
 }
 
-// The message box is enabled once the history is shown. A message sent before the
-// WebSocket login completes waits in the conversation's queue, as it does while
-// reconnecting, and goes as soon as she is ready.
-function usable() {
-  if (!historyShown) return;
+// The conversation view with the message box enabled. A message sent before the history
+// is shown waits in the conversation's queue (shown as waiting, after the history), as
+// it does while reconnecting, and goes once the history is in place.
+function openTalk(name) {
+  herName = name;
+  $("her-name").textContent = herName;
+  $("nav").hidden = false;
+  if (document.body.dataset.view !== "talk") show("talk");
   $("message").disabled = false;
   $("send").disabled = false;
   if (!document.body.dataset.usable) performance.mark("os1:usable");
@@ -343,6 +359,8 @@ function connect() {
       if (voiceOn && voice) voice.say(text); // someone listening may not be looking
     },
   });
+  current.queue.push(...waiting);
+  waiting = [];
   conversation = current;
   conversation.open();
 }
@@ -497,10 +515,14 @@ async function loadHer() {
 
 // -- memories -----------------------------------------------------------------------------
 
+let searches = 0; // the latest search asked for: an older answer arriving late is dropped
+
 async function searchMemories() {
   const query = $("memory-query").value;
+  const asked = ++searches;
   try {
     const found = await api("POST", "/api/memories/search", { query, limit: 50 });
+    if (asked !== searches) return;
     const list = $("memory-list");
     list.replaceChildren();
     for (const m of found) list.append(memoryItem(m));

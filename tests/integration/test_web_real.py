@@ -23,7 +23,7 @@ from typing import Any
 
 import httpx
 import pytest
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Browser, Page, Route, expect
 from websockets.sync.client import connect
 
 from os1.calendar.ics import Event
@@ -163,6 +163,7 @@ def test_sign_up_setup_a_streamed_reply_and_a_reload(watched: Watched, server: S
     expect(page.locator("#log .msg")).to_have_count(2, timeout=LONG)
     assert log_texts(page) == shown
     assert "token" not in page.url and page.url.rstrip("/") == server.url
+    typed_before_the_history(page, server, token, her, shown)
     page.get_by_role("button", name="Her").click()
     expect(page.locator("#mood-now")).to_contain_text("She feels")
     expect(page.locator("#her-who")).to_have_text(her)
@@ -171,6 +172,39 @@ def test_sign_up_setup_a_streamed_reply_and_a_reload(watched: Watched, server: S
     check_screen(page, "5-her", problems)
     assert problems == []
     assert_clean(watched, server, *shown)
+
+
+def typed_before_the_history(page: Page, server: Server, token: str, her: str,
+                             shown: list[str]) -> None:
+    """A page that has seen her set up opens the conversation at once on the next visit:
+    a message typed before the history has arrived waits for it, then goes, after it."""
+    parked: list[Route] = []
+
+    def history_read(url: str) -> bool:
+        return "/api/history" in url
+
+    def park(route: Route) -> None:
+        parked.append(route)
+
+    page.route(history_read, park)
+    page.reload()
+    expect(page.locator("#message")).to_be_enabled(timeout=LONG)
+    expect(page.locator("#her-name")).to_have_text(her)
+    send(page, "Thank you.")
+    expect(page.locator("#log .msg.user.pending")).to_have_count(1)
+    for _ in range(100):  # the route is handed over while Playwright is being called
+        if parked:
+            break
+        page.wait_for_timeout(100)
+    assert parked and log_texts(page) == ["Thank you."]
+    page.wait_for_timeout(1000)
+    assert stored_user_messages(server, token) == [shown[0]]  # held until the history
+    for route in parked:
+        route.continue_()
+    page.unroute(history_read)
+    expect(page.locator("#log .msg.assistant:not(.streaming)")).to_have_count(2, timeout=LONG)
+    assert log_texts(page)[:3] == [*shown, "Thank you."]
+    assert stored_user_messages(server, token) == [shown[0], "Thank you."]
 
 
 def token_for(server: Server, username: str) -> str:
@@ -234,10 +268,11 @@ def test_a_memory_traced_corrected_and_forgotten_in_the_page(
     page.get_by_role("button", name="Memories").click()
     page.get_by_role("searchbox", name="Search her memories").fill("Lisbon")
     page.keyboard.press("Enter")
-    first = page.locator("#memory-list li.memory").filter(has_text="Lisbon").first
-    expect(first).to_be_visible()
+    found = page.locator("#memory-list li.memory").filter(has_text="Lisbon").first
+    expect(found).to_be_visible()
+    old_id = int(found.get_attribute("data-id") or 0)
+    first = page.locator(f'#memory-list li.memory[data-id="{old_id}"]')  # this one, always
     content = first.locator(".content").inner_text()
-    old_id = int(first.get_attribute("data-id") or 0)
     first.get_by_role("button", name=re.compile("^Where this came from")).click()
     expect(first.locator(".detail")).to_contain_text("Lisbon")
     check_screen(page, "6-memories", problems)

@@ -19,6 +19,7 @@ export class Conversation {
     this.attempt = 0;
     this.closed = false;
     this.timer = null;
+    this.held = true; // nothing is sent until release(): the page shows the history first
   }
 
   open() {
@@ -30,6 +31,11 @@ export class Conversation {
     this.closed = true;
     clearTimeout(this.timer);
     if (this.ws) this.ws.close(1000);
+  }
+
+  release() {
+    this.held = false;
+    this._flush();
   }
 
   send(text, local) {
@@ -127,7 +133,7 @@ export class Conversation {
   }
 
   _flush() {
-    if (!this.ready || this.inFlight || this.turn || !this.queue.length) return;
+    if (this.held || !this.ready || this.inFlight || this.turn || !this.queue.length) return;
     const item = this.queue[0];
     if (item.sent) return; // waiting for the history to say whether it arrived
     item.sent = true;
