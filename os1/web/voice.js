@@ -63,7 +63,7 @@ class VoiceSession {
     this.stopped = false;
     this.ready = false;
     this.inTurn = false;
-    this.saying = false; // a "say" sent and not yet "said": cutting it off silences it
+    this.saying = false; // speaking between turns (a "say"): cutting it off silences it
     this.toSay = [];
     this.rate = 0;
     this.nextTime = 0;
@@ -123,7 +123,6 @@ class VoiceSession {
     if (!this.ready || !ws || ws.readyState !== WebSocket.OPEN) return;
     for (const text of this.toSay.splice(0)) {
       ws.send(JSON.stringify({ type: "say", text }));
-      this.saying = true;
     }
   }
 
@@ -155,6 +154,7 @@ class VoiceSession {
       case "state":
         if (frame.state === "listening" && (this.inTurn || this.saying)) this.silence(); // cut off
         if (frame.state === "thinking") this.inTurn = true;
+        if (frame.state === "speaking" && !this.inTurn) this.saying = true;
         this.setState(frame.state);
         break;
       case "heard":
