@@ -596,7 +596,7 @@ class _Turn:
                 if not speaking:
                     speaking = True
                     await session.send({"type": "state", "state": "speaking"})
-                await self._send_audio(event)
+                await _send_voice(session, event, self.timeline, self.cancelled)
             elif isinstance(event, _Written):
                 while not self.cancelled.is_set() and clock() < self.timeline.end:
                     await asyncio.sleep(POLL_S)  # let her finish being heard
@@ -608,8 +608,6 @@ class _Turn:
                                     "message_id": event.message_id})
                 return
 
-    async def _send_audio(self, spoken: _Spoken) -> None:
-        await _send_voice(self.session, spoken, self.timeline, self.cancelled)
 
 
 class _Aside:
