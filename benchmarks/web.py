@@ -10,15 +10,18 @@ Playwright, and a bare Python WebSocket client, all on this machine, in one run:
   for it). Baseline: the bare client opening the WebSocket and logging in (up to her
   ``ready`` frame).
   A second baseline, to show what the browser itself adds: the bare client doing the
-  page's whole exchange (the page and its files over one keep-alive connection, her
+  page's whole exchange (the page, over a keep-alive connection, her
   setup and the history, then the WebSocket login).
+  And, for the browser's own floor, a fresh context (a new tab) showing the smallest
+  document os1 serves (``/api/status``) to its ``DOMContentLoaded``: no ratio, a reference.
 - **Send to first token shown**: from the message being submitted in the page to the
   first piece of her reply in the page (``os1:first-piece``). Baseline: the bare client
   sending the same message to its first ``piece`` frame. Each sends ``TYPING_S`` after
   it could. Page and client take turns, each
   on an account of its own with a conversation of the same length, so the model's work is
   the same for both.
-- **Page weight**: the bytes of every response the page loads (HTML, CSS, JS), in KB.
+- **Page weight**: the bytes of every response the page loads (one HTML response with its
+  CSS and JS inline), in KB.
 
 Each ratio is page / bare client (medians); the goal is <= 1.2.
 
@@ -100,8 +103,7 @@ def bare_ready(url: str, token: str) -> float:
         return time.perf_counter() - start
 
 
-PAGE_FILES = ("/", "/static/app.css", "/static/js/api.js", "/static/js/chart.js",
-              "/static/js/conversation.js", "/static/app.js")
+PAGE_FILES = ("/",)  # the page comes whole: its stylesheet and modules are inline
 
 
 def bare_page_exchange(url: str, token: str) -> float:
@@ -132,6 +134,18 @@ def bare_first_piece(url: str, token: str) -> float:
                 break
         assert first is not None, frame
         return first
+
+
+def blank_tab(browser: Browser, url: str) -> float:
+    """Seconds for a fresh tab to show the smallest document os1 serves."""
+    context = browser.new_context()
+    try:
+        page = context.new_page()
+        page.goto(f"{url}/api/status")
+        return float(page.evaluate(
+            "performance.getEntriesByType('navigation')[0].domContentLoadedEventEnd")) / 1000
+    finally:
+        context.close()
 
 
 def page_sample(browser: Browser, url: str, token: str) -> tuple[float, float, int]:
@@ -184,11 +198,13 @@ def run(samples: int, model: str | None) -> dict[str, Any]:
                 page_sample(browser, url, page_token)
                 page_load, page_first, bare_load, bare_first, weight = [], [], [], [], 0
                 bare_exchange: list[float] = []
+                blank: list[float] = []
                 for n in range(samples):
                     log(f"sample {n + 1}/{samples}")
                     bare_load.append(bare_ready(url, bare_token))
                     bare_exchange.append(bare_page_exchange(url, bare_token))
                     bare_first.append(bare_first_piece(url, bare_token))
+                    blank.append(blank_tab(browser, url))
                     load_s, first_s, weight = page_sample(browser, url, page_token)
                     page_load.append(load_s)
                     page_first.append(first_s)
@@ -201,6 +217,7 @@ def run(samples: int, model: str | None) -> dict[str, Any]:
     return {
         "model": model or "bundled", "samples": samples,
         "page_load_s": page_load, "bare_ready_s": bare_load, "bare_exchange_s": bare_exchange,
+        "blank_tab_s": blank,
         "page_first_piece_s": page_first, "bare_first_piece_s": bare_first,
         "load_ratio": med(page_load) / med(bare_load),
         "load_ratio_to_exchange": med(page_load) / med(bare_exchange),
@@ -220,6 +237,8 @@ def table(result: dict[str, Any]) -> str:
         f"{med(result['page_load_s']) * 1000:.0f} ms | "
         f"{med(result['bare_exchange_s']) * 1000:.1f} ms | "
         f"{result['load_ratio_to_exchange']:.2f}× |",
+        f"| for reference: a fresh tab showing /api/status | "
+        f"{med(result['blank_tab_s']) * 1000:.0f} ms | | |",
         f"| send to first token shown | {med(result['page_first_piece_s']) * 1000:.0f} ms | "
         f"{med(result['bare_first_piece_s']) * 1000:.0f} ms | "
         f"{result['first_piece_ratio']:.2f}× |",

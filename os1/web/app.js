@@ -420,7 +420,7 @@ async function toggleVoice() {
     return;
   }
   try {
-    voice = await import("./voice.js");
+    voice = await import("/static/voice.js");
   } catch {
     notice("Voice isn't available here yet: this os1 has no voice mode in the browser.");
     return;
