@@ -27,9 +27,11 @@ Her voice is sent a little ahead of where the client's playback must be
 Barge-in: speech from the client while she is thinking or speaking (as much as
 voice.toml's ``barge_in.min_speech_s``), or a ``{"type": "interrupt"}`` frame, stops her
 generation and her audio: ``{"type": "state", "state": "listening"}`` at once, then
-``{"type": "done", "status": "interrupted"}``. What she got to say (estimated from the
-audio sent, played back to back from the first frame) is stored with the status
-"interrupted", as ``os1 talk`` does. Speech that barged in is heard as the next turn;
+``{"type": "done", "status": "interrupted", "message_id": 12, "said": "..."}``. What she
+got to say (estimated from the audio sent, played back to back from the first frame) is
+stored with the status "interrupted", as ``os1 talk`` does, and is the frame's ``said``
+(so a page can show what was heard, not all she had written; "" and no id when she was cut
+off before a word). Speech that barged in is heard as the next turn;
 if it cut in before her reply began (they only paused), their earlier words begin it.
 
 Between turns the client may ask her to say something aloud: ``{"type": "say", "text":
@@ -234,6 +236,7 @@ class _Written:
 class _Finished:
     status: str
     message_id: int | None
+    said: str
 
 
 _Event = _Piece | _Spoken | _Notice | _Written | _Finished
@@ -563,7 +566,7 @@ class _Turn:
                 status = "interrupted" if interrupted else turn.status or "complete"
             last = companion.log.last()
             put(_Finished(status, last.id if last is not None and last.role == "assistant"
-                          and said.strip() else None))
+                          and said.strip() else None, said.strip()))
 
     def _speak(self, sentences: queue.Queue[tuple[int, str] | None],
                put: Callable[[_Event], None]) -> None:
@@ -604,8 +607,11 @@ class _Turn:
                 if event.error is not None:
                     raise event.error
             else:
-                await session.send({"type": "done", "status": event.status,
-                                    "message_id": event.message_id})
+                done: dict[str, Any] = {"type": "done", "status": event.status,
+                                        "message_id": event.message_id}
+                if event.status == "interrupted":
+                    done["said"] = event.said
+                await session.send(done)
                 return
 
 

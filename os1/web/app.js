@@ -333,14 +333,7 @@ function connect() {
       appendPiece(text);
     },
     onDone: (frame) => {
-      if (replying) {
-        replying.item.classList.remove("streaming");
-        if (frame.message_id) {
-          replying.item.dataset.id = String(frame.message_id);
-          lastSeen = Math.max(lastSeen, frame.message_id);
-        }
-        if (frame.status !== "complete") replying.item.classList.add(frame.status);
-      }
+      if (replying) settleReply(replying, frame);
       replying = null;
     },
     onError: (frame, item) => {
@@ -440,8 +433,8 @@ async function toggleVoice() {
         scrollDown();
       },
       onReply: appendPiece,
-      onDone: () => {
-        if (replying) replying.item.classList.remove("streaming");
+      onDone: (frame) => {
+        if (replying) settleReply(replying, frame);
         replying = null;
         heard = null;
       },
@@ -461,6 +454,25 @@ async function toggleVoice() {
   } catch (error) {
     stopVoice();
     notice(`Voice couldn't start: ${error.message || error}`);
+  }
+}
+
+// Her reply as it ended (a "done" frame, typed or spoken). A spoken reply cut off was heard
+// only up to a point, and that is what is stored and what the page shows (the frame's
+// "said"); cut off before a word, there is nothing of hers to show.
+function settleReply(reply, frame) {
+  reply.item.classList.remove("streaming");
+  if (frame.status !== "complete") reply.item.classList.add(frame.status);
+  if (typeof frame.said === "string") {
+    if (!frame.said) {
+      reply.item.remove();
+      return;
+    }
+    reply.body.textContent = frame.said;
+  }
+  if (frame.message_id) {
+    reply.item.dataset.id = String(frame.message_id);
+    lastSeen = Math.max(lastSeen, frame.message_id);
   }
 }
 

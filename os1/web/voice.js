@@ -14,14 +14,16 @@
 // connection is opened again with growing pauses (state "reconnecting").
 //
 // window.os1Voice holds counters only (samples sent and received, her audio frames, the
-// state), for tests and curious people: never anything that was said.
+// state, how often and how much of her scheduled voice was cut off, pieces playing now),
+// for tests and curious people: never anything that was said.
 
 const MAX_BACKLOG_BYTES = 256 * 1024; // a stalled connection drops mic audio, not memory
 const FIRST_BACKOFF_MS = 500;
 const MAX_BACKOFF_MS = 10000;
 const START_DELAY_S = 0.05; // the first frame of her voice starts this far ahead
 
-const stats = { state: "idle", sentSamples: 0, receivedSamples: 0, audioFrames: 0 };
+const stats = { state: "idle", sentSamples: 0, receivedSamples: 0, audioFrames: 0,
+                cutOffs: 0, cutSeconds: 0, playing: 0 };
 window.os1Voice = stats;
 
 let current = null;
@@ -201,12 +203,20 @@ class VoiceSession {
     source.start(at);
     this.nextTime = at + audio.duration;
     this.playing.add(source);
-    source.onended = () => this.playing.delete(source);
+    stats.playing = this.playing.size;
+    source.onended = () => {
+      this.playing.delete(source);
+      stats.playing = this.playing.size;
+    };
     stats.receivedSamples += samples.length;
     stats.audioFrames += 1;
   }
 
   silence() {
+    if (this.playing.size && this.context) {
+      stats.cutOffs += 1;
+      stats.cutSeconds = Math.max(0, this.nextTime - this.context.currentTime);
+    }
     for (const source of this.playing) {
       try {
         source.stop();
@@ -215,6 +225,7 @@ class VoiceSession {
       }
     }
     this.playing.clear();
+    stats.playing = 0;
     this.nextTime = 0;
   }
 

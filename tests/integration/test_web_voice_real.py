@@ -4,17 +4,21 @@ is a WAV file (Chromium's fake audio capture) of os1's own TTS asking a question
 in through the page, the voice button is pressed: the page must show the words it heard,
 her reply as she writes it and the state of the turn, and her voice must come back as
 audio while the page never asks another host for anything nor breaks its CSP. A calendar
-reminder that falls due while voice is on is shown and said aloud."""
+reminder that falls due while voice is on is shown and said aloud. And talked over in the
+middle of a sentence (a microphone the test speaks into when it chooses), she falls
+silent at once, the page shows what she got to say, marked as interrupted, exactly as it
+is stored, and what cut her off is heard and answered as the next turn."""
 
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
-from playwright.sync_api import Browser, expect, sync_playwright
+from playwright.sync_api import Browser, Locator, Page, expect, sync_playwright
 
 from os1.config import load_settings
 from os1.server.accounts import AccountStore
@@ -23,7 +27,7 @@ from os1.storage.db import Database
 from os1.storage.setups import SetupStore
 from os1.voice.audio import Audio, resample, write_wav
 from os1.voice.tts import open_voice
-from tests.browser import CHROMIUM, open_page, real_server
+from tests.browser import CHROMIUM, Watched, open_page, real_server
 from tests.integration.test_server_real import PASSWORD, Server
 from tests.integration.test_web_real import add_event_soon
 
@@ -84,21 +88,27 @@ def set_up(server: Server, home: Path, username: str) -> str:
     return token
 
 
+def voice_on(page: Page, server: Server, username: str) -> Locator:
+    """Logged in through the page, voice mode turned on; the voice button."""
+    page.goto(server.url)
+    page.locator("#login-username").fill(username)
+    page.locator("#login-password").fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    toggle = page.locator("#voice-toggle")
+    expect(toggle).to_be_visible(timeout=60_000)
+    expect(page.locator("#message")).to_be_enabled(timeout=60_000)
+    toggle.click()
+    expect(toggle).to_have_attribute("aria-pressed", "true")
+    return toggle
+
+
 def test_a_spoken_question_in_the_browser_gets_her_voice_back(
         browser: Browser, server: Server, home: Path) -> None:
     token = set_up(server, home, "theo")
     watched = open_page(browser)
     page = watched.page
     try:
-        page.goto(server.url)
-        page.locator("#login-username").fill("theo")
-        page.locator("#login-password").fill(PASSWORD)
-        page.get_by_role("button", name="Log in").click()
-        toggle = page.locator("#voice-toggle")
-        expect(toggle).to_be_visible(timeout=60_000)
-        expect(page.locator("#message")).to_be_enabled(timeout=60_000)
-        toggle.click()
-        expect(toggle).to_have_attribute("aria-pressed", "true")
+        toggle = voice_on(page, server, "theo")
         # What she heard, shown as the user's words; then her reply, written and spoken.
         expect(page.locator("#log .msg.user .body").last).to_have_text(
             re.compile("capital|france", re.IGNORECASE), timeout=LONG)
@@ -152,3 +162,97 @@ def test_a_spoken_question_in_the_browser_gets_her_voice_back(
     assert not [u for u in watched.requests if re.search("capital|france", u, re.I)]
     log = (home / "server.log").read_text()
     assert "capital" not in log.lower()
+
+
+# A microphone the test speaks into when it chooses (Chromium's fake capture plays a file on
+# its own clock): getUserMedia gives the page a stream from an audio graph of the test's.
+MICROPHONE = """(() => {
+  let context = null;
+  let speaker = null;
+  window.testMicrophone = {
+    say(samples, rate) {
+      const audio = context.createBuffer(1, samples.length, rate);
+      audio.getChannelData(0).set(samples);
+      const source = context.createBufferSource();
+      source.buffer = audio;
+      source.connect(speaker);
+      return new Promise((done) => { source.onended = done; source.start(); });
+    },
+  };
+  navigator.mediaDevices.getUserMedia = async () => {
+    context = new AudioContext();
+    speaker = context.createMediaStreamDestination();
+    await context.resume();
+    return speaker.stream;  // silence until the test says something
+  };
+})();"""
+
+
+def say_into(page: Page, audio: Audio) -> None:
+    """Plays ``audio`` into the page's microphone, in real time; back when it has played."""
+    page.evaluate("([samples, rate]) => window.testMicrophone.say(new Float32Array(samples), "
+                  "rate)", [audio.samples.tolist(), audio.rate])
+
+
+def talk_over_a_long_sentence(page: Page, watched: Watched, interruption: Audio) -> None:
+    """Talks over her as soon as her voice for a sentence of 2 s or more begins to come
+    (sent at most about a second ahead of playback, so she is still saying it when she is
+    heard being talked over; a short sentence might be over by then)."""
+    seen = 0
+    deadline = time.monotonic() + LONG / 1000
+    while time.monotonic() < deadline:
+        page.wait_for_timeout(50)  # frames seen by the page are recorded meanwhile
+        headers = watched.received("audio")
+        if any(h["samples"] >= 2 * h["rate"] for h in headers[seen:]):
+            say_into(page, interruption)
+            return
+        seen = len(headers)
+        assert not watched.received("done"), "her whole reply was short sentences"
+    raise AssertionError("she never spoke")
+
+
+def test_talking_over_her_in_the_browser_stops_her_voice_and_shows_what_she_said(
+        browser: Browser, server: Server, home: Path) -> None:
+    token = set_up(server, home, "ada")
+    voice = open_voice("male")
+    question = voice.synthesize("Tell me a long story about the sea, please.")
+    interruption = voice.synthesize("Wait, stop a moment.")
+    watched = open_page(browser)
+    page = watched.page
+    page.add_init_script(MICROPHONE)
+    body = page.locator("body")
+    try:
+        voice_on(page, server, "ada")
+        expect(body).to_have_attribute("data-state", "listening", timeout=LONG)
+        say_into(page, question)
+        talk_over_a_long_sentence(page, watched, interruption)
+        page.wait_for_function("() => window.os1Voice.cutOffs >= 1", timeout=60_000)
+        stats = page.evaluate("({...window.os1Voice})")
+        # Her voice still due was dropped at once: nothing of it plays on.
+        assert stats["cutSeconds"] > 0 and stats["playing"] == 0, stats
+        cut = page.locator("#log .msg.assistant.interrupted .body")
+        expect(cut).to_have_count(1, timeout=LONG)
+        # What they said over her is the next turn, heard and answered.
+        expect(page.locator("#log .msg.user .body").last).to_have_text(
+            re.compile("wait|stop|moment", re.IGNORECASE), timeout=LONG)
+        expect(page.locator("#log .msg.assistant:not(.streaming)")).to_have_count(
+            2, timeout=LONG)
+        shown = cut.inner_text()
+    finally:
+        page.context.close()
+    dones = watched.received("done")
+    assert dones[0]["status"] == "interrupted" and dones[0]["said"] == shown
+    states = [f["state"] for f in watched.received("state")]
+    assert states.index("speaking") < states.index("listening", states.index("speaking"))
+    history = httpx.get(f"{server.url}/api/history",
+                        headers={"Authorization": f"Bearer {token}"}).json()
+    assert [m["role"] for m in history] == ["user", "assistant", "user", "assistant"]
+    story, heard = history[1], history[2]
+    # Stored is what she got to say, as the page shows it: less than she had written.
+    assert (story["status"], story["content"], story["id"]) == \
+        ("interrupted", shown, dones[0]["message_id"])
+    written = "".join(f["text"] for f in watched.frames[:watched.frames.index(dones[0])]
+                      if f.get("type") == "piece")
+    assert shown and len(shown) < len(written), (shown, written)
+    assert re.search("wait|stop|moment", heard["content"], re.IGNORECASE)
+    assert watched.complaints == [] and watched.foreign_requests(server.url) == []

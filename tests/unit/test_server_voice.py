@@ -208,14 +208,22 @@ def slow_voice(ears: Ears) -> None:
     ears.tts.word_s = 0.5  # her first sentence takes seconds to say
 
 
-def test_interrupt_frame_stops_her_voice_and_stores_what_was_heard(
-        client: TestClient, model: FakeModel, ears: Ears, clock: Clock) -> None:
+@contextmanager
+def her_voice_coming(client: TestClient, model: FakeModel,
+                     ears: Ears) -> Iterator[tuple[WebSocketTestSession, str, list[Frame]]]:
+    """A spoken question, and her reply's voice on its way (slowly: seconds a sentence);
+    the connection, the login and the frames so far."""
     slow_voice(ears)
     model.enqueue(REPLY)
     token = sign_up(client, "theo")
     with open_voice(client, token) as ws:
         speak(ws)
-        before = until(ws, "audio")
+        yield ws, token, until(ws, "audio")
+
+
+def test_interrupt_frame_stops_her_voice_and_stores_what_was_heard(
+        client: TestClient, model: FakeModel, ears: Ears, clock: Clock) -> None:
+    with her_voice_coming(client, model, ears) as (ws, token, before):
         assert of(before, "state")[-1]["state"] == "speaking"
         assert isinstance(receive(ws), bytes)
         clock.now += 1.5  # 1.5 s of her first sentence (3.0 s long) has been played
@@ -237,6 +245,18 @@ def test_interrupt_frame_stops_her_voice_and_stores_what_was_heard(
     # 1.25 s had been sent (LEAD_S ahead, in 0.25 s frames) when the clock moved on,
     # so 1.25 of its 3 s were heard: two of its six words.
     assert said == "Paris is"
+    # ... and the page is told exactly that, to show what was heard, not all she wrote
+    assert (last(done)["said"], last(done)["message_id"]) == (said, stored[-1]["id"])
+
+
+def test_cut_off_before_a_word_was_heard_nothing_of_hers_is_stored(
+        client: TestClient, model: FakeModel, ears: Ears, clock: Clock) -> None:
+    with her_voice_coming(client, model, ears) as (ws, token, _):
+        # her first frame is on its way, and the clock stands still
+        ws.send_json({"type": "interrupt"})
+        done = last(until(ws, "done"))
+    assert (done["status"], done["said"], done["message_id"]) == ("interrupted", "", None)
+    assert [m["role"] for m in history(client, token)] == ["user"]
 
 
 def test_talking_over_her_cuts_her_off_and_is_heard_as_the_next_turn(
