@@ -21,6 +21,7 @@ let oldest = null; // the oldest shown, for paging back
 let replying = null; // her reply being streamed: {item, body}
 let waiting = []; // messages typed before a failed start: sent by the next conversation
 let voiceOn = false;
+let voiceState = "idle"; // the voice session's last state, shown while voice is on
 let voice = null;
 
 function make(tag, className, text) {
@@ -308,7 +309,10 @@ function connect() {
         replying.item.classList.replace("streaming", "interrupted");
         replying = null;
       }
+      // In voice mode the voice's state is shown, but a conversation away is too; and
+      // once it is back (which may be after the voice is), the voice's state again.
       if (!voiceOn || state === "reconnecting") setState(state);
+      else if (state === "listening") setState(voiceState);
     },
     onReady: async (frame, again) => {
       if (frame.companion) {
@@ -424,7 +428,10 @@ async function toggleVoice() {
     button.setAttribute("aria-pressed", "true");
     await voice.startVoice({
       token: token(),
-      onState: (state) => setState(state),
+      onState: (state) => {
+        voiceState = state;
+        setState(state);
+      },
       onHeard: (text) => {
         heard = bubble("user", text);
         $("log").append(heard.item);

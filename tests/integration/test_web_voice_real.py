@@ -7,18 +7,21 @@ audio while the page never asks another host for anything nor breaks its CSP. A 
 reminder that falls due while voice is on is shown and said aloud. And talked over in the
 middle of a sentence (a microphone the test speaks into when it chooses), she falls
 silent at once, the page shows what she got to say, marked as interrupted, exactly as it
-is stored, and what cut her off is heard and answered as the next turn."""
+is stored, and what cut her off is heard and answered as the next turn. Voice mode comes
+back by itself after the server restarts, and the state shown is the voice's again once
+the text connection, which may come back later, is back."""
 
 from __future__ import annotations
 
 import re
+import signal
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
-from playwright.sync_api import Browser, Locator, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Locator, Page, WebSocketRoute, expect, sync_playwright
 
 from os1.config import load_settings
 from os1.server.accounts import AccountStore
@@ -256,3 +259,62 @@ def test_talking_over_her_in_the_browser_stops_her_voice_and_shows_what_she_said
     assert shown and len(shown) < len(written), (shown, written)
     assert re.search("wait|stop|moment", heard["content"], re.IGNORECASE)
     assert watched.complaints == [] and watched.foreign_requests(server.url) == []
+
+
+def wait_for_readies(page: Page, watched: Watched, count: int) -> None:
+    """Until the page has been told ``ready`` ``count`` times, over all its connections."""
+    deadline = time.monotonic() + LONG / 1000
+    while len(watched.received("ready")) < count:
+        assert time.monotonic() < deadline, "the page did not connect again"
+        page.wait_for_timeout(100)
+
+
+def test_voice_mode_comes_back_by_itself_after_the_server_restarts(
+        browser: Browser, server: Server, home: Path) -> None:
+    token = set_up(server, home, "mia")
+    question = open_voice("male").synthesize("What colour is the sky on a clear day?")
+    watched = open_page(browser)
+    page = watched.page
+    page.add_init_script(MICROPHONE)
+    conversations: list[WebSocketRoute] = []  # the page's text connections, passed through
+
+    def pass_through(socket: WebSocketRoute) -> None:
+        socket.connect_to_server()
+        conversations.append(socket)
+
+    page.route_web_socket(re.compile(r"/api/conversation$"), pass_through)
+    body = page.locator("body")
+    try:
+        toggle = voice_on(page, server, "mia")
+        expect(body).to_have_attribute("data-state", "listening", timeout=LONG)
+        readies = len(watched.received("ready"))  # the conversation's and the voice's
+        # an upgrade, say (uvicorn stops gracefully, then re-raises the signal)
+        assert server.stop(signal.SIGTERM) in (0, -signal.SIGTERM)
+        expect(body).to_have_attribute("data-state", "reconnecting", timeout=60_000)
+        server.start()
+        # Nobody touched the page: both connections come back (in either order), and
+        # voice mode is on again, listening, and hears the next question.
+        wait_for_readies(page, watched, readies + 2)
+        expect(body).to_have_attribute("data-state", "listening", timeout=10_000)
+        # The text connection alone drops (a proxy's idle timeout, say) and comes back
+        # after the voice: the page shows it away, then the voice's state again.
+        readies = len(watched.received("ready"))
+        conversations[-1].close(code=1001)
+        wait_for_readies(page, watched, readies + 1)
+        expect(body).to_have_attribute("data-state", "listening", timeout=10_000)
+        expect(toggle).to_have_attribute("aria-pressed", "true")
+        say_into(page, question)
+        expect(page.locator("#log .msg.user .body").last).to_have_text(
+            re.compile("sky|colou?r", re.IGNORECASE), timeout=LONG)
+        expect(page.locator("#log .msg.assistant:not(.streaming)")).to_have_count(
+            1, timeout=LONG)
+        expect(body).to_have_attribute("data-state", "listening", timeout=LONG)
+        heard_back = page.evaluate("window.os1Voice.receivedSamples")
+    finally:
+        page.context.close()
+    assert heard_back > 0
+    stored = server.history(token)
+    assert [(m["role"], m["status"]) for m in stored] == [("user", "complete"),
+                                                          ("assistant", "complete")]
+    assert re.search("sky|colou?r", stored[0]["content"], re.IGNORECASE)
+    assert watched.complaints == []
