@@ -26,12 +26,12 @@ SIZES = {"phone": (390, 844), "desktop": (1280, 800)}
 
 
 @contextmanager
-def real_server(home: Path) -> Iterator[Server]:
+def real_server(home: Path, *options: str, reply_tokens: int = 40) -> Iterator[Server]:
     """A real ``os1 serve`` (the bundled model, short replies) with its data in ``home``;
     killed at the end if it still runs."""
-    env = dict(os.environ, OS1_HOME=str(home / "home"), OS1_MAX_REPLY_TOKENS="40",
-               PYTHONUNBUFFERED="1")
-    server = Server(env, home / "server.log")
+    env = dict(os.environ, OS1_HOME=str(home / "home"),
+               OS1_MAX_REPLY_TOKENS=str(reply_tokens), PYTHONUNBUFFERED="1")
+    server = Server(env, home / "server.log", *options)
     yield server.start()
     if server.process is not None and server.process.poll() is None:
         server.stop(signal.SIGKILL)

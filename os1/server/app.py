@@ -204,7 +204,7 @@ def _account_routes(app: FastAPI, state: ServerState) -> None:
     @app.get("/api/status", response_model=StatusOut, tags=["status"])
     def status() -> StatusOut:
         gate = state.gate.status()
-        available = state.phase == "ready" and gate.waiting < gate.max_waiting
+        available = state.phase == "ready" and not state.gate.full()
         detail = {"loading": "The model is loading.", "failed": state.problem,
                   "shutting_down": "The server is shutting down.",
                   "ready": "Ready." if available else "Busy: the queue is full."}[state.phase]

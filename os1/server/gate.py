@@ -85,6 +85,11 @@ class TurnGate:
             self._mean_s = 0.8 * self._mean_s + 0.2 * (time.monotonic() - began)
             self._wake()
 
+    def full(self) -> bool:
+        """A new turn would have to wait, and no more may (``max_waiting`` 0: none may)."""
+        must_wait = self._running >= self.slots or bool(self._waiting)
+        return must_wait and len(self._waiting) >= self.max_waiting
+
     def status(self) -> GateStatus:
         return GateStatus(self._running, len(self._waiting), self.slots, self.max_waiting,
                           round(self._mean_s, 2))
@@ -104,9 +109,11 @@ class TurnGate:
         if user_id in self._users:
             raise Busy("Your previous message is still being answered.", 1,
                        "Wait for her reply to finish, then send the next one.")
-        if len(self._waiting) >= self.max_waiting:
-            raise Busy(f"She is talking with many people right now ({len(self._waiting)} "
-                       "waiting).", self.retry_after())
+        if self.full():
+            waiting = len(self._waiting)
+            raise Busy("She is answering someone else right now." if not waiting else
+                       f"She is talking with many people right now ({waiting} waiting).",
+                       self.retry_after())
         self._users.add(user_id)
 
     def _wake(self) -> None:

@@ -9,10 +9,13 @@ middle of a sentence (a microphone the test speaks into when it chooses), she fa
 silent at once, the page shows what she got to say, marked as interrupted, exactly as it
 is stored, and what cut her off is heard and answered as the next turn. Voice mode comes
 back by itself after the server restarts, and the state shown is the voice's again once
-the text connection, which may come back later, is back."""
+the text connection, which may come back later, is back. Spoken to a server too busy to
+take the turn, the page says so and sends the words heard as a typed message, which waits
+its turn and is answered and stored once."""
 
 from __future__ import annotations
 
+import json
 import re
 import signal
 import time
@@ -22,6 +25,7 @@ from pathlib import Path
 import httpx
 import pytest
 from playwright.sync_api import Browser, Locator, Page, WebSocketRoute, expect, sync_playwright
+from websockets.sync.client import connect
 
 from os1.config import load_settings
 from os1.server.accounts import AccountStore
@@ -318,3 +322,46 @@ def test_voice_mode_comes_back_by_itself_after_the_server_restarts(
                                                           ("assistant", "complete")]
     assert re.search("sky|colou?r", stored[0]["content"], re.IGNORECASE)
     assert watched.complaints == []
+
+
+def test_a_spoken_question_to_a_busy_server_waits_its_turn_as_a_typed_message(
+        browser: Browser, tmp_path: Path) -> None:
+    question = open_voice("male").synthesize("What colour is the sky on a clear day?")
+    # No turn waits for the model here: while someone else's long reply runs, she is busy.
+    with real_server(tmp_path, "--max-waiting", "0", reply_tokens=200) as server:
+        token = set_up(server, tmp_path, "noor")
+        other = set_up(server, tmp_path, "sam")
+        watched = open_page(browser)
+        page = watched.page
+        page.add_init_script(MICROPHONE)
+        try:
+            voice_on(page, server, "noor")
+            expect(page.locator("body")).to_have_attribute("data-state", "listening",
+                                                           timeout=LONG)
+            with connect(server.url.replace("http://", "ws://") + "/api/conversation",
+                         ping_interval=None) as ws:
+                ws.send(json.dumps({"type": "auth", "token": other}))
+                assert json.loads(ws.recv(60))["type"] == "ready"
+                ws.send(json.dumps({"type": "message",
+                                    "text": "Tell me a long story about a lighthouse."}))
+                while json.loads(ws.recv(120))["type"] != "piece":
+                    pass  # her reply to someone else is under way
+                say_into(page, question)
+                expect(page.locator("#notice")).to_contain_text("answering someone else",
+                                                                timeout=LONG)
+                while json.loads(ws.recv(300))["type"] != "done":
+                    pass
+            # The words heard went as a typed message: answered when the model was free.
+            mine = page.locator("#log .msg.user")
+            expect(mine).to_have_count(1)
+            expect(mine.locator(".body")).to_have_text(re.compile("sky|colou?r", re.I))
+            expect(mine).not_to_have_class(re.compile("pending"), timeout=LONG)
+            expect(page.locator("#log .msg.assistant:not(.streaming)")).to_have_count(
+                1, timeout=LONG)
+        finally:
+            page.context.close()
+        stored = server.history(token)
+        assert [m["role"] for m in stored] == ["user", "assistant"]
+        assert re.search("sky|colou?r", stored[0]["content"], re.IGNORECASE)
+        assert [f["code"] for f in watched.received("error")][:1] == ["busy"]
+        assert watched.complaints == []

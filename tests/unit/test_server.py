@@ -495,6 +495,21 @@ def test_the_gate_takes_turns_in_order_one_per_person_and_a_full_queue_is_busy()
     assert asyncio.run(scenario()) == ["b", "d"]
 
 
+def test_with_no_waiting_allowed_a_free_model_still_takes_a_turn() -> None:
+    async def scenario() -> None:
+        gate = TurnGate(slots=1, max_waiting=0)
+        assert not gate.full()
+        async with gate.turn("a"):
+            assert gate.full()
+            with pytest.raises(Busy, match="answering someone else"):
+                async with gate.turn("b"):
+                    pass
+        async with gate.turn("b"):
+            assert gate.status().running == 1
+
+    asyncio.run(scenario())
+
+
 def test_the_rate_limiter_refills_over_time() -> None:
     now = [0.0]
     limiter = RateLimiter(per_minute=60, burst=2, clock=lambda: now[0])
