@@ -32,9 +32,11 @@ def real_server(home: Path, *options: str, reply_tokens: int = 40) -> Iterator[S
     env = dict(os.environ, OS1_HOME=str(home / "home"),
                OS1_MAX_REPLY_TOKENS=str(reply_tokens), PYTHONUNBUFFERED="1")
     server = Server(env, home / "server.log", *options)
-    yield server.start()
-    if server.process is not None and server.process.poll() is None:
-        server.stop(signal.SIGKILL)
+    try:
+        yield server.start()
+    finally:  # a failed test too
+        if server.process is not None and server.process.poll() is None:
+            server.stop(signal.SIGKILL)
 
 
 @contextmanager
