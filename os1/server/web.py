@@ -2,7 +2,7 @@
 elsewhere), served at ``/`` as one page with its stylesheet and modules inline (see
 ``page.py``) and at ``/static/...``, under a strict Content-Security-Policy.
 
-The page keeps the login token in the browser's session storage and sends it in headers
+The page keeps the login token in the browser's local storage and sends it in headers
 and the WebSocket's first frame: nothing of the person's is ever put in a URL.
 """
 
