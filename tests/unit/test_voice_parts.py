@@ -17,7 +17,7 @@ from os1.voice.fakes import quiet, tone
 from os1.voice.festival import scheme_string
 from os1.voice.sentences import SentenceSplitter, speakable
 from os1.voice.spoken import SpokenRecord
-from os1.voice.stt import StreamingTranscriber, sounds_unfinished
+from os1.voice.stt import StreamingTranscriber, said_twice, sounds_unfinished, trim_padding
 from os1.voice.turns import Chunk, Event, TurnDetector, TurnDropped, TurnEnded, TurnRules
 from os1.voice.vad import FRAME, EnergyVAD
 
@@ -201,6 +201,26 @@ def test_a_chunk_still_being_transcribed_counts_as_unfinished() -> None:
     release.set()
     assert transcriber.finish() == "I went home."
     assert not transcriber.sounds_unfinished()
+
+
+def test_whispers_padding_is_cut_to_the_speech_a_tail_and_a_least_window() -> None:
+    features = np.zeros((1, 80, 3000), np.float32)
+    features[0, :, :250] = -0.5  # 2.5 s of sound; the rest is faster-whisper's zero padding
+    assert trim_padding(features, least_frames=1200, tail_frames=100).shape == (1, 80, 1200)
+    features[0, 3, 1500] = 0.1   # sound 15 s in: kept, with its tail
+    assert trim_padding(features, 1200, 100).shape == (1, 80, 1601)
+    assert trim_padding(features[0], 1200, 2000).shape == (80, 3000)  # never past the window
+    assert trim_padding(np.zeros((80, 3000), np.float32), 1200, 100).shape == (80, 1200)
+
+
+@pytest.mark.parametrize(("text", "looping"), [
+    ("How do I make a good cup of tea? How do I make a good", True),
+    ("Can you tell me something nice? Can you tell me something nice", True),
+    ("I don't know, I don't know.", False),
+    ("What is the capital of France?", False),
+    ("", False)])
+def test_four_words_said_twice_mark_a_transcript_as_looping(text: str, looping: bool) -> None:
+    assert said_twice(text, 4) is looping
 
 
 def test_a_first_clause_released_without_its_space_goes_out_at_once() -> None:
