@@ -141,6 +141,7 @@ class VoiceConversation:
                    for target in (self._respond, self._voice, self._output)]
         for thread in threads:
             thread.start()
+        self._expect("")
         try:
             self._listen()
         except KeyboardInterrupt:
@@ -194,7 +195,6 @@ class VoiceConversation:
         """One event from the turn detector: start, feed, hand over or drop a transcript."""
         if isinstance(event, SpeechStarted):
             self._transcriber = StreamingTranscriber(self.parts.stt, self._expect)
-            self._expect("")
             self.notify("listening", "")
             return
         transcriber = self._transcriber
@@ -215,8 +215,9 @@ class VoiceConversation:
                                                  turn_end=time.monotonic())))
 
     def _expect(self, heard_so_far: str) -> None:
-        """Live speech only: with a file read faster than real time there is no time to
-        win, and the work would only delay the turns behind it."""
+        """Evaluate her prompt ahead: while she listens (nothing heard yet), and again as
+        the user's words come. Live speech only: with a file read faster than real time
+        there is no time to win, and the work would only delay the turns behind it."""
         if self.anticipate and self.source.realtime:
             self._turns.put(_Expected(heard_so_far))
 
@@ -265,6 +266,7 @@ class VoiceConversation:
                 self.notify("error", f"{error} {error.hint}".strip())
             finally:
                 self._busy.clear()
+            self._expect("")  # ready for the next turn before it starts
 
     def _prepare(self, heard_so_far: str) -> None:
         """Evaluate her prompt ahead, unless newer words or a finished turn are waiting."""

@@ -330,20 +330,28 @@ def test_ctrl_c_cuts_her_off_while_she_speaks_and_ends_the_talk_while_she_listen
 def test_while_you_speak_her_prompt_is_evaluated_ahead(
         db: Database, settings: object, setup_record: object, realtime: bool) -> None:
     model = PrefillingModel()
+    model.enqueue(REPLY)
     companion = Companion(model, db, settings)  # type: ignore[arg-type]
-    talk = conversation(companion, tone(1.0).then(quiet(1.0)), RecordingSink(),
-                        realtime=realtime)
+    talk = conversation(companion, quiet(0.5).then(tone(1.0)).then(quiet(1.0)),
+                        RecordingSink(), realtime=realtime)
+    ready_when_heard: list[int] = []
+    talk.notify = lambda kind, _: ready_when_heard.append(len(model.prefilled)) \
+        if kind == "listening" else None
     talk.run()
     assert len(model.calls) == 1
     if not realtime:  # a file read at full speed: nothing to win, so nothing is done
         assert model.prefilled == []
         return
-    # at the first sound: the prompt up to her spoken note; after the words: the whole
-    # prompt the reply then got, so only its last token is left to evaluate
-    started, heard = model.prefilled[0], model.prefilled[-1]
-    assert started[-1].content.startswith("(We are talking out loud")
-    assert "Paris" not in started[-1].content
+    # before the first sound: the prompt up to her spoken note; after the words: the
+    # whole prompt the reply then got, so only its last token is left to evaluate; after
+    # her reply: the next turn's prompt up to the note, her reply in it
+    ready, heard, next_turn = model.prefilled
+    assert ready_when_heard == [1]
+    assert ready[-1].content.startswith("(We are talking out loud")
+    assert "Paris" not in ready[-1].content
     assert heard == model.calls[0].messages
+    assert next_turn[-2].content == REPLY
+    assert next_turn[-1].content == ready[-1].content
 
 
 def test_a_reminder_is_said_aloud_between_turns_and_is_no_part_of_her_reply(
