@@ -14,11 +14,11 @@ machine under the same load, with the same voice.toml.
     dollars", and digits spelled out, so "12" and "twelve" are the same word.
 (2) Speed. Real-time factor (processing seconds / audio seconds, below 1 is faster than
     speech) of Silero VAD run frame by frame as the listener does, of Whisper (on the long
-    LibriSpeech utterances and on the sub-second digits, where Whisper's fixed 30 s window
-    dominates), and of each voice: Piper en_US-joe-medium (male), Festival's SLT HTS voice
-    (female) and flite's SLT (her fallback). Engines are warmed up first: load time is not
-    in the ratio, but flite starts a process per sentence, and that is (Festival is
-    kept running, as os1 talk keeps it).
+    LibriSpeech utterances and on the sub-second digits, where the window of at least 12 s
+    Whisper hears dominates), and of each voice: Piper en_US-joe-medium (male), Festival's
+    SLT HTS voice (female) and flite's SLT (her fallback; skipped where flite is missing).
+    Engines are warmed up first: load time is not in the ratio, but flite starts a process
+    per sentence, and that is (Festival is kept running, as os1 talk keeps it).
 (3) Intelligibility. Twelve varied sentences (conversation, numbers, names, questions)
     spoken by each voice, resampled to 16 kHz and transcribed back by the same Whisper: WER
     per voice. This measures the voice and Whisper together; a low number means both are
