@@ -15,13 +15,14 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
+from os1 import cli_voice
 from os1.cli import cli
 from os1.llm.base import GenerateOptions, Message
 from os1.llm.fake import FakeModel
 from os1.mind.companion import Companion
 from os1.storage.db import Database
 from os1.voice import io as voice_io
-from os1.voice.audio import HEARING_RATE, Audio, AudioError, Samples
+from os1.voice.audio import HEARING_RATE, Audio, AudioError, Samples, write_wav
 from os1.voice.conversation import VoiceConversation, VoiceParts
 from os1.voice.fakes import ScriptedSTT, ToneTTS, quiet, tone
 from os1.voice.io import FileSink, PlaybackSource
@@ -272,6 +273,27 @@ def test_os1_talk_names_a_corrupt_input_file(tmp_path: Path, setup_record: objec
     assert isinstance(result.exception, AudioError)
     assert "not audio that can be read" in str(result.exception)
     assert not (tmp_path / "r.wav").exists()
+
+
+@pytest.mark.parametrize(("option", "voice"), [([], "female"), (["--voice", "male"], "male")])
+def test_os1_talk_speaks_in_the_voice_chosen_at_setup_unless_told_otherwise(
+        tmp_path: Path, setup_record: object, monkeypatch: pytest.MonkeyPatch,
+        option: list[str], voice: str) -> None:
+    opened: list[str] = []
+
+    def open_voice(name: str) -> object:
+        opened.append(name)
+        raise AudioError("no voice here")
+
+    monkeypatch.setattr(cli_voice, "SileroVAD", lambda: None)
+    monkeypatch.setattr(cli_voice, "WhisperSTT", lambda: None)
+    monkeypatch.setattr(cli_voice, "open_voice", open_voice)
+    question = tmp_path / "q.wav"
+    write_wav(question, tone(0.5))
+    result = CliRunner().invoke(cli, ["talk", "--input", str(question), *option],
+                                standalone_mode=False)
+    assert isinstance(result.exception, AudioError)
+    assert opened == [voice]  # the setup's voice is female
 
 
 def test_a_realtime_file_sink_keeps_her_silences(tmp_path: Path) -> None:
