@@ -192,8 +192,9 @@ def test_a_window_cut_to_the_speech_hears_as_the_whole_window_does(
     question = spoken(user_voice, "Can you tell me something nice about rainy days?")
     whole = WhisperSTT(WhisperSettings(least_window_s=30.0))
     assert "rainy days" in whole.transcribe(question).lower()
+    reheard = stt.rehearings  # the module's Whisper has heard other tests' audio
     assert stt.transcribe(question) == whole.transcribe(question)
-    assert stt.rehearings == 0
+    assert stt.rehearings == reheard
     one = resample(read_audio(FSDD / "1_jackson_0.wav"), HEARING_RATE)
     too_short = WhisperSTT(WhisperSettings(least_window_s=1.0))
     assert too_short.transcribe(one) == whole.transcribe(one) == "one."
