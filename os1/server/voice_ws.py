@@ -564,9 +564,9 @@ class _Turn:
             if turn is not None:
                 turn.settle(said, interrupted)
                 status = "interrupted" if interrupted else turn.status or "complete"
-            last = companion.log.last()
+            last, spoken = companion.log.last(), said.strip()
             put(_Finished(status, last.id if last is not None and last.role == "assistant"
-                          and said.strip() else None, said.strip()))
+                          and spoken else None, spoken))
 
     def _speak(self, sentences: queue.Queue[tuple[int, str] | None],
                put: Callable[[_Event], None]) -> None:
