@@ -15,7 +15,8 @@ she were asked then.
 (a) Evidence recall@5 and @10 per question category (1 multi-hop, 2 temporal, 3 open-domain,
     4 single-hop; 5 adversarial apart) for her hybrid ``recall`` against ``recall_text``
     (BM25 only) and ``recall_vector`` (vector only): the fraction of a question's evidence
-    turns among the top k. Every question of every conversation.
+    turns among the top k. Every question of every conversation. Apart, untimed: her
+    recall@20/@50/@100, how deep her ranking holds the evidence.
 (b) Her answers, official LoCoMo scoring: stemmed token F1 on categories 1-4 (category 1
     averaged over comma-separated sub-answers, category 3 against the gold before ";"), and
     on category 5 the abstention rate (the official rule: the answer says "not mentioned" or
@@ -76,6 +77,7 @@ DEFAULT_OUT = HERE / "results" / "locomo.json"
 CATEGORIES = {1: "multi-hop", 2: "temporal", 3: "open-domain", 4: "single-hop", 5: "adversarial"}
 MAIN = (1, 2, 3, 4)
 KS = (5, 10)
+DEEP_KS = (20, 50, 100)  # how deep her ranking must go to hold the evidence
 DAY = 86400.0
 TURN_GAP_S = 30.0
 CONTEXT_SIZE = 4096
@@ -318,18 +320,19 @@ RECALL: dict[str, Recaller] = {
 
 @dataclass
 class RecallOutcome:
-    """Per question: its category and recall@k; per call: seconds."""
+    """Per question: its category and recall@k for each of ``ks``; per call: seconds."""
 
+    ks: tuple[int, ...] = KS
     categories: list[int] = field(default_factory=list)
-    recalls: dict[int, list[float]] = field(default_factory=lambda: {k: [] for k in KS})
+    recalls: dict[int, list[float]] = field(default_factory=dict)
     seconds: list[float] = field(default_factory=list)
 
     def add(self, found: Sequence[str], question: Question, seconds: float) -> None:
         self.categories.append(question.category)
         self.seconds.append(seconds)
-        for k in KS:
+        for k in self.ks:
             hit = question.evidence & set(found[:k])
-            self.recalls[k].append(len(hit) / len(question.evidence))
+            self.recalls.setdefault(k, []).append(len(hit) / len(question.evidence))
 
     def mean(self, k: int, cats: Sequence[int]) -> tuple[float, int]:
         values = [r for r, c in zip(self.recalls[k], self.categories, strict=True) if c in cats]
@@ -339,8 +342,8 @@ class RecallOutcome:
         groups = {CATEGORIES[c]: (c,) for c in CATEGORIES} | {"overall_1_4": MAIN}
         out: dict[str, Any] = {}
         for label, cats in groups.items():
-            cells = {f"r@{k}": round(self.mean(k, cats)[0], 4) for k in KS}
-            out[label] = cells | {"n": self.mean(KS[0], cats)[1]}
+            cells = {f"r@{k}": round(self.mean(k, cats)[0], 4) for k in self.ks}
+            out[label] = cells | {"n": self.mean(self.ks[0], cats)[1]}
         out["latency_ms"] = latency(self.seconds)
         return out
 
@@ -359,11 +362,15 @@ def timed_recall(fn: Recaller, item: Ingested, question: Question) -> tuple[list
     return [item.dia_of.get(s.memory.id, "") for s in scored], elapsed
 
 
-def evaluate_recall(ingested: Sequence[Ingested]) -> dict[str, RecallOutcome]:
+def evaluate_recall(ingested: Sequence[Ingested]
+                    ) -> tuple[dict[str, RecallOutcome], RecallOutcome]:
     """Every question with evidence, the three systems interleaved per question (so load
     from other processes falls on all of them alike); one untimed warm-up call each per
-    conversation (the store loads its vectors into memory once)."""
+    conversation (the store loads its vectors into memory once). Also, apart and
+    untimed: her recall asked for the best ``max(DEEP_KS)``, to see how deep in her
+    ranking the evidence lies (what re-weighting the same signals could reach)."""
     outcomes = {name: RecallOutcome() for name in RECALL}
+    deep = RecallOutcome(ks=DEEP_KS)
     for n, item in enumerate(ingested, 1):
         for fn in RECALL.values():
             fn(item.store, "warm-up", item.conv.now)
@@ -372,8 +379,11 @@ def evaluate_recall(ingested: Sequence[Ingested]) -> dict[str, RecallOutcome]:
             for name, fn in RECALL.items():
                 found, seconds = timed_recall(fn, item, question)
                 outcomes[name].add(found, question, seconds)
+            scored = recall(item.store, question.text, k=max(DEEP_KS), now=item.conv.now,
+                            tz=UTC)
+            deep.add([item.dia_of.get(s.memory.id, "") for s in scored], question, 0.0)
         log(f"  recall {item.conv.sample_id} ({n}/{len(ingested)}): {len(questions)} questions")
-    return outcomes
+    return outcomes, deep
 
 
 # -- (b) answers: scoring --------------------------------------------------------------------
@@ -660,6 +670,15 @@ def recall_table(summaries: dict[str, dict[str, Any]]) -> str:
     return "\n".join(lines)
 
 
+def depth_table(depth: dict[str, Any]) -> str:
+    cols = [CATEGORIES[c] for c in MAIN] + ["overall_1_4", "adversarial"]
+    lines = ["| her recall | " + " | ".join(c.replace("_", " ") for c in cols) + " |",
+             "|---|" + "---:|" * len(cols)]
+    lines += [f"| @{k} | " + " | ".join(f"{depth[c][f'r@{k}']:.3f}" for c in cols) + " |"
+              for k in DEEP_KS]
+    return "\n".join(lines)
+
+
 def qa_table(summary: dict[str, Any]) -> str:
     cols = [CATEGORIES[c] for c in MAIN] + ["f1_1_4"]
     lines = ["| answers | " + " | ".join(c.replace("_", " ") for c in cols)
@@ -772,11 +791,12 @@ def main(argv: Sequence[str] | None = None) -> None:
             ingested, ingest_report = ingest_all(convs, Path(folder))
         log("recall ...")
         with load.stage("recall"):
-            outcomes = evaluate_recall(ingested)
+            outcomes, deep = evaluate_recall(ingested)
         result |= {"turns": ingest_report.turns,
                    "evidence_ids_dropped": sum(c.dropped_evidence for c in convs),
                    "ingestion": ingest_report.summary(),
-                   "recall": {name: o.summary() for name, o in outcomes.items()}}
+                   "recall": {name: o.summary() for name, o in outcomes.items()},
+                   "her_recall_depth": deep.summary()}
         if not args.skip_qa:
             with load.stage("answers"):
                 result["qa"] = qa_stage(args, ingested)
@@ -795,6 +815,9 @@ def print_report(result: dict[str, Any]) -> None:
     print(f"## LoCoMo ({len(result['conversations'])} conversations, {result['turns']} turns)")
     print("\n**Evidence recall (her hybrid recall vs BM25-only vs vector-only)**\n")
     print(recall_table(result["recall"]))
+    if "her_recall_depth" in result:
+        print("\n**How deep her ranking holds the evidence**\n")
+        print(depth_table(result["her_recall_depth"]))
     if qa:
         print(f"\n**Answers** ({qa['questions']} questions, {qa['per_category']} per category "
               f"from {', '.join(qa['conversations'])}; {qa['model']}; official token F1 on "
