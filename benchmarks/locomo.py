@@ -15,7 +15,7 @@ she were asked then.
 (a) Evidence recall@5 and @10 per question category (1 multi-hop, 2 temporal, 3 open-domain,
     4 single-hop; 5 adversarial apart) for her hybrid ``recall`` against ``recall_text``
     (BM25 only) and ``recall_vector`` (vector only): the fraction of a question's evidence
-    turns among the top k. Every question of every conversation. Apart, untimed: her
+    turns among the top k. Every question of every conversation. Apart: her
     recall@20/@50/@100, how deep her ranking holds the evidence.
 (b) Her answers, official LoCoMo scoring: stemmed token F1 on categories 1-4 (category 1
     averaged over comma-separated sub-answers, category 3 against the gold before ";"), and
@@ -311,6 +311,10 @@ def her_recall(store: MemoryStore, query: str, now: float) -> list[Scored]:
     return recall(store, query, k=max(KS), now=now, tz=UTC)
 
 
+def her_deep_recall(store: MemoryStore, query: str, now: float) -> list[Scored]:
+    return recall(store, query, k=max(DEEP_KS), now=now, tz=UTC)
+
+
 RECALL: dict[str, Recaller] = {
     "her": her_recall,
     "bm25": lambda store, query, now: recall_text(store, query, k=max(KS)),
@@ -366,9 +370,9 @@ def evaluate_recall(ingested: Sequence[Ingested]
                     ) -> tuple[dict[str, RecallOutcome], RecallOutcome]:
     """Every question with evidence, the three systems interleaved per question (so load
     from other processes falls on all of them alike); one untimed warm-up call each per
-    conversation (the store loads its vectors into memory once). Also, apart and
-    untimed: her recall asked for the best ``max(DEEP_KS)``, to see how deep in her
-    ranking the evidence lies (what re-weighting the same signals could reach)."""
+    conversation (the store loads its vectors into memory once). Also, apart: her recall
+    asked for the best ``max(DEEP_KS)``, to see how deep in her ranking the evidence lies
+    (what re-weighting the same signals could reach)."""
     outcomes = {name: RecallOutcome() for name in RECALL}
     deep = RecallOutcome(ks=DEEP_KS)
     for n, item in enumerate(ingested, 1):
@@ -379,9 +383,8 @@ def evaluate_recall(ingested: Sequence[Ingested]
             for name, fn in RECALL.items():
                 found, seconds = timed_recall(fn, item, question)
                 outcomes[name].add(found, question, seconds)
-            scored = recall(item.store, question.text, k=max(DEEP_KS), now=item.conv.now,
-                            tz=UTC)
-            deep.add([item.dia_of.get(s.memory.id, "") for s in scored], question, 0.0)
+            found, seconds = timed_recall(her_deep_recall, item, question)
+            deep.add(found, question, seconds)
         log(f"  recall {item.conv.sample_id} ({n}/{len(ingested)}): {len(questions)} questions")
     return outcomes, deep
 
@@ -676,6 +679,8 @@ def depth_table(depth: dict[str, Any]) -> str:
              "|---|" + "---:|" * len(cols)]
     lines += [f"| @{k} | " + " | ".join(f"{depth[c][f'r@{k}']:.3f}" for c in cols) + " |"
               for k in DEEP_KS]
+    lat = depth["latency_ms"]
+    lines.append(f"\nasked for {max(DEEP_KS)}: p50 {lat['p50']:.1f} ms, p95 {lat['p95']:.1f} ms")
     return "\n".join(lines)
 
 
