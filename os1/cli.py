@@ -235,7 +235,10 @@ def history(ctx: click.Context, limit: int) -> None:
     try:
         setup_record = SetupStore(db, settings.user).current()
         her = setup_record.companion_name if setup_record else "her"
-        for message in ConversationLog(db, settings.user).recent(limit):
+        messages = ConversationLog(db, settings.user).recent(limit)
+        if not messages:
+            click.echo("You haven't talked with her yet: start with os1 chat.", err=True)
+        for message in messages:
             who = her if message.role == "assistant" else "you"
             mark = " (interrupted)" if message.status == "interrupted" else ""
             click.echo(f"{who}: {message.content}{mark}")

@@ -229,6 +229,9 @@ def list_mail(settings: Settings, limit: int, folder: str) -> None:
     """The newest messages."""
     with mail_store(settings) as store:
         found = store.messages(limit, folder)
+        if not found:
+            err.print(_no_mail_in(store, folder))
+            return
     out.print(_mail_table(found, f"{folder}: newest {len(found)}"))
 
 
@@ -243,6 +246,9 @@ def search(settings: Settings, words: tuple[str, ...], sender: str, limit: int) 
         raise click.UsageError("give words to look for, or --from.")
     with mail_store(settings) as store:
         found = store.search(words, limit, sender)
+    if not found:
+        err.print("No mail holds all of that.")
+        return
     out.print(_mail_table(found, f"{len(found)} found"))
 
 
@@ -319,3 +325,9 @@ def _date(moment: float | None) -> str:
 def _progress() -> Progress:
     return Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
                     console=err, transient=True)
+
+
+def _no_mail_in(store: MailStore, folder: str) -> str:
+    if not store.accounts():
+        return "No mail yet: add your account with os1 mail add, then os1 mail sync."
+    return f"Nothing in {folder} yet: os1 mail sync fetches what is new."

@@ -156,6 +156,9 @@ def actions_command(settings: Settings, limit: int) -> None:
         found = ActionLog(db, settings.user).recent(limit)
     finally:
         db.close()
+    if not found:
+        err.print("She hasn't proposed or done anything outside os1 yet.")
+        return
     table = Table(title=f"Her last {len(found)} actions", title_justify="left")
     for column in ("id", "when", "what", "status"):
         table.add_column(column, overflow="fold")

@@ -331,6 +331,9 @@ def test_bad_config_is_reported_not_crashed_on(ready: Path) -> None:
 
 
 def test_history_shows_the_turns(ready: Path, db: Database, settings: Settings) -> None:
+    empty = run("history")
+    assert empty.returncode == 0 and empty.stdout == ""
+    assert "You haven't talked with her yet" in empty.stderr
     assert run("say", "--model", "fake", "hello").returncode == 0
     log = ConversationLog(db, settings.user)
     session = log.start_session("test")

@@ -102,3 +102,19 @@ def test_mail_reply_with_a_wrong_smtp_password_says_so_and_sends_nothing(
 def test_mail_reply_needs_exactly_one_way_to_say_it(mailbox: MailStore) -> None:
     neither = run("mail", "reply", "1", "--yes")
     assert neither.returncode == 2 and "either --say" in neither.stderr
+
+
+def test_empty_mail_lists_and_action_log_say_so_instead_of_an_empty_table(
+        setup_record: object, smtp: SmtpServer) -> None:
+    listing = run("mail", "list")
+    assert listing.returncode == 0 and listing.stdout == ""
+    assert "No mail yet: add your account with os1 mail add" in flat(listing.stderr)
+    actions = run("actions")
+    assert actions.returncode == 0 and actions.stdout == ""
+    assert "She hasn't proposed or done anything" in flat(actions.stderr)
+    run("mail", "add", "home", "--address", "theo@example.org", "--imap-host", "127.0.0.1",
+        "--imap-security", "none", "--smtp-port", str(smtp.port), "--smtp-security", "none",
+        "--password-stdin", stdin=b"smtp pw\n")
+    assert "Nothing in INBOX yet: os1 mail sync" in flat(run("mail", "list").stderr)
+    found = run("mail", "search", "lease")
+    assert found.stdout == "" and "No mail holds all of that." in found.stderr
