@@ -32,6 +32,7 @@ from os1.storage.db import Database
 MAX_NAMED = 6
 TITLE_CHARS = 80
 EVENT_MINUTES = 60
+REMINDER_MINUTES = 15  # how long a "remind me to" event lasts in the calendar
 MAIL_LOOKBACK = 30
 PENDING_S = 600.0  # a proposal not answered within ten minutes lapses
 Connect = Callable[[CalendarSource], CalendarServer]
@@ -43,6 +44,11 @@ _AGENDA = re.compile(
     re.IGNORECASE)
 _ADD = re.compile(r"^\s*(?:please\s+|(?:can|could|would) you\s+)*(?:add|put|schedule|book"
                   r"|create)\s+(?P<rest>.+?)[\s.!?]*$", re.IGNORECASE | re.DOTALL)
+_REMIND = re.compile(r"^\s*(?:please\s+|(?:can|could|would|will) you\s+)*remind me\s+"
+                     r"(?P<rest>.+?)[\s.!?]*$", re.IGNORECASE | re.DOTALL)
+_REMIND_WHAT = re.compile(r"^(?P<link>to|about|of|that)\s+(?P<task>.+)$", re.IGNORECASE | re.DOTALL)
+_YOURS = {"my": "your", "me": "you", "myself": "yourself", "mine": "yours", "i": "you",
+          "i'm": "you're", "am": "are"}
 _CALENDAR_WORDS = re.compile(r"\s*\b(?:to|on|in|into)\s+(?:my|the)\s+(?:calendar|diary|"
                              r"schedule|agenda)\b\s*", re.IGNORECASE)
 _LEAD_IN = re.compile(r"^(?:(?:an?|the|new)\s+)?(?:(?:event|meeting|appointment)\s+"
@@ -111,6 +117,10 @@ class CalendarDesk:
         """What she says to ``text`` and whether it proposes an action; (None, False)
         when the desk has nothing to say to it."""
         now = self._now()
+        remind = _REMIND.match(text)
+        reminder = self.propose_reminder(remind.group("rest"), now) if remind else None
+        if reminder is not None:
+            return reminder, self._pending is not None
         add = _ADD.match(text)
         if add is not None:
             said = self.propose_from_words(add.group("rest"), now)
@@ -184,6 +194,28 @@ class CalendarDesk:
         self.propose(event, "you")
         return str(self.lines["propose"]).format(title=title, when=self._when(event, True))
 
+    def propose_reminder(self, rest: str, now: datetime) -> str | None:
+        """"remind me to call Ana tomorrow at 6pm": proposes an event "Call Ana" at that
+        time whose reminder is said at the time itself. Without a time of day she asks for
+        one, unless it was no errand at all ("remind me what she said"): None."""
+        when = find_when(rest, now)
+        timed = when is not None and not when.all_day
+        task = _title(when.without(rest) if when is not None else rest)
+        parts = _REMIND_WHAT.match(task)
+        if parts is None and not (timed or not task):
+            return None
+        link, task = (parts.group("link").lower(), parts.group("task")) if parts else ("to", task)
+        task = one_line(task, TITLE_CHARS)
+        what = f"{link} {_yours(task)}" if task else "of it"
+        if when is None or when.all_day or not task:
+            if link != "to" and task:
+                return None
+            return str(self.lines["remind_no_time"]).format(what=what)
+        event = Event(new_uid(), task[0].upper() + task[1:], when.start,
+                      when.start + timedelta(minutes=REMINDER_MINUTES))
+        self.propose(event, "you", reminder=what)
+        return str(self.lines["propose_reminder"]).format(what=what, when=self._when(event, True))
+
     def offer_from_mail(self, now: datetime) -> str:
         """The first meeting still to come in recent mail, proposed like any other."""
         assert self.mail is not None
@@ -200,12 +232,14 @@ class CalendarDesk:
                 when=self._when(event, True))
         return str(self.lines["no_mail_dates"])
 
-    def propose(self, event: Event, origin: str) -> Action:
-        """Log the proposal; it is open for the next turn only."""
+    def propose(self, event: Event, origin: str, reminder: str = "") -> Action:
+        """Log the proposal; it is open for the next turn only. ``reminder``: what to
+        remind the user of at the event's start ("to call Ana"), for "remind me to"."""
         source = self.store.writable()
         detail = {"uid": event.uid, "title": event.title, "start": event.start.isoformat(),
                   "end": event.end.isoformat(), "all_day": event.all_day,
-                  "description": event.description, "source": source.name, "origin": origin}
+                  "description": event.description, "source": source.name, "origin": origin,
+                  "reminder": reminder}
         summary = f'Create "{one_line(event.title, TITLE_CHARS)}" {self._when(event, True)}'
         action = self.actions.propose("create_event", summary, detail)
         self._pending = (action.id, self.clock())
@@ -225,12 +259,16 @@ class CalendarDesk:
         try:
             source = self.store.source(detail["source"])
             create_on_server(source, event, self.connect)
-            self.store.add_event(source, event)
+            reminder = str(detail.get("reminder", ""))
+            self.store.add_event(source, event, 0 if reminder else None)
         except OS1Error as error:
             self.actions.settle(action_id, "failed", error=str(error))
             return str(self.lines["create_failed"]).format(title=title, error=str(error))
         self.actions.settle(action_id, "done")
-        return str(self.lines["created"]).format(title=title, when=self._when(event, True))
+        when = self._when(event, True)
+        if reminder:
+            return str(self.lines["created_reminder"]).format(what=reminder, when=when)
+        return str(self.lines["created"]).format(title=title, when=when)
 
     def _now(self) -> datetime:
         return datetime.fromtimestamp(self.clock(), self._zone())
@@ -255,6 +293,11 @@ def create_on_server(source: CalendarSource, event: Event, connect: Connect | No
 def _title(words: str) -> str:
     title = _LEAD_IN.sub("", words.strip().strip("\"'“”‘’ "))
     return _DANGLING.sub("", title).strip().strip("\"'“”‘’ ,;:-")
+
+
+def _yours(words: str) -> str:
+    """The user's words said back to them: "call my mum" -> "call your mum"."""
+    return " ".join(_YOURS.get(w.lower(), w) for w in words.split())
 
 
 def _label(days: Days) -> str:

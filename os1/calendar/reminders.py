@@ -110,9 +110,10 @@ class Reminders:
         """What she says: "You have "Dentist" in five minutes." The title is quoted on
         one line, never read as anything but a name."""
         minutes = round((reminder.starts_at - now).total_seconds() / 60)
+        title = one_line(reminder.title, TITLE_CHARS) or str(self.lines["untitled"])
         if minutes <= 0:
-            when = str(self.lines["now"])
-        elif minutes == 1:
+            return str(self.lines["reminder_now"]).format(title=title)
+        if minutes == 1:
             when = str(self.lines["in_one_minute"])
         elif minutes % 60 == 0 and minutes >= 60:
             hours = minutes // 60
@@ -120,7 +121,6 @@ class Reminders:
                 str(self.lines["in_hours"]).format(count=_number(hours))
         else:
             when = str(self.lines["in_minutes"]).format(count=_number(minutes))
-        title = one_line(reminder.title, TITLE_CHARS) or str(self.lines["untitled"])
         return str(self.lines["reminder"]).format(title=title, when=when)
 
     def _reminder(self, row: Row) -> Reminder:

@@ -134,10 +134,12 @@ class CalendarStore:
                        (time.time(), self.user_id, source.id))
         return len(events)
 
-    def add_event(self, source: CalendarSource, event: Event) -> StoredEvent:
-        """One new event (she created it, after the user said yes)."""
+    def add_event(self, source: CalendarSource, event: Event,
+                  lead_minutes: int | None = None) -> StoredEvent:
+        """One new event (she created it, after the user said yes); its reminder comes
+        ``lead_minutes`` before it (the store's lead when None; 0 for "remind me to")."""
         with self._db.transaction() as tx:
-            self._insert(tx, source, event)
+            self._insert(tx, source, event, lead_minutes)
         row = self._db.execute(
             f"{_SELECT} WHERE e.user_id = ? AND e.source_id = ? AND e.uid = ?"
             " ORDER BY e.starts_at LIMIT 1", (self.user_id, source.id, event.uid)).fetchone()
@@ -163,7 +165,8 @@ class CalendarStore:
             sql, args = sql + " AND source_id = ?", [*args, source.id]
         return int(self._db.execute(sql, args).fetchone()[0])
 
-    def _insert(self, tx: Connection, source: CalendarSource, event: Event) -> None:
+    def _insert(self, tx: Connection, source: CalendarSource, event: Event,
+                lead_minutes: int | None = None) -> None:
         starts, ends = event.start.timestamp(), event.end.timestamp()
         tx.execute(
             "INSERT INTO calendar_events(user_id, source_id, uid, starts_at, ends_at, all_day,"
@@ -172,7 +175,8 @@ class CalendarStore:
             (self.user_id, source.id, event.uid, starts, ends, int(event.all_day), event.title,
              event.location, event.description))
         if not event.all_day and starts > self.clock():
-            schedule(tx, self.user_id, source.id, event, self.lead_minutes)
+            lead = self.lead_minutes if lead_minutes is None else lead_minutes
+            schedule(tx, self.user_id, source.id, event, lead)
 
     def _row(self, tx: Connection, name: str) -> Row | None:
         return tx.execute("SELECT 1 FROM calendar_sources WHERE user_id = ? AND name = ?",

@@ -380,6 +380,51 @@ def test_a_reminder_whose_event_has_begun_is_missed_not_said_and_moved_events_mo
     assert [r.title for r in reminders.due(at(1, 16, 50))] == ["Review"]
 
 
+def test_remind_me_proposes_a_reminder_at_that_time_and_says_it_then(
+        db: Database, desk: CalendarDesk, store: CalendarStore, clock: Clock) -> None:
+    asked = desk.answer("Remind me to call my mum tomorrow at 6pm.")
+    assert asked is not None and asked.said == (
+        "Shall I remind you to call your mum, on Wednesday 2 December at 18:00? "
+        "Say yes or no.")
+    assert store.count() == 0, "nothing before yes"
+    done = desk.answer("yes")
+    assert done is not None
+    assert done.said == ("Done: I'll remind you to call your mum, "
+                         "on Wednesday 2 December at 18:00.")
+    [stored] = store.between(at(2, 0), at(3, 0))
+    assert (stored.event.title, stored.event.start) == ("Call my mum", at(2, 18))
+    said: list[str] = []
+    bell = ReminderBell(Reminders(db, "theo", BERLIN), said.append, clock)
+    clock.moment = at(2, 17, 59)
+    assert bell.check() == [], "at the time itself, not the lead time before"
+    clock.moment = at(2, 18) + timedelta(seconds=4)
+    assert bell.check() == ['It\'s time: "Call my mum".']
+    assert ActionLog(db, "theo").recent()[0].status == "done"
+
+
+@pytest.mark.parametrize(("request_", "proposed"), [
+    ("can you remind me in 20 minutes to stretch", "remind you to stretch, on Tuesday 1 "
+                                                  "December at 09:20?"),
+    ("remind me about the dentist on Friday at 3pm", "remind you about the dentist, on Friday "
+                                                    "4 December at 15:00?"),
+    ("remind me tomorrow", "When should I remind you of it?"),
+    ("Remind me at 6pm to call Ana!", "remind you to call Ana, on Tuesday 1 December at 18:00?"),
+    ("remind me to water the plants on Friday", "When should I remind you to water the "
+                                                "plants? Say, for example"),
+])
+def test_remind_me_in_other_words(desk: CalendarDesk, request_: str, proposed: str) -> None:
+    answer = desk.answer(request_)
+    assert answer is not None and proposed in answer.said
+
+
+@pytest.mark.parametrize("text", ["remind me what we talked about yesterday",
+                                  "Remind me about my sister's birthday",
+                                  "remind me who Ana is"])
+def test_remind_me_of_something_said_is_left_to_the_conversation(desk: CalendarDesk,
+                                                                 text: str) -> None:
+    assert desk.answer(text) is None
+
+
 def test_the_bell_thread_says_what_is_due_and_stops(
         db: Database, store: CalendarStore, home: CalendarSource, clock: Clock) -> None:
     store.replace_events(home, [event("Call", at(1, 9, 5))])

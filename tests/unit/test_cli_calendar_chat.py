@@ -36,3 +36,16 @@ def test_chat_answers_from_the_calendar_and_says_a_reminder_that_is_due(
     assert 'You have "Standup" in' in flat(chat.stderr), chat.stderr
     again = run("chat", "--model", "fake", stdin=b"hello\n")
     assert "Standup" not in again.stderr, "a reminder is said once"
+
+
+def test_remind_me_in_chat_is_confirmed_then_kept_as_a_reminder(
+        setup_record: SetupRecord, os1_home: Path) -> None:
+    chat = run("chat", "--model", "fake",
+               stdin=b"Remind me to call Ana tomorrow at 6pm.\nyes\n")
+    assert chat.returncode == 0, chat.stderr
+    out = flat(chat.stdout)
+    assert "Shall I remind you to call Ana, on" in out and "at 18:00? Say yes or no." in out
+    assert "Done: I'll remind you to call Ana" in out and "You said" not in out
+    upcoming = run("calendar", "remind")
+    assert "Call Ana" in flat(upcoming.stdout + upcoming.stderr)
+    assert "done" in run("actions").stdout
