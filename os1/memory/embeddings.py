@@ -196,7 +196,7 @@ class HashEmbedder:
         return vector
 
     def _accumulate(self, row: Vector, text: str) -> None:
-        stems = [_stem(w) for w in content_words(text)]
+        stems = [stem(w) for w in content_words(text)]
         features = stems + [f"{a} {b}" for a, b in itertools.pairwise(stems)]
         for feature in features:
             digest = hashlib.blake2b(feature.encode(), digest_size=8).digest()
@@ -206,7 +206,7 @@ class HashEmbedder:
             row[bucket] += sign * weight
 
 
-def _stem(word: str) -> str:
+def stem(word: str) -> str:
     """'promised', 'promises', 'promise' -> 'promis'; 'hiking', 'hike' -> 'hik'."""
     for suffix in ("ing", "ed", "es", "s"):
         if len(word) > len(suffix) + 2 and word.endswith(suffix):

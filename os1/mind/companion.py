@@ -20,7 +20,7 @@ from os1.llm.base import GenerateOptions, Message, Model
 from os1.memory.notes import with_notes
 from os1.mind.context import Budget, HistoryWindow, fit_text
 from os1.mind.persona import Persona
-from os1.mind.recollection import Recollection, is_forget_request
+from os1.mind.recollection import Recollection, forget_target
 from os1.mind.steering import GuardReport, OffPersonaDetector, Steering, guarded_stream
 from os1.mind.timesense import describe_gap, describe_moment
 from os1.storage.conversations import ConversationLog, Status, StoredMessage
@@ -176,10 +176,9 @@ class Companion:
         session = self._session()
         history = self._history()
         said = self.log.append(session, "user", text, at=self.clock())
-        if self.memory is not None and is_forget_request(text):
-            self.memory.forget_previous(said.id)
-            note = fill(read_text("prompts/forgotten.txt"), user_name=self.identity.user_name)
-            return self._turn(self._history(), note, None, held=spoken)
+        target = forget_target(text) if self.memory is not None else None
+        if self.memory is not None and target is not None:
+            return self._forget(self.memory, said.id, target, spoken)
         answer = self.desk.answer(text) if self.desk is not None else None
         if answer is not None:
             return self._answered(answer, held=spoken)
@@ -192,6 +191,17 @@ class Companion:
                       "characters in the middle skipped). The whole message is saved.")
         message = self._message(fitted.text, spoken, said.created_at, said.id)
         return self._turn(history, message, notice, held=spoken)
+
+    def _forget(self, memory: Recollection, request_id: int, what: str, spoken: bool) -> Turn:
+        if not what:
+            memory.forget_previous(request_id)
+            prompt = "prompts/forgotten.txt"
+        else:
+            forgotten = memory.forget_about(request_id, what)
+            prompt = ("prompts/forgotten_about.txt" if forgotten.messages or forgotten.memories
+                      else "prompts/forgot_nothing.txt")
+        note = fill(read_text(prompt), user_name=self.identity.user_name)
+        return self._turn(self._history(), note, None, held=spoken)
 
     def anticipate(self, text: str, *, spoken: bool = False) -> None:
         """Evaluate the prompt a reply to ``text`` would get, while the user is still

@@ -2,8 +2,9 @@
 
 The companion asks three things of it each turn: which memories to put in front of the
 message (``notes_for``), how she feels (``feel``), and, when the user asks her to forget,
-to forget thoroughly (``forget_previous``): the messages are blanked in the log, and every
-memory drawn from them goes with its embedding and every insight derived from it.
+to forget thoroughly (``forget_previous``, or ``forget_about`` when they say what): the
+messages are blanked in the log, and every memory drawn from them goes with its embedding
+and every insight derived from it.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from os1.memory.embeddings import Embedder
+from os1.memory.embeddings import STOPWORDS, Embedder, content_words, stem
 from os1.memory.notes import render_notes, select_notes
 from os1.memory.retrieval import Scored, recall
 from os1.memory.selfmodel import SelfHistory
@@ -27,17 +28,44 @@ NOTE_TOKENS = 400
 RECALL_K = 12
 THREAD_KINDS = ("insight", "self", "event", "promise", "feeling")
 
-_FORGET = re.compile(
-    r"^\W*(?:(?:please|ok(?:ay)?|hey|so|and|actually|oh|um|no|wait|hmm|just|sorry)\W+)*"
-    r"(?:(?:can|could|would|will) you\s+)?(?:please\s+)?"
-    r"(?:forget|don't remember|do not remember|erase|delete)\s+"
-    r"(?:that|this|it|what i (?:just )?(?:said|told you|wrote))\b", re.IGNORECASE)
+_LEAD = (r"^\W*(?:(?:please|ok(?:ay)?|hey|so|and|actually|oh|um|no|wait|hmm|just|sorry)\W+)*"
+         r"(?:(?:can|could|would|will) you\s+)?(?:please\s+)?")
+_LAST = r"(?:that|this|it|what i (?:just )?(?:said|told you|wrote))"
+_FORGET_LAST = re.compile(
+    _LEAD + r"(?:forget|don't remember|do not remember|erase|delete)\s+(?:about\s+)?" + _LAST
+    + r"(?:\W*$|\s*[,;.!?-]\s)", re.IGNORECASE)
+_FORGET_ABOUT = re.compile(
+    _LEAD + r"forget\s+(?:(?:that|about|the fact that|what i (?:just )?(?:said|told you) about)"
+    r"\s+|(?=my\s))(?P<what>\w.*)$", re.IGNORECASE | re.DOTALL)
+# How many of the user's newest messages a "forget that my ..." looks through directly
+# (older ones are moments in the store by then, and are found there).
+_LOG_REACH = 500
 
 
-def is_forget_request(text: str) -> bool:
-    """"forget that", "please forget what I just said", "can you erase that?"... at the
-    start of a short message (a long message that merely contains the words is not one)."""
-    return len(text) <= 200 and _FORGET.match(text) is not None
+def forget_target(text: str) -> str | None:
+    """What a forget request is about: "" for what was just said ("forget that", "please
+    forget what I just said", "can you erase that?"), else the words naming it ("forget
+    that my sister teaches piano"); None for a message that is no forget request (one
+    that merely contains the words, or a long one)."""
+    if len(text) > 200:
+        return None
+    if _FORGET_LAST.match(text):
+        return ""
+    about = _FORGET_ABOUT.match(text)
+    if about is None:
+        return None
+    what = about.group("what").strip(" .!?")
+    return what if _keys(what) else ""
+
+
+def _keys(text: str) -> set[str]:
+    return {stem(w) for w in content_words(text) if w not in STOPWORDS}
+
+
+def _names_all(text: str, keys: set[str]) -> bool:
+    """Every key word of the request is in ``text``, or all but one of four or more."""
+    found = len(keys & _keys(text))
+    return found == len(keys) or (len(keys) >= 4 and found >= len(keys) - 1)
 
 
 @dataclass(frozen=True)
@@ -83,6 +111,34 @@ class Recollection:
             if _exists(self.store, memory):
                 removed += self.store.forget(memory.id)
         return Forgotten(self.log.forget(targets), removed)
+
+    def forget_about(self, request_id: int, what: str) -> Forgotten:
+        """Forget what the user said about ``what`` ("forget that my sister teaches
+        piano"): every message of theirs, and every memory, naming all its key words,
+        with her replies to those messages and all drawn from them; the request itself is
+        blanked too, since it says the thing again."""
+        keys = _keys(what)
+        said = [m for m in self.log.before(request_id, _LOG_REACH)
+                if m.role == "user" and _names_all(m.content, keys)]
+        found = [m for m, _ in self.store.text_search(sorted(keys), 200)
+                 if m.kind != "self" and _names_all(m.content, keys)]
+        sources = {s for m in found for s in m.sources} | {m.id for m in said}
+        targets = [*self._with_replies(sorted(sources)), request_id]
+        doomed = {m.id for m in [*found, *self.store.from_messages(targets)]}
+        removed = sum(self.store.forget(memory_id) for memory_id in sorted(doomed)
+                      if self.store.get_many([memory_id]))
+        return Forgotten(self.log.forget(targets) - 1, removed)
+
+    def _with_replies(self, user_message_ids: list[int]) -> list[int]:
+        """These messages and her replies to each (what follows until the user's next)."""
+        targets: list[int] = []
+        for message_id in user_message_ids:
+            targets.append(message_id)
+            for after in self.log.after(message_id, 4):
+                if after.role == "user":
+                    break
+                targets.append(after.id)
+        return targets
 
     def thread(self, now: float) -> tuple[str, str] | None:
         """Something from before worth bringing up unprompted: the most important recent

@@ -107,14 +107,19 @@ class Life:
         assert self.db is not None
         self.worker.catch_up(self.db)
 
-    def filler(self, companion: Companion, rounds: int) -> None:
-        """Everyday conversation, stored directly (no model): moments only."""
+    def told(self, companion: Companion, exchanges: Sequence[tuple[str, str]]) -> None:
+        """Exchanges stored as if they had been said, without the model replying."""
         assert self.db is not None and companion.session_id is not None
         log = ConversationLog(self.db, "local")
-        for n in range(rounds):
-            said, answered = FILLER[n % len(FILLER)]
+        for said, answered in exchanges:
             log.append(companion.session_id, "user", said)
             log.append(companion.session_id, "assistant", answered)
+
+    def filler(self, companion: Companion, rounds: int) -> None:
+        """Everyday conversation, stored directly (no model): moments only."""
+        assert self.db is not None
+        self.told(companion, [FILLER[n % len(FILLER)] for n in range(rounds)])
+        log = ConversationLog(self.db, "local")
         remember_moments(self.memory.store, log, names_of(self.db, "local"))
         self.memory.store.mark_processed(log.last().id)  # type: ignore[union-attr]
 
@@ -184,16 +189,31 @@ def test_a_forgotten_memory_never_comes_back(life: Life) -> None:
     answer = say(again, "What is my bank PIN again?")
     assert "4921" not in answer
     assert all("4921" not in m.content for m in life.model.prompts[-1])
+    # Said what, a while later: that goes, her reply to it too, and nothing else.
+    life.told(again, [("The code of my gym locker is 7713.", "Got it: 7713, locker safe.")])
+    life.remember()
+    life.filler(again, 2)
+    say(again, "Please forget my locker code.")
+    kept = life.memory.store.active()
+    assert all("7713" not in m.content for m in kept), [m.content for m in kept]
+    assert any("lentil soup" in m.content for m in kept), "the filler stays"
+    assert life.db.execute(
+        "SELECT COUNT(*) FROM messages WHERE content LIKE '%7713%' OR content LIKE '%locker%'"
+    ).fetchone()[0] == 0
+    assert all("7713" not in m.content for m in life.model.prompts[-1])
 
 
 def test_reflection_links_insights_and_changes_her(life: Life) -> None:
     companion = life.session()
-    for line in ("I spent the whole night looking at Saturn through my new telescope.",
-                 "I joined an astronomy club; we meet on Thursdays.",
-                 "I keep reading about black holes before bed.",
-                 "I'm saving up to see the northern lights in Norway."):
-        say(companion, line)
-        life.remember()
+    # Her replies are not what this is about, so they are stored, not generated; what she
+    # draws from the exchanges is the real model's work.
+    life.told(companion, [
+        ("I spent the whole night looking at Saturn through my new telescope.",
+         "Saturn! Could you see the rings?"),
+        ("I joined an astronomy club; we meet on Thursdays.", "Oh, that sounds fun."),
+        ("I keep reading about black holes before bed.", "Do they keep you up at night?"),
+        ("I'm saving up to see the northern lights in Norway.", "I hope you get to go!")])
+    life.remember()
     assert life.db is not None
     selves = SelfHistory(life.db, "local")
     before = selves.current()

@@ -22,7 +22,7 @@ from os1.memory.shared_self import SHARED_SELF, SharedSelf, shareable_change
 from os1.memory.store import MemoryStore
 from os1.memory.worker import IdleGate, MemoryWorker, Preempted, PreemptibleModel
 from os1.mind.companion import Companion
-from os1.mind.recollection import Recollection, is_forget_request
+from os1.mind.recollection import Recollection, forget_target
 from os1.storage.conversations import ConversationLog
 from os1.storage.db import Database
 from os1.storage.setups import SetupRecord, SetupStore
@@ -247,13 +247,55 @@ def test_moments_already_in_the_conversation_are_not_repeated_as_notes(
                                   "can you erase that?", "ok, forget it",
                                   "Actually, forget that.", "Oh wait, forget that"])
 def test_forget_requests_are_recognised(text: str) -> None:
-    assert is_forget_request(text)
+    assert forget_target(text) is not None
 
 
 @pytest.mark.parametrize("text", ["I'll never forget that day", "Don't forget the milk",
-                                  "forget that " + "x" * 300])
+                                  "forget that " + "x" * 300, "Delete that email from Ana"])
 def test_other_messages_are_not_forget_requests(text: str) -> None:
-    assert not is_forget_request(text)
+    assert forget_target(text) is None
+
+
+@pytest.mark.parametrize(("text", "what"), [
+    ("forget that", ""), ("Forget it, it doesn't matter.", ""), ("forget about it", ""),
+    ("Forget that my sister teaches piano.", "my sister teaches piano"),
+    ("please forget about my PIN", "my PIN"), ("Forget my address!", "my address"),
+    ("can you forget what I said about the exam?", "the exam"),
+    ("forget the fact that I was fired", "I was fired"),
+    ("forget about that", ""), ("forget that, please", "")])
+def test_a_forget_request_says_what_to_forget_or_means_the_last_thing(text: str,
+                                                                     what: str) -> None:
+    assert forget_target(text) == what
+
+
+def test_forget_that_with_what_forgets_that_and_only_that(
+        db: Database, settings: Settings, setup_record: SetupRecord, store: MemoryStore,
+        log: ConversationLog) -> None:
+    ids = converse(db, settings,
+                   ("My sister Ana lives in Porto, she teaches piano.", "Piano! Lovely."),
+                   ("I had soup for lunch.", "Mm, soup."),
+                   ("Work starts at nine tomorrow.", "Early one."))
+    remember_moments(store, log, NAMES)
+    piano = store.add("fact", "Ana, Theo's sister, teaches piano.", sources=[ids[0]])
+    store.add("insight", "Music runs in Theo's family.", derived_from=[piano.id])
+    soup = store.add("fact", "Theo likes soup.", sources=[ids[2]])
+    chat_model = FakeModel()
+    companion = Companion(chat_model, db, settings,
+                          memory=Recollection(db, settings.user, EMBEDDER, time.time))
+    "".join(companion.reply("Forget that my sister teaches piano."))
+    left = [m.content for m in store.active()]
+    assert all("piano" not in c and "Music" not in c for c in left), left
+    assert soup.content in left and "Theo said: Work starts at nine tomorrow." in left
+    assert log.forgotten(ids) == {ids[0], ids[1]}, "her reply to it goes too, nothing else"
+    request = [m for m in log.all() if m.role == "user"][-1]
+    assert request.id > ids[-1] and request.content == "", "the request repeats it"
+    prompt = chat_model.calls[-1].messages
+    assert all("piano" not in m.content.lower() for m in prompt)
+    assert "asked you to forget something they had told you" in prompt[-1].content
+    assert fts_hits(db, "piano") == []
+    "".join(companion.reply("Forget about my trip to Mars."))
+    assert "nothing they told you matches" in chat_model.calls[-1].messages[-1].content
+    assert soup.content in [m.content for m in store.active()]
 
 
 def test_forget_that_erases_the_message_and_everything_drawn_from_it(
