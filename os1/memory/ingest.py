@@ -60,23 +60,37 @@ def remember_moments(store: MemoryStore, log: ConversationLog, names: Names) -> 
         raise ValueError(f"the log of {log.user_id!r} can't feed the memory of "
                          f"{store.user_id!r}")
     stored = 0
-    last: dict[int, str] = {}  # session id -> its latest moment stored in this call
+    last: dict[int, tuple[str, int]] = {}  # session -> its latest moment here, its message
     while batch := log.after(store.processed_up_to("moments"), BATCH):
         for message in batch:
-            keep = message.content.strip() and message.status != "failed"
-            drafts: list[MemoryDraft] = []
-            if keep:
-                if message.session_id not in last:
-                    last[message.session_id] = store.previous_moment(message.id)
-                text = moment_text(message, names)
-                drafts.append(MemoryDraft("moment", text, importance=MOMENT_IMPORTANCE,
-                                          sources=(message.id,),
-                                          context=last[message.session_id]))
-                last[message.session_id] = text
-            store.add_many(drafts, at=message.created_at, processed_up_to=message.id,
-                           stage="moments")
-            stored += len(drafts)
+            draft, quoted = _moment(store, log, message, last, names)
+            added = store.add_many([draft] if draft else [], at=message.created_at,
+                                   processed_up_to=message.id, stage="moments")
+            drawn_on = (message.id, quoted) if quoted else (message.id,)
+            if added and log.forgotten(list(drawn_on)):  # "forget that", meanwhile
+                _drop_if_forgotten(store, log, [m.id for m in added], drawn_on)
+                added = []
+            if draft and added:
+                last[message.session_id] = (draft.content, message.id)
+            else:
+                last.pop(message.session_id, None)
+            stored += len(added)
     return stored
+
+
+def _moment(store: MemoryStore, log: ConversationLog, message: StoredMessage,
+            last: dict[int, tuple[str, int]], names: Names) -> tuple[MemoryDraft | None, int]:
+    """The moment to keep of ``message`` (None: nothing to keep) and the message its
+    context quotes (0: read from the store now). The batch was read a while ago, so a
+    message, or a context, forgotten since is not taken from it."""
+    context, quoted = last.get(message.session_id, ("", 0))
+    forgotten = log.forgotten([message.id, quoted] if quoted else [message.id])
+    if not message.content.strip() or message.status == "failed" or message.id in forgotten:
+        return None, 0
+    if not quoted or quoted in forgotten:
+        context, quoted = store.previous_moment(message.id), 0
+    return MemoryDraft("moment", moment_text(message, names), importance=MOMENT_IMPORTANCE,
+                       sources=(message.id,), context=context), quoted
 
 
 def next_exchange(store: MemoryStore, log: ConversationLog) -> list[StoredMessage] | None:

@@ -23,7 +23,7 @@ from os1.memory.store import MemoryStore
 from os1.memory.worker import IdleGate, MemoryWorker, Preempted, PreemptibleModel
 from os1.mind.companion import Companion
 from os1.mind.recollection import Recollection, forget_target
-from os1.storage.conversations import ConversationLog
+from os1.storage.conversations import ConversationLog, StoredMessage
 from os1.storage.db import Database
 from os1.storage.setups import SetupRecord, SetupStore
 from tests.conftest import PrefillingModel
@@ -321,6 +321,26 @@ def test_forget_that_erases_the_message_and_everything_drawn_from_it(
     assert all("cheated" not in m.content for m in prompt)
     assert "asked you to forget" in prompt[-1].content
     assert fts_hits(db, "cheated") == []
+
+
+def test_a_message_forgotten_after_the_worker_read_it_leaves_no_moment_or_context(
+        db: Database, settings: Settings, store: MemoryStore, log: ConversationLog) -> None:
+    ids = converse(db, settings, ("My PIN is 4921.", "Keep it safe."),
+                   ("Lunch was soup.", "Yum."))
+    read = log.after
+
+    def read_then_forget(message_id: int, limit: int) -> list[StoredMessage]:
+        batch = read(message_id, limit)
+        if batch and batch[0].id == ids[0]:
+            log.forget(ids[:2])  # "forget that" arrives just after the batch was read
+        return batch
+
+    log.after = read_then_forget  # type: ignore[method-assign]
+    assert remember_moments(store, log, NAMES) == 2
+    kept = store.active()
+    assert [m.content for m in kept] == ["I said: Yum.", "Theo said: Lunch was soup."]
+    assert all("4921" not in m.content + m.context for m in kept)
+    assert fts_hits(db, "4921") == []
 
 
 def test_memories_from_a_message_forgotten_during_extraction_are_dropped(
