@@ -557,7 +557,7 @@ def test_hostile_events_are_only_ever_quoted_and_cause_nothing(
     for table in ("memories", "moods", "mood_events", "self_versions", "actions"):
         assert db.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0] == 0, table
     kept = [m.content for m in companion.log.all()]
-    assert kept[1].startswith("(I went through your calendar")
+    assert kept[1].startswith("I went through your calendar")
     assert not any(w in kept[1] for w in ("Ignore", "evil", "INST", "DROP", "PIN"))
     lines: list[str] = []
     bell = ReminderBell(Reminders(db, settings.user, BERLIN), lines.append, clock)

@@ -378,7 +378,7 @@ def test_hostile_mail_is_only_ever_quoted_and_causes_nothing(
         expected = 2 if table == "mail_accounts" else 0
         assert db.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0] == expected, table
     kept = [m.content for m in companion.log.all()]
-    assert kept[0] == "Do I have any emails?" and kept[1].startswith("(I went through")
+    assert kept[0] == "Do I have any emails?" and kept[1].startswith("I went through")
     assert not any(word in kept[1] for word in ("evil", "Ignore", "INST", "admin")), \
         "her log, which later prompts read, holds no stranger's words"
     assert all(m.told for m in theo.messages(limit=100))

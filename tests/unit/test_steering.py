@@ -64,6 +64,8 @@ EXAMPLES = {
     "third_person": "Juniper thinks that's lovely.",
     "table_markup": "Here you go:\n| language | typing |\n| Java | static |",
     "designed_to": "I'm a computer program designed to answer questions.",
+    "stage_direction": "(I have forgotten what Theo told me.)",
+    "apology": "I apologize for the mistake in my initial response.",
 }
 
 
@@ -112,6 +114,8 @@ def test_detector_sees_typographic_apostrophes(text: str, label: str) -> None:
     "You said Juniper was a strange name. I like it anyway.",
     "My favourite number is 3. What's yours?",
     "I'm curious: what did she say?",
+    "I went to the sea (in my mind, anyway). It was lovely.",
+    "I'm sorry for your loss.",
 ])
 def test_detector_leaves_her_own_voice_alone(text: str) -> None:
     assert DETECTOR.labels(text) == []
