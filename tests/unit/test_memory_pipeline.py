@@ -323,6 +323,21 @@ def test_forget_that_erases_the_message_and_everything_drawn_from_it(
     assert fts_hits(db, "cheated") == []
 
 
+def test_one_persons_forget_request_never_touches_anothers_memories(
+        db: Database, settings: Settings, store: MemoryStore, log: ConversationLog) -> None:
+    converse(db, settings, ("My sister teaches piano in Porto.", "How lovely."))
+    remember_moments(store, log, NAMES)
+    mine = [m.content for m in store.active()]
+    other = Recollection(db, "mallory", EMBEDDER, time.time)
+    other_log = ConversationLog(db, "mallory")
+    request = other_log.append(other_log.start_session("test"), "user",
+                               "forget that my sister teaches piano")
+    forgotten = other.forget_about(request.id, "my sister teaches piano")
+    assert (forgotten.messages, forgotten.memories) == (0, 0)
+    assert [m.content for m in store.active()] == mine
+    assert log.forgotten([m.id for m in log.all()]) == set()
+
+
 def test_a_message_forgotten_after_the_worker_read_it_leaves_no_moment_or_context(
         db: Database, settings: Settings, store: MemoryStore, log: ConversationLog) -> None:
     ids = converse(db, settings, ("My PIN is 4921.", "Keep it safe."),
