@@ -190,7 +190,7 @@ class Companion:
                       f"once: she'll read the beginning and the end ({fitted.omitted_chars:,} "
                       "characters in the middle skipped). The whole message is saved.")
         message = self._message(fitted.text, spoken, said.created_at, said.id)
-        return self._turn(history, message, notice, held=spoken)
+        return self._turn(history, message, notice, held=spoken, said=text)
 
     def _forget(self, memory: Recollection, request_id: int, what: str, spoken: bool) -> Turn:
         if not what:
@@ -313,12 +313,14 @@ class Companion:
         return turn
 
     def _turn(self, history: list[StoredMessage], last_user: str, notice: str | None,
-              held: bool = False) -> Turn:
+              held: bool = False, said: str = "") -> Turn:
+        """``said``: the user's own words, which her reply must not open by repeating."""
         turn = Turn(iter(()), notice=notice, held=held)
-        turn._pieces = self._run(turn, history, last_user)
+        turn._pieces = self._run(turn, history, last_user, said)
         return turn
 
-    def _run(self, turn: Turn, history: list[StoredMessage], last_user: str) -> Iterator[str]:
+    def _run(self, turn: Turn, history: list[StoredMessage], last_user: str,
+             said: str) -> Iterator[str]:
         def generate(attempt: int) -> Iterator[str]:
             return self.model.stream_chat(self._prompt(history, last_user, attempt),
                                           self._options(attempt))
@@ -335,7 +337,7 @@ class Companion:
                 clause = self.steering.spoken_first_clause_words if turn.held else None
                 pieces = guarded_stream(generate, detector, turn.guard,
                                         max_sentences=self.steering.sentence_limit(last_user),
-                                        first_clause_words=clause)
+                                        first_clause_words=clause, echo_of=said)
             for piece in pieces:
                 turn.text += piece
                 yield piece

@@ -19,6 +19,7 @@ SENTENCE_END = re.compile(r"[.!?…](?=\s|$)")
 # A sentence end that is certainly one: punctuation, closing quotes, then a space.
 COMPLETE_SENTENCE = re.compile(r"[.!?…][\"”’)]*(?=\s)")
 WORD = re.compile(r"\S+")
+ECHO_WORDS = 8
 CLAUSE_END = re.compile(r"[,;:—–](?=\s)")
 
 
@@ -97,6 +98,7 @@ def guarded_stream(
     lookbehind_words: int = 6,
     max_sentences: int | None = None,
     first_clause_words: int | None = None,
+    echo_of: str = "",
 ) -> Iterator[str]:
     """Yield a reply, regenerating (``generate(attempt)``) while an off-persona phrase
     appears before anything was shown. The first sentence is held back whole (that is
@@ -104,7 +106,9 @@ def guarded_stream(
     lookbehind of a few words, and a later slip ends the reply at the last sentence end
     before it. With ``max_sentences`` the reply also ends after that many sentences.
     With ``first_clause_words`` (speech, where every ms before her voice counts) a first
-    clause of at least that many words is let out before its sentence ends."""
+    clause of at least that many words is let out before its sentence ends. A reply that
+    opens by repeating ``echo_of`` (the user's message) word for word is a slip too: the
+    small model sometimes parrots a statement back instead of answering it."""
     for attempt in range(max_attempts):
         report.attempts = attempt + 1
         stream = generate(attempt)
@@ -115,8 +119,11 @@ def guarded_stream(
                 held += piece
                 text = released + held
                 start = detector.first_match_start(text)
-                if start is not None:
+                if start is None and not released and echoes(text, echo_of):
+                    start, report.labels = 0, ("echo",)
+                elif start is not None:
                     report.labels = tuple(detector.labels(text))
+                if start is not None:
                     if not released and attempt < max_attempts - 1:
                         break  # regenerate: nothing shown yet
                     report.cut = True
@@ -141,6 +148,15 @@ def guarded_stream(
             close = getattr(stream, "close", None)
             if close is not None:
                 close()
+
+
+def echoes(text: str, said: str, words: int = ECHO_WORDS) -> bool:
+    """``text`` opens with the first ``words`` words of ``said`` (all of a message of six
+    or seven), case aside. Shorter messages are left alone: "I love you so much" may
+    well be answered "I love you so much too"."""
+    mine, theirs = WORD.findall(text.lower()), WORD.findall(said.lower())
+    needed = min(words, len(theirs))
+    return needed >= 6 and mine[:needed] == theirs[:needed]
 
 
 def _sentence_limit_end(text: str, max_sentences: int | None) -> int | None:

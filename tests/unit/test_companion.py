@@ -393,6 +393,16 @@ def test_reply_budget_follows_settings(fake_model: FakeModel, db: Database,
     assert fake_model.calls[-1].options.max_tokens == 3
 
 
+def test_a_reply_parroting_the_message_is_regenerated(
+        fake_model: FakeModel, db: Database, settings: Settings,
+        setup_record: SetupRecord) -> None:
+    said = "My sister Ana lives in Porto, she teaches piano."
+    fake_model.enqueue(said, "Piano in Porto! Do you ever hear her play?")
+    turn = make(fake_model, db, settings, steered=True).reply(said)
+    assert "".join(turn) == "Piano in Porto! Do you ever hear her play?"
+    assert turn.guard.labels == ("echo",) and len(fake_model.calls) == 2
+
+
 def test_off_persona_reply_is_regenerated_with_a_reminder(
         fake_model: FakeModel, db: Database, settings: Settings,
         setup_record: SetupRecord) -> None:

@@ -204,6 +204,26 @@ def test_guard_regenerates_an_off_persona_opening_before_anything_is_shown() -> 
     assert "assistant_identity" in report.labels
 
 
+def test_guard_regenerates_a_reply_that_parrots_the_message() -> None:
+    said = "My sister Ana lives in Porto, she teaches piano."
+    script = Script(said, "Porto! Does she play too, or only teach?")
+    report = GuardReport()
+    text = "".join(guarded_stream(script, DETECTOR, report, echo_of=said))
+    assert text == "Porto! Does she play too, or only teach?"
+    assert script.attempts == [0, 1] and report.labels == ("echo",)
+
+
+@pytest.mark.parametrize(("said", "reply"), [
+    ("I love you so much", "I love you so much too."),
+    ("My sister Ana lives in Porto, she teaches piano.", "My sister lives in Lisbon!"),
+    ("Tell me a story", "Tell me a story, you say? Once upon a time..."),
+])
+def test_a_reply_that_merely_starts_like_the_message_is_not_an_echo(said: str,
+                                                                    reply: str) -> None:
+    assert "".join(guarded_stream(Script(reply), DETECTOR, GuardReport(),
+                                  echo_of=said)) == reply
+
+
 def test_guard_gives_up_regenerating_after_max_attempts_and_cuts() -> None:
     bad = "Certainly! Here is a list:\n- one\n- two"
     script = Script(bad, bad, bad, bad)
