@@ -202,14 +202,14 @@ class CalendarDesk:
         timed = when is not None and not when.all_day
         task = _title(when.without(rest) if when is not None else rest)
         parts = _REMIND_WHAT.match(task)
-        if parts is None and not (timed or not task):
-            return None
-        link, task = (parts.group("link").lower(), parts.group("task")) if parts else ("to", task)
-        task = one_line(task, TITLE_CHARS)
-        what = f"{link} {_yours(task)}" if task else "of it"
-        if when is None or when.all_day or not task:
-            if link != "to" and task:
-                return None
+        link = parts.group("link").lower() if parts else "to"
+        if not timed and task and (parts is None or link != "to"):
+            return None  # "remind me what she said", "remind me about her birthday": talk
+        task = one_line(parts.group("task") if parts else task, TITLE_CHARS)
+        if not task:
+            return str(self.lines["remind_no_task"])
+        what = f"{link} {_yours(task)}"
+        if when is None or not timed:
             return str(self.lines["remind_no_time"]).format(what=what)
         event = Event(new_uid(), task[0].upper() + task[1:], when.start,
                       when.start + timedelta(minutes=REMINDER_MINUTES))

@@ -407,7 +407,8 @@ def test_remind_me_proposes_a_reminder_at_that_time_and_says_it_then(
                                                   "December at 09:20?"),
     ("remind me about the dentist on Friday at 3pm", "remind you about the dentist, on Friday "
                                                     "4 December at 15:00?"),
-    ("remind me tomorrow", "When should I remind you of it?"),
+    ("remind me tomorrow", "What should I remind you of?"),
+    ("remind me at 6pm", "What should I remind you of?"),
     ("Remind me at 6pm to call Ana!", "remind you to call Ana, on Tuesday 1 December at 18:00?"),
     ("remind me to water the plants on Friday", "When should I remind you to water the "
                                                 "plants? Say, for example"),
