@@ -66,6 +66,9 @@ EXAMPLES = {
     "designed_to": "I'm a computer program designed to answer questions.",
     "stage_direction": "(I have forgotten what Theo told me.)",
     "apology": "I apologize for the mistake in my initial response.",
+    "speaker_label": "Juniper: Hi Theo! Tokyo, how exciting.",
+    "self_address": "Hey Juniper! So Ana lives in Porto.",
+    "notes_mention": "So you've got some interesting notes about Theo.",
 }
 
 
@@ -116,6 +119,8 @@ def test_detector_sees_typographic_apostrophes(text: str, label: str) -> None:
     "I'm curious: what did she say?",
     "I went to the sea (in my mind, anyway). It was lovely.",
     "I'm sorry for your loss.",
+    "The notes of that song stayed with me all day.",
+    "You once said Juniper: a bird's name. I like that.",
 ])
 def test_detector_leaves_her_own_voice_alone(text: str) -> None:
     assert DETECTOR.labels(text) == []
