@@ -37,7 +37,7 @@ def test_script_matches_its_data_file() -> None:
     assert SCRIPT.voices == ("female", "male")
     assert SCRIPT.default_voice in SCRIPT.voices
     assert "samantha" in SCRIPT.forbidden_names and "assistant" in SCRIPT.forbidden_names
-    assert SCRIPT.labels["name"] == "Their name"
+    assert SCRIPT.labels["name"] == "Your name"
 
 
 def test_validate_answers_cleans_and_orders() -> None:
