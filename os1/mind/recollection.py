@@ -13,7 +13,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from os1.memory.embeddings import STOPWORDS, Embedder, content_words, stem
+from os1.memory.embeddings import STOPWORDS, Embedder, stem, words
 from os1.memory.notes import render_notes, select_notes
 from os1.memory.retrieval import Scored, recall
 from os1.memory.selfmodel import SelfHistory
@@ -59,7 +59,8 @@ def forget_target(text: str) -> str | None:
 
 
 def _keys(text: str) -> set[str]:
-    return {stem(w) for w in content_words(text) if w not in STOPWORDS}
+    """The stemmed words of ``text`` that say what it is about (none if all are common)."""
+    return {stem(w) for w in words(text) if w not in STOPWORDS}
 
 
 def _names_all(text: str, keys: set[str]) -> bool:
@@ -124,9 +125,9 @@ class Recollection:
                  if m.kind != "self" and _names_all(m.content, keys)]
         sources = {s for m in found for s in m.sources} | {m.id for m in said}
         targets = [*self._with_replies(sorted(sources)), request_id]
-        doomed = {m.id for m in [*found, *self.store.from_messages(targets)]}
-        removed = sum(self.store.forget(memory_id) for memory_id in sorted(doomed)
-                      if self.store.get_many([memory_id]))
+        doomed = {m.id: m for m in [*found, *self.store.from_messages(targets)]}
+        removed = sum(self.store.forget(m.id) for m in doomed.values()
+                      if _exists(self.store, m))
         return Forgotten(self.log.forget(targets) - 1, removed)
 
     def _with_replies(self, user_message_ids: list[int]) -> list[int]:
