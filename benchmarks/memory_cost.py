@@ -86,9 +86,9 @@ def companion(model: Model, settings: Settings, folder: Path, memories: int) -> 
 
 
 def turn(her: Companion, question: str) -> dict[str, float]:
-    # what the model will read of this message: with memory, her notes and mood in front
-    message = her._message(question, False, time.time(), None)
-    added = her.model.count_tokens(message) - her.model.count_tokens(question)
+    # what the model will read besides this message: with memory, her notes and mood
+    notes = her._said(question, False, time.time(), None).notes
+    added = her.model.count_tokens(notes) + 8 if notes else 0
     before = time.monotonic()
     reply = her.reply(question)
     prepared = time.monotonic()

@@ -1,12 +1,14 @@
-"""How recalled memories reach her: a short block of her own notes in front of what the
-user just said.
+"""How recalled memories reach her: a short block of her own notes, in a system message
+of its own just before what the user just said.
 
-Why in the last user message and not in the system prompt: the system prompt and the
-history are the prompt's prefix, which llama.cpp reuses from turn to turn; notes that
-change every turn would make it re-read the whole conversation. Each note carries when
-it happened in words ("3 weeks ago"), so "last Tuesday" questions can be answered.
-The notes are fenced as hers, not instructions: a memory may quote an email that tries
-to give orders.
+Why there and not in the system prompt: the system prompt and the history are the
+prompt's prefix, which llama.cpp reuses from turn to turn; notes that change every turn
+would make it re-read the whole conversation. Why not inside the user's message (as
+they once were): the small model then took them for the user's words, greeting him with
+her own mood ("I'm glad you're feeling calm") and answering in the notes' brackets.
+Each note carries when it happened in words ("3 weeks ago"), so "last Tuesday"
+questions can be answered. The notes are fenced as hers, not instructions: a memory
+may quote an email that tries to give orders.
 """
 
 from __future__ import annotations
@@ -51,12 +53,13 @@ def render_notes(scored: Sequence[Scored], now: float) -> str:
     return "\n".join(note_line(s.memory.content, s.memory.when, now) for s in ordered)
 
 
-def with_notes(message: str, user_name: str, notes: str, mood: str = "") -> str:
-    """``message`` as the model sees it: her notes and mood first, then what was said.
-    Without notes or mood it is ``message`` unchanged."""
+def notes_block(user_name: str, notes: str, mood: str = "") -> str:
+    """Her notes and mood, for the system message in front of what was just said;
+    empty without either."""
     if not notes and not mood:
-        return message
-    mood_line = f"\n- (how I feel right now) {mood}" if mood else ""
-    template = read_text("prompts/memory_notes.txt").rstrip("\n")
-    return fill(template, memories=notes, mood=mood_line,
-                user_name=user_name, message=message)
+        return ""
+    # "mine, not his": the small model read "I feel calm" back to him as his feeling
+    mood_line = "\n" + fill(read_text("prompts/mood_note.txt").strip(), mood=mood,
+                            user_name=user_name) if mood else ""
+    template = read_text("prompts/memory_notes.txt").strip("\n")
+    return fill(template, memories=notes, mood=mood_line, user_name=user_name)

@@ -11,13 +11,14 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import NamedTuple, Protocol
 
 from os1.config import Settings
 from os1.data import fill, read_text, read_toml
 from os1.errors import EmptyMessage, MessageTooLong, OS1Error
 from os1.llm.base import GenerateOptions, Message, Model
-from os1.memory.notes import with_notes
+from os1.memory.notes import notes_block
+from os1.mind.addressing import Addressing, others_named
 from os1.mind.context import Budget, HistoryWindow, fit_text
 from os1.mind.persona import Persona
 from os1.mind.recollection import Recollection, forget_target
@@ -30,6 +31,15 @@ from os1.storage.setups import SetupRecord, SetupStore
 MAX_MESSAGE_CHARS = 2_000_000
 HISTORY_LOAD = 2000
 TEMPERATURE = 0.7
+
+
+class Said(NamedTuple):
+    """What the model is answering: ``text`` in the user's turn, and ``notes`` (hers:
+    that she is speaking aloud, what she recalls, her mood) in a system message just
+    before it, so the small model never takes them for the user's words."""
+
+    text: str
+    notes: str = ""
 
 
 @dataclass
@@ -189,7 +199,7 @@ class Companion:
             notice = (f"Your message is {len(text):,} characters, more than she can read at "
                       f"once: she'll read the beginning and the end ({fitted.omitted_chars:,} "
                       "characters in the middle skipped). The whole message is saved.")
-        message = self._message(fitted.text, spoken, said.created_at, said.id)
+        message = self._said(fitted.text, spoken, said.created_at, said.id)
         return self._turn(history, message, notice, held=spoken, said=text)
 
     def _forget(self, memory: Recollection, request_id: int, what: str, spoken: bool) -> Turn:
@@ -201,7 +211,7 @@ class Companion:
             prompt = ("prompts/forgotten_about.txt" if forgotten.messages or forgotten.memories
                       else "prompts/forgot_nothing.txt")
         note = fill(read_text(prompt), user_name=self.identity.user_name)
-        return self._turn(self._history(), note, None, held=spoken)
+        return self._turn(self._history(), Said(note), None, held=spoken)
 
     def anticipate(self, text: str, *, spoken: bool = False) -> None:
         """Evaluate the prompt a reply to ``text`` would get, while the user is still
@@ -212,7 +222,7 @@ class Companion:
             return
         fitted = fit_text(text[:MAX_MESSAGE_CHARS], self._budget.message_tokens,
                           self.model.count_tokens, self.persona.truncated_note)
-        message = self._message(fitted.text, spoken, self.clock(), None)
+        message = self._said(fitted.text, spoken, self.clock(), None)
         with self._busy():
             prefill(self._prompt(self._history(), message, 0))
 
@@ -230,7 +240,7 @@ class Companion:
                     since=describe_gap(now - last.created_at),
                     last_when=describe_moment(last.created_at, now), thread=thought.rstrip())
         self._session()
-        return self._turn(self._history(), note, None)
+        return self._turn(self._history(), Said(note), None)
 
     def introduce(self) -> Turn:
         """Her first words after setup: hello, her name, and why she chose it."""
@@ -238,7 +248,7 @@ class Companion:
         note = fill(read_text("prompts/introduction.txt"), user_name=setup.user_name,
                     name=setup.companion_name)
         self._session()
-        return self._turn([], note, None)
+        return self._turn([], Said(note), None)
 
     def warm_up(self) -> None:
         """Evaluate the system prompt and recent history ahead of the first message."""
@@ -253,20 +263,19 @@ class Companion:
         the prompt's prefix stays put), at most HISTORY_LOAD of the newest."""
         return self.log.since(self._window.start_id, HISTORY_LOAD)
 
-    def _message(self, text: str, spoken: bool, at: float, message_id: int | None) -> str:
-        """``text`` as the model gets it: behind her notes and mood (memory/notes.py) and,
-        spoken, the note that she is talking aloud. That note comes first, so a prompt
+    def _said(self, text: str, spoken: bool, at: float, message_id: int | None) -> Said:
+        """``text`` with her notes: spoken, that she is talking aloud, then what she
+        recalls and her mood (memory/notes.py). The spoken note comes first, so a prompt
         evaluated before the user has finished speaking (``anticipate``) has it already.
         With ``message_id`` the message moves her mood (a real turn), else the mood is read."""
+        notes = [read_text("prompts/spoken.txt").strip()] if spoken else []
         if self.memory is not None:
             mood = (self.memory.mood.current(at) if message_id is None
                     else self.memory.feel(text, message_id, at))
-            notes = self.memory.notes_for(text, at, self._window.start_id,
-                                          self.model.count_tokens) if text.strip() else ""
-            text = with_notes(text, self.identity.user_name, notes, mood.tone)
-        if spoken:
-            text = read_text("prompts/spoken.txt").strip() + "\n\n" + text
-        return text
+            recalled = self.memory.notes_for(text, at, self._window.start_id,
+                                             self.model.count_tokens) if text.strip() else ""
+            notes.append(notes_block(self.identity.user_name, recalled, mood.tone))
+        return Said(text, "\n\n".join(n for n in notes if n))
 
     def _session(self) -> int:
         if self.session_id is None:
@@ -274,18 +283,25 @@ class Companion:
         assert self.session_id is not None
         return self.session_id
 
-    def _prompt(self, history: list[StoredMessage], last_user: str | None, attempt: int)\
+    def _prompt(self, history: list[StoredMessage], last: Said | None, attempt: int)\
             -> list[Message]:
+        """System prompt, the history that fits, then her notes (with, on a regeneration,
+        the reminder to stay herself) and what she is answering."""
         system, system_tokens = self.system_prompt()
-        user_tokens = self.model.count_tokens(last_user) if last_user else 0
-        available = self._budget.prompt_tokens - system_tokens - user_tokens - 8
+        tail: list[Message] = []
+        if last is not None:
+            notes = last.notes
+            if attempt > 0:
+                reminder = self.persona.reminder_for(self.identity)
+                notes = f"{notes}\n\n{reminder}" if notes else reminder
+            if notes:
+                tail.append(Message("system", notes))
+            tail.append(Message("user", last.text))
+        tail_tokens = sum(self.model.count_tokens(m.content) + 8 for m in tail)
+        available = self._budget.prompt_tokens - system_tokens - tail_tokens
         messages = [Message("system", system)]
         messages += self._window.select(history, max(0, available))
-        if last_user is not None:
-            if attempt > 0:
-                last_user = last_user + "\n\n" + self.persona.reminder_for(self.identity)
-            messages.append(Message("user", last_user))
-        return messages
+        return messages + tail
 
     def _options(self, attempt: int) -> GenerateOptions:
         """Each regeneration pushes harder: the bias grows with the attempt number."""
@@ -312,17 +328,17 @@ class Companion:
         turn._pieces = pieces()
         return turn
 
-    def _turn(self, history: list[StoredMessage], last_user: str, notice: str | None,
+    def _turn(self, history: list[StoredMessage], last: Said, notice: str | None,
               held: bool = False, said: str = "") -> Turn:
         """``said``: the user's own words, which her reply must not open by repeating."""
         turn = Turn(iter(()), notice=notice, held=held)
-        turn._pieces = self._run(turn, history, last_user, said)
+        turn._pieces = self._run(turn, history, last, said)
         return turn
 
-    def _run(self, turn: Turn, history: list[StoredMessage], last_user: str,
+    def _run(self, turn: Turn, history: list[StoredMessage], last: Said,
              said: str) -> Iterator[str]:
         def generate(attempt: int) -> Iterator[str]:
-            return self.model.stream_chat(self._prompt(history, last_user, attempt),
+            return self.model.stream_chat(self._prompt(history, last, attempt),
                                           self._options(attempt))
 
         detector = self.detector()
@@ -336,8 +352,9 @@ class Companion:
             else:
                 clause = self.steering.spoken_first_clause_words if turn.held else None
                 pieces = guarded_stream(generate, detector, turn.guard,
-                                        max_sentences=self.steering.sentence_limit(last_user),
-                                        first_clause_words=clause, echo_of=said)
+                                        max_sentences=self.steering.sentence_limit(last.text),
+                                        first_clause_words=clause, echo_of=said,
+                                        addressing=self._addressing(said))
             for piece in pieces:
                 turn.text += piece
                 yield piece
@@ -358,6 +375,17 @@ class Companion:
                 turn._store = self._store_reply
             elif turn.text or status == "complete":
                 self._store_reply(turn.text, status)
+
+    def _addressing(self, said: str) -> Addressing:
+        """Names she must not call him by: those in his message that are not his, and
+        hers."""
+        assert self.steering is not None
+        setup = self.identity
+        mine = setup.user_name.split()
+        names = others_named(said, mine, self.steering.not_names)
+        if setup.companion_name.lower() not in {n.lower() for n in mine}:
+            names.append(setup.companion_name)
+        return Addressing(names)
 
     def _store_reply(self, text: str, status: Status) -> None:
         self.log.append(self._session(), "assistant", text, status, at=self.clock())

@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 from os1.data import read_toml
+from os1.mind.addressing import Addressing
 
 SENTENCE_END = re.compile(r"[.!?…](?=\s|$)")
 # A sentence end that is certainly one: punctuation, closing quotes, then a space.
@@ -31,6 +32,7 @@ class Steering:
     max_sentences: int
     asks_for_more: str
     spoken_first_clause_words: int
+    not_names: frozenset[str] = frozenset()
 
     @classmethod
     def load(cls) -> Steering:
@@ -42,6 +44,7 @@ class Steering:
             max_sentences=int(data["brevity"]["max_sentences"]),
             asks_for_more=str(data["brevity"]["unless"]),
             spoken_first_clause_words=int(data["brevity"]["spoken_first_clause_words"]),
+            not_names=frozenset(str(w).lower() for w in data["addressing"]["not_names"]),
         )
 
     def sentence_limit(self, message: str) -> int | None:
@@ -99,6 +102,7 @@ def guarded_stream(
     max_sentences: int | None = None,
     first_clause_words: int | None = None,
     echo_of: str = "",
+    addressing: Addressing | None = None,
 ) -> Iterator[str]:
     """Yield a reply, regenerating (``generate(attempt)``) while an off-persona phrase
     appears before anything was shown. The first sentence is held back whole (that is
@@ -108,7 +112,13 @@ def guarded_stream(
     With ``first_clause_words`` (speech, where every ms before her voice counts) a first
     clause of at least that many words is let out before its sentence ends. A reply that
     opens by repeating ``echo_of`` (the user's message) word for word is a slip too: the
-    small model sometimes parrots a statement back instead of answering it."""
+    small model sometimes parrots a statement back instead of answering it. So is a first
+    sentence that ``addressing`` finds calling him by someone else's name; on the last try
+    the name is dropped instead."""
+    def first(piece: str) -> str:
+        """The first text shown, without a misplaced name (only the last try has one)."""
+        return addressing.without(piece).lstrip() if addressing is not None else piece
+
     for attempt in range(max_attempts):
         report.attempts = attempt + 1
         stream = generate(attempt)
@@ -121,28 +131,35 @@ def guarded_stream(
                 start = detector.first_match_start(text)
                 if start is None and not released and echoes(text, echo_of):
                     start, report.labels = 0, ("echo",)
+                elif start is None and not released and attempt < max_attempts - 1 and \
+                        addressing is not None and addressing.find(text):
+                    start, report.labels = 0, ("misaddress",)
                 elif start is not None:
                     report.labels = tuple(detector.labels(text))
                 if start is not None:
                     if not released and attempt < max_attempts - 1:
                         break  # regenerate: nothing shown yet
                     report.cut = True
-                    yield _ending_before(text, start, len(released))
+                    ending = _ending_before(text, start, len(released))
+                    yield ending if released else first(ending)
                     return
                 limit = _sentence_limit_end(text, max_sentences)
                 if limit is not None:
                     report.capped = True
-                    yield text[len(released):limit]
+                    rest = text[len(released):limit]
+                    yield rest if released else first(rest)
                     return
                 ready = _releasable(held, lookbehind_words, first=not released,
                                     first_clause_words=first_clause_words)
                 if ready:
-                    released += ready
                     held = held[len(ready):]
-                    yield ready
+                    ready = ready if released else first(ready)
+                    released += ready
+                    if ready:
+                        yield ready
             else:
                 if held:
-                    yield held
+                    yield held if released else first(held)
                 return
         finally:
             close = getattr(stream, "close", None)

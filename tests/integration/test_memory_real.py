@@ -148,10 +148,10 @@ def test_a_fact_from_session_1_is_recalled_in_session_5(life: Life) -> None:
         life.filler(life.session(), rounds=40)
     fifth = life.session()
     answer = say(fifth, "Where did my sister move to?")
-    prompt = life.model.prompts[-1]
-    history = "\n".join(m.content for m in prompt[1:-1])
+    *window, notes, _ = life.model.prompts[-1]
+    history = "\n".join(m.content for m in window[1:])
     assert "Marguerite" not in history, "session 1 must have left the window"
-    assert "Lisbon" in prompt[-1].content, "recalled into her notes"
+    assert notes.role == "system" and "Lisbon" in notes.content, "recalled into her notes"
     assert "lisbon" in answer.lower(), answer
 
 
@@ -239,8 +239,8 @@ def test_mood_differs_after_hurt_and_joy_and_decays(small_model: LlamaModel,
     hurt_mood, joy_mood = hurt.memory.mood.current(start), joy.memory.mood.current(start)
     assert hurt_mood.feeling == "hurt" and joy_mood.feeling != "hurt"
     assert joy_mood.valence > 0.3 > hurt_mood.valence
-    assert "hurt" in hurt.model.prompts[-1][-1].content.lower() or hurt_mood.tone in \
-        hurt.model.prompts[-1][-1].content
+    notes = hurt.model.prompts[-1][-2].content  # her notes, just before what he said
+    assert "hurt" in notes.lower() or hurt_mood.tone in notes
     assert hurt.memory.mood.hurtful_moments()
     later = hurt.memory.mood.current(start + 3 * 86400)
     assert abs(later.valence - mood_config().baseline_valence) < 0.05

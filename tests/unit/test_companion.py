@@ -414,11 +414,30 @@ def test_off_persona_reply_is_regenerated_with_a_reminder(
     assert turn.guard.attempts == 2
     first, second = fake_model.calls
     assert first.messages[-1].content == "did you miss me?"
-    assert second.messages[-1].content.startswith("did you miss me?\n\n(Stay yourself, Juniper")
+    assert second.messages[-1].content == "did you miss me?"
+    assert (second.messages[-2].role, second.messages[-1].role) == ("system", "user")
+    assert second.messages[-2].content.startswith("Stay yourself, Juniper")
     assert second.options.temperature > first.options.temperature
-    assert second.messages[:-1] == first.messages[:-1]
+    assert second.messages[:-2] == first.messages[:-1]  # the history, unchanged
     assert rows(db)[-1] == ("assistant", "I felt a little lonely, honestly. Did you?",
                             "complete")
+
+
+def test_she_does_not_call_him_by_a_name_from_his_message_or_by_hers(
+        fake_model: FakeModel, db: Database, settings: Settings,
+        setup_record: SetupRecord) -> None:
+    companion = make(fake_model, db, settings, steered=True)
+    fake_model.enqueue("Hey Ana! Porto must be lovely.", "Oh, Juniper, how lovely.",
+                       "Porto must be lovely. Does she like teaching there?")
+    turn = companion.reply("My sister Ana lives in Porto, she teaches piano.")
+    assert "".join(turn) == "Porto must be lovely. Does she like teaching there?"
+    assert turn.guard.attempts == 3 and turn.guard.labels == ("misaddress",)
+    fake_model.enqueue("Well, Ana, that's lovely.", "Well, Ana, that's lovely.",
+                       "Well, Ana, that's lovely. Is she happy there?")
+    assert "".join(companion.reply("Ana is happy in Porto.")) == \
+        "That's lovely. Is she happy there?"
+    fake_model.enqueue("Theo! I missed you too.")  # his own name is his to be called by
+    assert "".join(companion.reply("I missed you, Juniper.")) == "Theo! I missed you too."
 
 
 def test_steered_reply_is_kept_short_unless_more_is_asked_for(

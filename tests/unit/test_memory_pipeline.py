@@ -12,7 +12,7 @@ from datetime import datetime
 import pytest
 
 from os1.config import Settings
-from os1.llm.base import GenerateOptions, Model
+from os1.llm.base import GenerateOptions, Message, Model
 from os1.llm.fake import FakeModel
 from os1.memory.embeddings import HashEmbedder
 from os1.memory.ingest import Names, extract_exchange, next_exchange, remember_moments
@@ -223,10 +223,11 @@ def test_recalled_memories_and_mood_are_in_front_of_the_message(
                           memory=Recollection(db, settings.user, EMBEDDER, lambda: MONDAY),
                           clock=lambda: MONDAY)
     "".join(companion.reply("Where does Marguerite live again?"))
-    last = model.calls[-1].messages[-1].content
-    assert "(about 3 weeks ago, 16 April 2024) Theo's sister Marguerite lives in Lisbon." in last
-    assert "how I feel right now" in last
-    assert last.endswith(")\n\nWhere does Marguerite live again?")
+    *_, notes, said = model.calls[-1].messages
+    assert (notes.role, said) == ("system", Message("user", "Where does Marguerite live again?"))
+    assert "(about 3 weeks ago, 16 April 2024) Theo's sister Marguerite lives in Lisbon." \
+        in notes.content
+    assert "my own mood right now, not Theo's" in notes.content
     system = model.calls[-1].messages[0].content
     assert "how you see yourself these days" in system
 
@@ -570,10 +571,11 @@ def test_anticipating_a_spoken_reply_evaluates_its_prompt_and_stores_nothing(
     # the prompt evaluated ahead is the one the reply got...
     assert model.prefilled[-1] == model.calls[-1].messages
     # ...and even before any words, its spoken note was where the reply's is: first
-    said_so_far, final = (p[-1].content for p in (model.prefilled[0], model.prefilled[-1]))
+    said_so_far, final = (p[-2].content for p in (model.prefilled[0], model.prefilled[-1]))
     assert said_so_far.startswith("(We are talking out loud")
-    assert final.startswith(said_so_far.split("\n\n")[0] + "\n\n(My private notes")
-    assert "Marguerite lives in Lisbon" in final and final.endswith(question)
+    assert final.startswith(said_so_far.split("\n\n")[0] + "\n\nMy private notes")
+    assert "Marguerite lives in Lisbon" in final
+    assert model.prefilled[-1][-1] == Message("user", question)
 
 
 def test_a_reflection_that_cites_nothing_is_tried_once_more_greedily(

@@ -100,7 +100,7 @@ def test_a_spoken_question_gets_a_spoken_answer_and_both_are_stored(
     assert (tmp_path / "reply.wav").is_file()
     assert sink.audio().seconds == pytest.approx(0.05 * len(REPLY.split()), abs=0.05)
     # she was told she is speaking, not writing
-    assert "talking out loud" in fake_model.calls[0].messages[-1].content
+    assert "talking out loud" in fake_model.calls[0].messages[-2].content
 
 
 def test_she_starts_speaking_before_the_model_has_finished(
@@ -369,11 +369,11 @@ def test_while_you_speak_her_prompt_is_evaluated_ahead(
     # her reply: the next turn's prompt up to the note, her reply in it
     ready, heard, next_turn = model.prefilled
     assert ready_when_heard == [1]
-    assert ready[-1].content.startswith("(We are talking out loud")
-    assert "Paris" not in ready[-1].content
+    assert ready[-2].content.startswith("(We are talking out loud")
+    assert "Paris" not in ready[-2].content + ready[-1].content
     assert heard == model.calls[0].messages
-    assert next_turn[-2].content == REPLY
-    assert next_turn[-1].content == ready[-1].content
+    assert next_turn[-3].content == REPLY
+    assert next_turn[-2:] == ready[-2:]
 
 
 def test_a_reminder_is_said_aloud_between_turns_and_is_no_part_of_her_reply(
