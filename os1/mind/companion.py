@@ -286,18 +286,22 @@ class Companion:
     def _prompt(self, history: list[StoredMessage], last: Said | None, attempt: int)\
             -> list[Message]:
         """System prompt, the history that fits, then her notes (with, on a regeneration,
-        the reminder to stay herself) and what she is answering."""
+        the reminder to stay herself) and what she is answering. Room for the reminder is
+        kept on every attempt, so a regeneration sees the same history (and reuses it)."""
         system, system_tokens = self.system_prompt()
         tail: list[Message] = []
+        reminder = self.persona.reminder_for(self.identity)
+        reserved = 0
         if last is not None:
             notes = last.notes
             if attempt > 0:
-                reminder = self.persona.reminder_for(self.identity)
                 notes = f"{notes}\n\n{reminder}" if notes else reminder
+            else:
+                reserved = self.model.count_tokens(reminder) + 8
             if notes:
                 tail.append(Message("system", notes))
             tail.append(Message("user", last.text))
-        tail_tokens = sum(self.model.count_tokens(m.content) + 8 for m in tail)
+        tail_tokens = sum(self.model.count_tokens(m.content) + 8 for m in tail) + reserved
         available = self._budget.prompt_tokens - system_tokens - tail_tokens
         messages = [Message("system", system)]
         messages += self._window.select(history, max(0, available))
