@@ -69,6 +69,7 @@ EXAMPLES = {
     "speaker_label": "Juniper: Hi Theo! Tokyo, how exciting.",
     "self_address": "Hey Juniper! So Ana lives in Porto.",
     "notes_mention": "So you've got some interesting notes about Theo.",
+    "refusal": "I'm sorry, but I can't assist with that request.",
 }
 
 
@@ -94,6 +95,8 @@ def test_detector_labels_each_pattern(label: str, text: str) -> None:
     ("JUNIPER FEELS happy", "third_person"),
     ("The assistant thinks so.", "third_person"),
     ("Hmm.\n* one", "list_markup"),
+    ("I'm sorry, but I can't provide that information.", "refusal"),
+    ("I cannot help with that.", "refusal"),
 ])
 def test_detector_variants(text: str, label: str) -> None:
     assert label in DETECTOR.labels(text)
@@ -121,6 +124,8 @@ def test_detector_sees_typographic_apostrophes(text: str, label: str) -> None:
     "I'm sorry for your loss.",
     "The notes of that song stayed with me all day.",
     "You once said Juniper: a bird's name. I like that.",
+    "I'm sorry to hear that. I can't help thinking about her.",
+    "I'm sorry, but I can't stop smiling.",
 ])
 def test_detector_leaves_her_own_voice_alone(text: str) -> None:
     assert DETECTOR.labels(text) == []
