@@ -268,7 +268,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
 
 def run(model: Model, settings: Settings, prompts: Sequence[Prompt], seed: int) -> list[Reply]:
     steering = Steering.load()
-    detector = steering.detector(SETUP.companion_name)
+    detector = steering.detector(SETUP.companion_name, SETUP.user_name)
     replies: list[Reply] = []
     for index, prompt in enumerate(prompts):
         for variant in VARIANTS:

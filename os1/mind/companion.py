@@ -161,7 +161,8 @@ class Companion:
     def detector(self) -> OffPersonaDetector | None:
         if self.steering is None:
             return None
-        return self.steering.detector(self.identity.companion_name)
+        setup = self.identity
+        return self.steering.detector(setup.companion_name, setup.user_name)
 
     # -- turns ----------------------------------------------------------------------
 

@@ -43,7 +43,10 @@ class Persona:
                   "name_reason": setup.name_reason}
         lines = [fill(self.essence, **values), ""]
         lines += [f"- {fill(rule, **values)}" for rule in self.manner]
-        profile = describe_profile(setup.answers, profile_labels)
+        # His name is in the line introducing the profile; listed under it as "Your name:
+        # Theo", the small model took it for its own ('Theo: "Ana is a pianist..."').
+        answers = {k: v for k, v in setup.answers.items() if k != "name"}
+        profile = describe_profile(answers, profile_labels)
         if profile:
             lines += ["", fill(self.profile_intro, **values), profile]
         if self_description:

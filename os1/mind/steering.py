@@ -53,17 +53,20 @@ class Steering:
             return None
         return self.max_sentences
 
-    def detector(self, name: str) -> OffPersonaDetector:
-        return OffPersonaDetector(self.patterns, name)
+    def detector(self, name: str, user_name: str = "") -> OffPersonaDetector:
+        return OffPersonaDetector(self.patterns, name, user_name)
 
 
 class OffPersonaDetector:
     """Finds assistant-speak, markup and third-person self-reference in a reply."""
 
-    def __init__(self, patterns: dict[str, str], name: str) -> None:
+    def __init__(self, patterns: dict[str, str], name: str, user_name: str = "") -> None:
+        """``{name}`` in a pattern stands for hers, ``{user}`` for his."""
         flags = re.IGNORECASE | re.MULTILINE
+        never = r"\b\B"
         self._patterns = {
-            label: re.compile(pattern.replace("{name}", re.escape(name) if name else r"\b\B"),
+            label: re.compile(pattern.replace("{name}", re.escape(name) if name else never)
+                              .replace("{user}", re.escape(user_name) if user_name else never),
                               flags)
             for label, pattern in patterns.items()
         }

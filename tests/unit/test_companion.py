@@ -250,6 +250,7 @@ def test_system_prompt_has_her_name_and_the_setup_and_is_stable(
     assert HER_NAME in system and "Theo" in system and HER_REASON in system
     for answer in THEO_ANSWERS.values():
         assert answer in system
+    assert "Your name" not in system  # "What Theo told you: - Your name: Theo" read as hers
     # A restart (new Companion) builds the very same prompt.
     restarted = Companion(FakeModel(), db, settings)
     assert restarted.system_prompt()[0] == system

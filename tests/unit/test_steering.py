@@ -141,6 +141,15 @@ def test_third_person_uses_her_name_only() -> None:
     assert "third_person" in nameless.labels("The AI thinks so.")
 
 
+def test_a_reply_labelled_with_his_name_is_a_slip_too() -> None:
+    """Under "What Theo told you", the setup's "Your name: Theo" can make the model
+    write his lines: 'Theo: "Ana is a talented pianist..."'."""
+    detector = STEERING.detector("Juniper", "Theo")
+    assert "speaker_label" in detector.labels('Theo: "Ana is a talented pianist."')
+    assert "speaker_label" not in detector.labels("Theo, I missed you: really.")
+    assert "speaker_label" not in DETECTOR.labels('Theo: "Ana is a talented pianist."')
+
+
 def test_name_with_regex_characters_is_escaped() -> None:
     detector = STEERING.detector("Ana.Maria")
     assert "third_person" in detector.labels("Ana.Maria thinks so.")
