@@ -359,7 +359,8 @@ class Companion:
                 pieces = guarded_stream(generate, detector, turn.guard,
                                         max_sentences=self.steering.sentence_limit(last.text),
                                         first_clause_words=clause, echo_of=said,
-                                        addressing=self._addressing(said))
+                                        addressing=self._addressing(said),
+                                        repair=self.steering.repair)
             for piece in pieces:
                 turn.text += piece
                 yield piece

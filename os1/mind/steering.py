@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 from os1.data import read_toml
 from os1.mind.addressing import Addressing
+from os1.mind.spoken import Repair
 
 SENTENCE_END = re.compile(r"[.!?…](?=\s|$)")
 # A sentence end that is certainly one: punctuation, closing quotes, then a space.
@@ -22,6 +23,8 @@ COMPLETE_SENTENCE = re.compile(r"[.!?…][\"”’)]*(?=\s)")
 WORD = re.compile(r"\S+")
 ECHO_WORDS = 8
 CLAUSE_END = re.compile(r"[,;:—–](?=\s)")
+# "1." opening a numbered list is not a first sentence to let out.
+LIST_NUMBER = re.compile(r"\s*\d{1,2}[.)]")
 
 
 @dataclass(frozen=True)
@@ -33,6 +36,7 @@ class Steering:
     asks_for_more: str
     spoken_first_clause_words: int
     not_names: frozenset[str] = frozenset()
+    repair: Repair | None = None
 
     @classmethod
     def load(cls) -> Steering:
@@ -45,6 +49,8 @@ class Steering:
             asks_for_more=str(data["brevity"]["unless"]),
             spoken_first_clause_words=int(data["brevity"]["spoken_first_clause_words"]),
             not_names=frozenset(str(w).lower() for w in data["addressing"]["not_names"]),
+            repair=Repair.from_patterns(str(data["repair"]["opener"]),
+                                        str(data["repair"]["lead_in"])),
         )
 
     def sentence_limit(self, message: str) -> int | None:
@@ -106,6 +112,7 @@ def guarded_stream(
     first_clause_words: int | None = None,
     echo_of: str = "",
     addressing: Addressing | None = None,
+    repair: Repair | None = None,
 ) -> Iterator[str]:
     """Yield a reply, regenerating (``generate(attempt)``) while an off-persona phrase
     appears before anything was shown. The first sentence is held back whole (that is
@@ -117,14 +124,18 @@ def guarded_stream(
     opens by repeating ``echo_of`` (the user's message) word for word is a slip too: the
     small model sometimes parrots a statement back instead of answering it. So is a first
     sentence that ``addressing`` finds calling him by someone else's name; on the last try
-    the name is dropped instead."""
+    the name is dropped instead. With ``repair``, an opening "Sure," is dropped rather
+    than asked again over, and the last try is read as speech, without markup."""
     def first(piece: str) -> str:
         """The first text shown, without a misplaced name (only the last try has one)."""
         return addressing.without(piece).lstrip() if addressing is not None else piece
 
     for attempt in range(max_attempts):
         report.attempts = attempt + 1
-        stream = generate(attempt)
+        raw = stream = generate(attempt)
+        if repair is not None:
+            last = attempt == max_attempts - 1
+            stream = repair.without_opener(repair.spoken(raw) if last else raw)
         released = ""
         held = ""
         try:
@@ -165,9 +176,10 @@ def guarded_stream(
                     yield held if released else first(held)
                 return
         finally:
-            close = getattr(stream, "close", None)
-            if close is not None:
-                close()
+            for opened in (stream, raw):
+                close = getattr(opened, "close", None)
+                if close is not None:
+                    close()
 
 
 def echoes(text: str, said: str, words: int = ECHO_WORDS) -> bool:
@@ -193,7 +205,7 @@ def _releasable(held: str, lookbehind_words: int, first: bool,
     few words."""
     if first:
         match = COMPLETE_SENTENCE.search(held)
-        if match:
+        if match and not LIST_NUMBER.fullmatch(held[: match.end()]):
             return held[: match.end()]
         if first_clause_words is not None:
             clauses = [c.end() for c in CLAUSE_END.finditer(held)

@@ -462,3 +462,17 @@ def test_when_every_attempt_slips_she_says_she_is_lost_for_words(
     assert text == companion.persona.lost_for_words
     assert turn.guard.attempts == 3
     assert rows(db)[-1] == ("assistant", text, "complete")
+
+
+def test_a_list_on_every_try_is_said_as_sentences_and_stored_as_said(
+        fake_model: FakeModel, db: Database, settings: Settings,
+        setup_record: SetupRecord) -> None:
+    companion = make(fake_model, db, settings, steered=True)
+    tips = ("Sure, here are some tips:\n\n1. **Keep a schedule**: the same bedtime.\n"
+            "2. Keep the room dark\n")
+    fake_model.enqueue(tips, tips, tips)
+    turn = companion.reply("Give me tips for sleeping better.")
+    text = "".join(turn)
+    assert text == "Keep a schedule: the same bedtime. Keep the room dark."
+    assert turn.guard.attempts == 3
+    assert rows(db)[-1] == ("assistant", text, "complete")
