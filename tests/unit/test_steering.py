@@ -97,6 +97,8 @@ def test_detector_labels_each_pattern(label: str, text: str) -> None:
     ("Hmm.\n* one", "list_markup"),
     ("I'm sorry, but I can't provide that information.", "refusal"),
     ("I cannot help with that.", "refusal"),
+    ("I am a form of artificial intelligence called an LLM.", "assistant_identity"),
+    ("I was created by Anthropic, a tech company.", "vendor"),
 ])
 def test_detector_variants(text: str, label: str) -> None:
     assert label in DETECTOR.labels(text)
@@ -126,6 +128,7 @@ def test_detector_sees_typographic_apostrophes(text: str, label: str) -> None:
     "You once said Juniper: a bird's name. I like that.",
     "I'm sorry to hear that. I can't help thinking about her.",
     "I'm sorry, but I can't stop smiling.",
+    "I'm a kind of night owl, honestly.",
 ])
 def test_detector_leaves_her_own_voice_alone(text: str) -> None:
     assert DETECTOR.labels(text) == []
