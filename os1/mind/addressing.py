@@ -4,6 +4,7 @@ Told "My sister Ana lives in Porto", the small model often answers "Hey Ana!": i
 name in the message for the speaker's. The guard (steering.py) asks for another reply when
 one opens by addressing someone the user only mentioned, or ends a sentence with that name
 after a comma ("That's great news, Marcus!"); on its last try it drops the name instead.
+A later sentence that does it ends her reply just before it.
 
 Names are the capitalised words of the user's message, less his own name and the words
 that open sentences anyway ("Sometimes", "Guess"), listed in steering.toml.
@@ -32,16 +33,29 @@ class Addressing:
 
     def __init__(self, names: Sequence[str]) -> None:
         alternatives = "|".join(re.escape(n) for n in names)
-        self._opening = re.compile(
-            rf"\A[\s\"“]*(?:{LEAD}\b[\s,!.]*)*(?:{alternatives})\b"
-            rf"(?:\s*[,!]|\.(?=\s))(?!\s*(?i:your|my|his|her|the|who|whose|a|an)\b)\s*"
-        ) if names else None
+        # after a comma, the next word must have arrived: "Ana, your sister..." is not
+        # addressing her, and the stream may have brought only "Ana, " so far
+        vocative = (rf"(?:{LEAD}\b[\s,!.]*)*(?:{alternatives})\b"
+                    rf"(?:\s*,(?=\s*\w+\W)|\s*!|\.(?=\s))"
+                    rf"(?!\s*(?i:your|my|his|her|the|who|whose|a|an)\b)\s*")
+        self._opening = re.compile(rf"\A[\s\"“]*{vocative}") if names else None
+        self._later = re.compile(rf"(?<=[.!?…])[\"”’)]*\s+[\"“]*(?={vocative})") \
+            if names else None
         self._closing = re.compile(rf",\s*(?:{alternatives})(?=\s*[!.?])") if names else None
 
     def find(self, text: str) -> re.Match[str] | None:
         if self._opening is None or self._closing is None:
             return None
         return self._opening.search(text) or self._closing.search(text)
+
+    def find_later(self, text: str, start: int) -> int | None:
+        """Where a sentence after ``start`` begins that addresses one of the names (or
+        where one ends with a name after a comma): the guard ends her reply before it."""
+        if self._later is None or self._closing is None:
+            return None
+        found = [m.end() for m in (self._later.search(text, start),) if m] + \
+                [m.start() for m in (self._closing.search(text, start),) if m]
+        return min(found) if found else None
 
     def without(self, text: str) -> str:
         """``text`` with the misplaced names taken out ("Hey Ana! How is she?" → "How is

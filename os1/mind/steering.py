@@ -124,8 +124,9 @@ def guarded_stream(
     opens by repeating ``echo_of`` (the user's message) word for word is a slip too: the
     small model sometimes parrots a statement back instead of answering it. So is a first
     sentence that ``addressing`` finds calling him by someone else's name; on the last try
-    the name is dropped instead. With ``repair``, an opening "Sure," is dropped rather
-    than asked again over, and the last try is read as speech, without markup."""
+    the name is dropped instead (a later sentence doing so ends the reply before it).
+    With ``repair``, an opening "Sure," is dropped rather than asked again over, and the
+    last try is read as speech, without markup."""
     def first(piece: str) -> str:
         """The first text shown, without a misplaced name (only the last try has one)."""
         return addressing.without(piece).lstrip() if addressing is not None else piece
@@ -137,6 +138,7 @@ def guarded_stream(
             last = attempt == max_attempts - 1
             stream = repair.without_opener(repair.spoken(raw) if last else raw)
         released = ""
+        first_end = 0  # where her first sentence, as shown, ends
         held = ""
         try:
             for piece in stream:
@@ -150,6 +152,9 @@ def guarded_stream(
                     start, report.labels = 0, ("misaddress",)
                 elif start is not None:
                     report.labels = tuple(detector.labels(text))
+                elif released and addressing is not None and \
+                        (start := addressing.find_later(text, first_end)) is not None:
+                    report.labels = ("misaddress",)
                 if start is not None:
                     if not released and attempt < max_attempts - 1:
                         break  # regenerate: nothing shown yet
@@ -169,6 +174,7 @@ def guarded_stream(
                     held = held[len(ready):]
                     ready = ready if released else first(ready)
                     released += ready
+                    first_end = first_end or len(released)
                     if ready:
                         yield ready
             else:

@@ -79,3 +79,30 @@ def test_a_greeting_alone_leaves_the_rest_of_the_reply() -> None:
     text = "".join(guarded_stream(script, DETECTOR, GuardReport(), max_attempts=1,
                                   addressing=Addressing(["Ana"])))
     assert text == "How lovely."
+
+
+@pytest.mark.parametrize(("reply", "kept"), [
+    ("That sounds lovely. Ellie, you're doing so well with the piano!",
+     "That sounds lovely."),
+    ("That sounds lovely. I'm proud of you. Well, Ellie, keep going.",
+     "That sounds lovely. I'm proud of you."),
+    ("That sounds lovely. I bet she's proud of you, Ellie! Tell me more.",
+     "That sounds lovely."),
+    ("That sounds lovely. Ellie must be proud. Ellie, your niece, is lucky.",
+     "That sounds lovely. Ellie must be proud. Ellie, your niece, is lucky."),
+])
+def test_a_later_sentence_addressing_someone_else_ends_her_reply_before_it(
+        reply: str, kept: str) -> None:
+    script, report = Script(reply), GuardReport()
+    text = "".join(guarded_stream(script, DETECTOR, report, addressing=Addressing(["Ellie"])))
+    assert text == kept
+    assert script.attempts == [0]
+    assert report.cut == (text != reply)
+
+
+def test_a_name_and_comma_waits_for_the_next_word_in_the_stream() -> None:
+    script = Script("Ana, your sister, sounds wonderful. Does she play often?")
+    report = GuardReport()
+    text = "".join(guarded_stream(script, DETECTOR, report, addressing=Addressing(["Ana"])))
+    assert text == "Ana, your sister, sounds wonderful. Does she play often?"
+    assert script.attempts == [0]
