@@ -127,16 +127,17 @@ def guarded_stream(
     the name is dropped instead (a later sentence doing so ends the reply before it).
     With ``repair``, an opening "Sure," is dropped rather than asked again over, and the
     last try is read as speech, without markup."""
-    def first(piece: str) -> str:
-        """The first text shown, without a misplaced name (only the last try has one)."""
-        return addressing.without(piece).lstrip() if addressing is not None else piece
+    def shown(piece: str) -> str:
+        """``piece`` as shown: the first text loses a misplaced name (only the last try
+        can have one)."""
+        return addressing.without(piece).lstrip() if addressing and not released else piece
 
     for attempt in range(max_attempts):
         report.attempts = attempt + 1
+        may_retry = attempt < max_attempts - 1
         raw = stream = generate(attempt)
         if repair is not None:
-            last = attempt == max_attempts - 1
-            stream = repair.without_opener(repair.spoken(raw) if last else raw)
+            stream = repair.without_opener(raw if may_retry else repair.spoken(raw))
         released = ""
         first_end = 0  # where her first sentence, as shown, ends
         held = ""
@@ -144,48 +145,54 @@ def guarded_stream(
             for piece in stream:
                 held += piece
                 text = released + held
-                start = detector.first_match_start(text)
-                if start is None and not released and echoes(text, echo_of):
-                    start, report.labels = 0, ("echo",)
-                elif start is None and not released and attempt < max_attempts - 1 and \
-                        addressing is not None and addressing.find(text):
-                    start, report.labels = 0, ("misaddress",)
-                elif start is not None:
-                    report.labels = tuple(detector.labels(text))
-                elif released and addressing is not None and \
-                        (start := addressing.find_later(text, first_end)) is not None:
-                    report.labels = ("misaddress",)
-                if start is not None:
-                    if not released and attempt < max_attempts - 1:
+                slip = _slip(text, released, first_end, detector, echo_of,
+                             addressing if may_retry or released else None)
+                if slip is not None:
+                    report.labels = slip[1]
+                    if not released and may_retry:
                         break  # regenerate: nothing shown yet
                     report.cut = True
-                    ending = _ending_before(text, start, len(released))
-                    yield ending if released else first(ending)
+                    yield shown(_ending_before(text, slip[0], len(released)))
                     return
                 limit = _sentence_limit_end(text, max_sentences)
                 if limit is not None:
                     report.capped = True
-                    rest = text[len(released):limit]
-                    yield rest if released else first(rest)
+                    yield shown(text[len(released):limit])
                     return
                 ready = _releasable(held, lookbehind_words, first=not released,
                                     first_clause_words=first_clause_words)
                 if ready:
                     held = held[len(ready):]
-                    ready = ready if released else first(ready)
+                    ready = shown(ready)
                     released += ready
                     first_end = first_end or len(released)
                     if ready:
                         yield ready
             else:
                 if held:
-                    yield held if released else first(held)
+                    yield shown(held)
                 return
         finally:
             for opened in (stream, raw):
                 close = getattr(opened, "close", None)
                 if close is not None:
                     close()
+
+
+def _slip(text: str, released: str, first_end: int, detector: OffPersonaDetector,
+          echo_of: str, addressing: Addressing | None) -> tuple[int, tuple[str, ...]] | None:
+    """Where ``text`` (``released`` of it shown) slips, and why; None if it doesn't."""
+    start = detector.first_match_start(text)
+    if start is not None:
+        return start, tuple(detector.labels(text))
+    if not released and echoes(text, echo_of):
+        return 0, ("echo",)
+    if addressing is None:
+        return None
+    if not released:
+        return (0, ("misaddress",)) if addressing.find(text) else None
+    later = addressing.find_later(text, first_end)
+    return (later, ("misaddress",)) if later is not None else None
 
 
 def echoes(text: str, said: str, words: int = ECHO_WORDS) -> bool:
