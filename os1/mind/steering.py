@@ -10,7 +10,7 @@ so that a phrase split across tokens is seen whole) and releases the rest as it 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator
 from dataclasses import dataclass
 
 from os1.data import read_toml
@@ -50,7 +50,8 @@ class Steering:
             spoken_first_clause_words=int(data["brevity"]["spoken_first_clause_words"]),
             not_names=frozenset(str(w).lower() for w in data["addressing"]["not_names"]),
             repair=Repair.from_patterns(str(data["repair"]["opener"]),
-                                        str(data["repair"]["lead_in"])),
+                                        str(data["repair"]["lead_in"]),
+                                        (str(label) for label in data["repair"]["spare"])),
         )
 
     def sentence_limit(self, message: str) -> int | None:
@@ -77,13 +78,15 @@ class OffPersonaDetector:
             for label, pattern in patterns.items()
         }
 
-    def labels(self, text: str) -> list[str]:
+    def labels(self, text: str, skip: Collection[str] = ()) -> list[str]:
         text = _plain_quotes(text)
-        return [label for label, p in self._patterns.items() if p.search(text)]
+        return [label for label, p in self._patterns.items()
+                if label not in skip and p.search(text)]
 
-    def first_match_start(self, text: str) -> int | None:
+    def first_match_start(self, text: str, skip: Collection[str] = ()) -> int | None:
         text = _plain_quotes(text)
-        starts = [m.start() for p in self._patterns.values() if (m := p.search(text))]
+        starts = [m.start() for label, p in self._patterns.items()
+                  if label not in skip and (m := p.search(text))]
         return min(starts) if starts else None
 
 
@@ -146,7 +149,8 @@ def guarded_stream(
                 held += piece
                 text = released + held
                 slip = _slip(text, released, first_end, detector, echo_of,
-                             addressing if may_retry or released else None)
+                             addressing if may_retry or released else None,
+                             () if may_retry or repair is None else repair.spare)
                 if slip is not None:
                     report.labels = slip[1]
                     if not released and may_retry:
@@ -180,11 +184,13 @@ def guarded_stream(
 
 
 def _slip(text: str, released: str, first_end: int, detector: OffPersonaDetector,
-          echo_of: str, addressing: Addressing | None) -> tuple[int, tuple[str, ...]] | None:
-    """Where ``text`` (``released`` of it shown) slips, and why; None if it doesn't."""
-    start = detector.first_match_start(text)
+          echo_of: str, addressing: Addressing | None,
+          spared: Collection[str]) -> tuple[int, tuple[str, ...]] | None:
+    """Where ``text`` (``released`` of it shown) slips, and why; None if it doesn't.
+    ``spared``: detector labels that don't count."""
+    start = detector.first_match_start(text, spared)
     if start is not None:
-        return start, tuple(detector.labels(text))
+        return start, tuple(detector.labels(text, spared))
     if not released and echoes(text, echo_of):
         return 0, ("echo",)
     if addressing is None:

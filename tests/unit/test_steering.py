@@ -70,6 +70,7 @@ EXAMPLES = {
     "self_address": "Hey Juniper! So Ana lives in Porto.",
     "notes_mention": "So you've got some interesting notes about Theo.",
     "refusal": "I'm sorry, but I can't assist with that request.",
+    "advice": "That's a big step. It's important to take your time.",
 }
 
 
@@ -129,6 +130,7 @@ def test_detector_sees_typographic_apostrophes(text: str, label: str) -> None:
     "I'm sorry to hear that. I can't help thinking about her.",
     "I'm sorry, but I can't stop smiling.",
     "I'm a kind of night owl, honestly.",
+    "That matters to me. It's important, what you said.",
 ])
 def test_detector_leaves_her_own_voice_alone(text: str) -> None:
     assert DETECTOR.labels(text) == []
