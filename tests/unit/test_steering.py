@@ -131,6 +131,7 @@ def test_detector_sees_typographic_apostrophes(text: str, label: str) -> None:
     "I'm sorry, but I can't stop smiling.",
     "I'm a kind of night owl, honestly.",
     "That matters to me. It's important, what you said.",
+    "That's a big step, and it's important to you.",
 ])
 def test_detector_leaves_her_own_voice_alone(text: str) -> None:
     assert DETECTOR.labels(text) == []
