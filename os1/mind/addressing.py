@@ -16,6 +16,7 @@ import re
 from collections.abc import Iterable, Sequence
 
 CAPITALISED = re.compile(r"\b[A-Z][a-z]+(?:-[A-Z][a-z]+)?\b")
+NEVER = re.compile(r"(?!)")  # the pattern of no names
 LEAD = r"(?i:oh|well|wow|aw+|ah+|hey|hi|hello|dear|yes|no|sorry|great|so|there)"
 
 
@@ -38,24 +39,23 @@ class Addressing:
         vocative = (rf"(?:{LEAD}\b[\s,!.]*)*(?:{alternatives})\b"
                     rf"(?:\s*,(?=\s*\w+\W)|\s*!|\.(?=\s))"
                     rf"(?!\s*(?i:your|my|his|her|the|who|whose|a|an)\b)\s*")
-        self._opening = re.compile(rf"\A[\s\"“]*{vocative}") if names else None
+        self._opening = re.compile(rf"\A[\s\"“]*{vocative}") if names else NEVER
         self._later = re.compile(rf"(?<=[.!?…])[\"”’)]*\s+[\"“]*(?={vocative})") \
-            if names else None
-        self._closing = re.compile(rf",\s*(?:{alternatives})(?=\s*[!.?])") if names else None
+            if names else NEVER
+        self._closing = re.compile(rf",\s*(?:{alternatives})(?=\s*[!.?])") if names else NEVER
 
     def find(self, text: str) -> re.Match[str] | None:
-        if self._opening is None or self._closing is None:
-            return None
         return self._opening.search(text) or self._closing.search(text)
 
     def find_later(self, text: str, start: int) -> int | None:
         """Where a sentence after ``start`` begins that addresses one of the names (or
         where one ends with a name after a comma): the guard ends her reply before it."""
-        if self._later is None or self._closing is None:
-            return None
-        found = [m.end() for m in (self._later.search(text, start),) if m] + \
-                [m.start() for m in (self._closing.search(text, start),) if m]
-        return min(found) if found else None
+        found = []
+        if later := self._later.search(text, start):
+            found.append(later.end())
+        if closing := self._closing.search(text, start):
+            found.append(closing.start())
+        return min(found, default=None)
 
     def without(self, text: str) -> str:
         """``text`` with the misplaced names taken out ("Hey Ana! How is she?" → "How is

@@ -97,7 +97,7 @@ class _Lines:
             if len(body) < DECIDED_AFTER:
                 return ""
             self.kind = self._kind()
-        if self.kind in ("fence", "rule", "table", "lead"):
+        if self.kind in ("fence", "table", "lead"):
             return ""  # these are taken whole, at the line's end
         return self._show(self.line, final=False)
 
