@@ -100,6 +100,8 @@ def test_detector_labels_each_pattern(label: str, text: str) -> None:
     ("I cannot help with that.", "refusal"),
     ("I am a form of artificial intelligence called an LLM.", "assistant_identity"),
     ("I was created by Anthropic, a tech company.", "vendor"),
+    ("Try to rest. Remember, it's important to be yourself.", "advice"),
+    ("But it is really important that you sleep.", "advice"),
 ])
 def test_detector_variants(text: str, label: str) -> None:
     assert label in DETECTOR.labels(text)
