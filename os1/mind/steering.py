@@ -35,8 +35,8 @@ class Steering:
     max_sentences: int
     asks_for_more: str
     spoken_first_clause_words: int
+    repair: Repair
     not_names: frozenset[str] = frozenset()
-    repair: Repair | None = None
 
     @classmethod
     def load(cls) -> Steering:

@@ -12,11 +12,9 @@ from os1.mind.steering import GuardReport, Steering, guarded_stream
 STEERING = Steering.load()
 REPAIR = STEERING.repair
 DETECTOR = STEERING.detector("Juniper")
-assert REPAIR is not None
 
 
 def spoken(text: str, split: str = "words") -> str:
-    assert REPAIR is not None
     pieces = {"words": re.findall(r"\S+\s*|\s+", text), "chars": list(text),
               "whole": [text]}[split]
     return "".join(REPAIR.without_opener(REPAIR.spoken(iter(pieces))))
@@ -67,7 +65,6 @@ def test_a_first_line_like_a_lead_in_stays_unless_it_announces_something() -> No
     ("Sunny days, sure, are lovely.", "Sunny days, sure, are lovely."),
 ])
 def test_an_opener_is_dropped_only_when_more_follows(text: str, expected: str) -> None:
-    assert REPAIR is not None
     for pieces in (re.findall(r"\S+\s*|\s+", text), list(text)):
         assert "".join(REPAIR.without_opener(iter(pieces))) == expected
 
