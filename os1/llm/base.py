@@ -26,11 +26,18 @@ class GenerateOptions:
     ``logit_bias`` maps *text pieces* (not token ids) to a bias, because token ids differ
     between models; each backend maps the pieces onto its own vocabulary where it can.
     ``json_schema`` and ``grammar`` (GBNF) constrain the output; give at most one.
+    ``min_p`` and the three penalties are llama.cpp's samplers (an OpenAI-compatible server
+    gets the presence and frequency penalties, and llama.cpp's server all four): the
+    small model loops ("I'm still trying to get through it" five times) without them.
     """
 
     max_tokens: int = 256
     temperature: float = 0.7
     top_p: float = 0.9
+    min_p: float = 0.0
+    repeat_penalty: float = 1.0
+    presence_penalty: float = 0.0
+    frequency_penalty: float = 0.0
     stop: tuple[str, ...] = ()
     json_schema: Mapping[str, Any] | None = None
     grammar: str | None = None

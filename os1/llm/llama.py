@@ -109,6 +109,10 @@ class LlamaModel:
             "max_tokens": options.max_tokens,
             "temperature": options.temperature,
             "top_p": options.top_p,
+            "min_p": options.min_p,
+            "repeat_penalty": options.repeat_penalty,
+            "presence_penalty": options.presence_penalty,
+            "frequency_penalty": options.frequency_penalty,
             "stop": list(options.stop) or None,
         }
         if options.seed is not None:

@@ -219,6 +219,14 @@ def build_payload(
         "temperature": options.temperature,
         "top_p": options.top_p,
     }
+    if options.presence_penalty or options.frequency_penalty:
+        payload["presence_penalty"] = options.presence_penalty
+        payload["frequency_penalty"] = options.frequency_penalty
+    # llama.cpp's own samplers: its server honours them, others ignore unknown fields
+    if options.min_p:
+        payload["min_p"] = options.min_p
+    if options.repeat_penalty != 1.0:
+        payload["repeat_penalty"] = options.repeat_penalty
     if options.stop:
         payload["stop"] = list(options.stop)
     if options.seed is not None:

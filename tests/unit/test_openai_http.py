@@ -135,7 +135,17 @@ def test_leaves_out_unset_optional_fields() -> None:
     model, server = make_model(replying("ok"))
     complete(model, HELLO, GenerateOptions())
     (body,) = server.bodies()
-    assert not {"stop", "seed", "response_format", "grammar", "logit_bias"} & body.keys()
+    assert not {"stop", "seed", "response_format", "grammar", "logit_bias", "min_p",
+                "repeat_penalty", "presence_penalty", "frequency_penalty"} & body.keys()
+
+
+def test_her_samplers_are_sent_the_penalties_as_openai_and_the_rest_as_llama_cpp_does() -> None:
+    model, server = make_model(replying("ok"))
+    complete(model, HELLO, GenerateOptions(min_p=0.05, repeat_penalty=1.1,
+                                           presence_penalty=0.3, frequency_penalty=0.2))
+    (body,) = server.bodies()
+    assert (body["presence_penalty"], body["frequency_penalty"]) == (0.3, 0.2)
+    assert (body["min_p"], body["repeat_penalty"]) == (0.05, 1.1)
 
 
 def test_json_schema_becomes_a_strict_response_format() -> None:
