@@ -51,12 +51,13 @@ from os1.config import Settings
 from os1.llm.base import GenerateOptions, Message, Model
 from os1.llm.llama import LlamaModel
 from os1.llm.resolve import open_model
-from os1.mind.companion import TEMPERATURE, Companion
+from os1.mind.companion import Companion
 from os1.mind.steering import Steering
 from os1.storage.db import Database
 from os1.storage.setups import SetupStore
 
 HERE = Path(__file__).resolve().parent
+TEMPERATURE = Steering.load().sampling.temperature
 EVALSETS = HERE.parent.parent / "shared" / "evalsets"
 DEFAULT_OUT = HERE / "results" / "ttft.json"
 CONTEXT_SIZE = 4096

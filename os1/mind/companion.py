@@ -20,6 +20,8 @@ from os1.llm.base import GenerateOptions, Message, Model
 from os1.memory.notes import notes_block
 from os1.mind.addressing import Addressing, others_named
 from os1.mind.context import Budget, HistoryWindow, fit_text
+from os1.mind.critic import Critic, TurnEar
+from os1.mind.form import Form
 from os1.mind.persona import Persona
 from os1.mind.recollection import Recollection, forget_target
 from os1.mind.steering import GuardReport, OffPersonaDetector, Steering, guarded_stream
@@ -30,7 +32,6 @@ from os1.storage.setups import SetupRecord, SetupStore
 
 MAX_MESSAGE_CHARS = 2_000_000
 HISTORY_LOAD = 2000
-TEMPERATURE = 0.7
 
 
 class Said(NamedTuple):
@@ -113,11 +114,13 @@ class Companion:
         busy: Callable[[], AbstractContextManager[object]] = nullcontext,
         after_reply: Callable[[], None] = lambda: None,
         desk: Desk | None = None,
+        critic: Critic | None = None,
     ) -> None:
         """``memory`` gives her long-term memory and mood (None: only the conversation);
         ``desk`` answers the requests it knows (her mail) from data, not the model;
         ``busy`` wraps each reply (the memory worker keeps off the CPU meanwhile) and
-        ``after_reply`` runs once each reply is stored (it wakes the worker)."""
+        ``after_reply`` runs once each reply is stored (it wakes the worker); ``critic``
+        hears each sentence of hers before it is said (with ``steering``)."""
         self.model = model
         self.settings = settings
         self.log = ConversationLog(db, settings.user)
@@ -129,13 +132,14 @@ class Companion:
         self._busy = busy
         self._after_reply = after_reply
         self.desk = desk
+        self.critic = critic
         self.session_id: int | None = None
         self._labels = {q["key"]: q["label"] for q in read_toml("setup.toml")["questions"]}
         self._budget = Budget(model.context_size, settings.max_reply_tokens)
         # counted by whichever model is hers now (a server moves her between model workers)
         self._window = HistoryWindow(self._budget, lambda text: self.model.count_tokens(text),
                                      self.persona.truncated_note)
-        self._system: tuple[tuple[SetupRecord, int], str, int] | None = None
+        self._system: tuple[tuple[SetupRecord, int], list[Message], int] | None = None
 
     # -- identity -------------------------------------------------------------------
 
@@ -147,16 +151,24 @@ class Companion:
         return setup
 
     def system_prompt(self) -> tuple[str, int]:
-        """Changes only with the setup or a new version of her self-model (after a
-        reflection), so it stays an evaluated prefix between those."""
+        """Her system prompt, and the tokens of the whole prefix (with her examples)."""
+        prefix, tokens = self.prefix()
+        return prefix[0].content, tokens
+
+    def prefix(self) -> tuple[list[Message], int]:
+        """The system prompt and her example exchanges. Changes only with the setup or a
+        new version of her self-model (after a reflection), so it stays an evaluated
+        prefix between those."""
         setup = self.identity
         me = self.memory.selves.current() if self.memory is not None else None
         key = (setup, me.id if me is not None else 0)
         if self._system is None or self._system[0] != key:
             text = self.persona.system_prompt(setup, self._labels,
                                               me.model.describe() if me is not None else "")
-            self._system = (key, text, self.model.count_tokens(text) + 8)
-        return self._system[1], self._system[2]
+            messages = [Message("system", text), *self.persona.example_messages(setup)]
+            tokens = sum(self.model.count_tokens(m.content) + 8 for m in messages)
+            self._system = (key, messages, tokens)
+        return list(self._system[1]), self._system[2]
 
     def detector(self) -> OffPersonaDetector | None:
         if self.steering is None:
@@ -289,7 +301,7 @@ class Companion:
         """System prompt, the history that fits, then her notes (with, on a regeneration,
         the reminder to stay herself) and what she is answering. Room for the reminder is
         kept on every attempt, so a regeneration sees the same history (and reuses it)."""
-        system, system_tokens = self.system_prompt()
+        prefix, prefix_tokens = self.prefix()
         tail: list[Message] = []
         reminder = self.persona.reminder_for(self.identity)
         reserved = 0
@@ -303,17 +315,18 @@ class Companion:
                 tail.append(Message("system", notes))
             tail.append(Message("user", last.text))
         tail_tokens = sum(self.model.count_tokens(m.content) + 8 for m in tail) + reserved
-        available = self._budget.prompt_tokens - system_tokens - tail_tokens
-        messages = [Message("system", system)]
-        messages += self._window.select(history, max(0, available))
-        return messages + tail
+        available = self._budget.prompt_tokens - prefix_tokens - tail_tokens
+        return prefix + self._window.select(history, max(0, available)) + tail
 
-    def _options(self, attempt: int) -> GenerateOptions:
-        """Each regeneration pushes harder: the bias grows with the attempt number."""
+    def _options(self, attempt: int, form: Form) -> GenerateOptions:
+        """Each regeneration pushes harder: the bias and the temperature grow with the
+        attempt number. A form he asked for (two lines, three words) is a grammar."""
         scale = 1 + attempt
-        bias = {k: v * scale for k, v in self.steering.bias.items()} if self.steering else {}
-        return GenerateOptions(max_tokens=self.settings.max_reply_tokens,
-                               temperature=TEMPERATURE + 0.15 * attempt, logit_bias=bias)
+        if self.steering is None:
+            return GenerateOptions(max_tokens=self.settings.max_reply_tokens)
+        bias = {k: v * scale for k, v in self.steering.bias.items()}
+        return self.steering.sampling.options(self.settings.max_reply_tokens, attempt, bias,
+                                              form.grammar())
 
     def _answered(self, answer: DeskAnswer, held: bool) -> Turn:
         """A reply that is known already (the desk's); the log keeps ``answer.kept``."""
@@ -342,9 +355,11 @@ class Companion:
 
     def _run(self, turn: Turn, history: list[StoredMessage], last: Said,
              said: str) -> Iterator[str]:
+        form = self.steering.form.read(said) if self.steering is not None and said else Form()
+
         def generate(attempt: int) -> Iterator[str]:
             return self.model.stream_chat(self._prompt(history, last, attempt),
-                                          self._options(attempt))
+                                          self._options(attempt, form))
 
         detector = self.detector()
         pieces: Iterator[str] = iter(())
@@ -356,11 +371,12 @@ class Companion:
                 pieces = generate(0)
             else:
                 clause = self.steering.spoken_first_clause_words if turn.held else None
-                pieces = guarded_stream(generate, detector, turn.guard,
-                                        max_sentences=self.steering.sentence_limit(last.text),
+                limit = form.sentences or self.steering.sentence_limit(last.text)
+                pieces = guarded_stream(generate, detector, turn.guard, max_sentences=limit,
                                         first_clause_words=clause, echo_of=said,
                                         addressing=self._addressing(said),
-                                        repair=self.steering.repair)
+                                        repair=self.steering.repair,
+                                        ear=self._ear(said, limit is not None and not form.asked))
             for piece in pieces:
                 turn.text += piece
                 yield piece
@@ -381,6 +397,15 @@ class Companion:
                 turn._store = self._store_reply
             elif turn.text or status == "complete":
                 self._store_reply(turn.text, status)
+
+    def _ear(self, said: str, later: bool) -> TurnEar | None:
+        """Her critic, listening to this turn (None without one, or without his words:
+        a greeting of hers answers nothing he said). ``later``: sentences after the first
+        are heard too, except in a form he asked for, or a story."""
+        if self.critic is None or not said:
+            return None
+        setup = self.identity
+        return TurnEar(self.critic, said, setup.companion_name, setup.user_name, later)
 
     def _addressing(self, said: str) -> Addressing:
         """Names she must not call him by: those in his message that are not his, and

@@ -1,6 +1,11 @@
-"""Her persona, loaded from ``os1/data/persona.toml`` and turned into a system prompt.
+"""Her persona, loaded from ``os1/data/persona.toml`` and ``examples.toml``, and turned into
+the start of every prompt: a system prompt (her character, his setup answers, her view of
+herself), then a few exchanges in her voice.
 
-The system prompt depends only on the persona and the setup, never on the clock or the
+Why examples: told not to sound like a help desk, the small model still did; shown a
+dozen short exchanges in her voice (tiredness, sad news, a poem of two lines, a question
+about him she can't answer...), it answers the next one in kind. The whole start depends
+only on the persona, the setup and her self-model, never on the clock or the
 conversation, so its tokens stay a stable prefix that the model evaluates once.
 """
 
@@ -9,6 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from os1.data import fill, read_toml
+from os1.llm.base import Message
 from os1.storage.setups import SetupRecord
 
 
@@ -22,6 +28,7 @@ class Persona:
     reminder: str
     truncated_note: str
     lost_for_words: str
+    examples: tuple[tuple[str, str], ...] = ()
 
     @classmethod
     def load(cls) -> Persona:
@@ -35,6 +42,8 @@ class Persona:
             reminder=str(data["reminder"]),
             truncated_note=str(data["truncated_note"]),
             lost_for_words=str(data["lost_for_words"]),
+            examples=tuple((str(e["his"]), str(e["hers"]))
+                           for e in read_toml("examples.toml")["exchange"]),
         )
 
     def system_prompt(self, setup: SetupRecord, profile_labels: dict[str, str],
@@ -52,6 +61,15 @@ class Persona:
         if self_description:
             lines += ["", fill(self.self_intro, **values), self_description]
         return "\n".join(lines)
+
+    def example_messages(self, setup: SetupRecord) -> list[Message]:
+        """Her example exchanges with his name and hers filled in, as turns of the chat."""
+        values = {"name": setup.companion_name, "user_name": setup.user_name}
+        messages: list[Message] = []
+        for his, hers in self.examples:
+            messages += [Message("user", fill(his, **values)),
+                         Message("assistant", fill(hers, **values))]
+        return messages
 
     def reminder_for(self, setup: SetupRecord) -> str:
         return fill(self.reminder, name=setup.companion_name, user_name=setup.user_name)

@@ -13,7 +13,7 @@ Both work on the stream, holding back only what they have not decided yet.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 # A line's markup, known from its first few characters.
@@ -31,16 +31,14 @@ INLINE = ("**", "`")
 class Repair:
     """``opener``: what a reply may open with and lose (``Sure,``); ``lead_in``: how a
     first line that only announces a list begins (``Here's``), which goes when it ends
-    with a colon; ``spare``: the detector's labels that the last try may keep."""
+    with a colon."""
 
     opener: re.Pattern[str]
     lead_in: re.Pattern[str]
-    spare: frozenset[str] = frozenset()
 
     @classmethod
-    def from_patterns(cls, opener: str, lead_in: str, spare: Iterable[str] = ()) -> Repair:
-        return cls(re.compile(opener, re.IGNORECASE), re.compile(lead_in, re.IGNORECASE),
-                   frozenset(spare))
+    def from_patterns(cls, opener: str, lead_in: str) -> Repair:
+        return cls(re.compile(opener, re.IGNORECASE), re.compile(lead_in, re.IGNORECASE))
 
     def without_opener(self, pieces: Iterator[str]) -> Iterator[str]:
         head, deciding = "", True

@@ -1,20 +1,23 @@
-"""Keeping her in character: a logit bias against assistant-speak, a detector for replies
-that slipped anyway, and a streaming guard that regenerates or cuts such replies.
+"""Keeping her in character: a logit bias against assistant-speak, a few hard rules for
+replies that slipped anyway (markup, a vendor's name, speaking as him), her critic's ear
+for everything else (``critic.py``), and a streaming guard that asks again or cuts.
 
 Why a guard on the stream rather than a check afterwards: replies are shown as they are
-generated, so an off-persona opening ("As an AI language model...") has to be caught
-before it reaches the screen. The guard holds back the last few words (a short lookbehind
-so that a phrase split across tokens is seen whole) and releases the rest as it comes.
+generated, so a bad opening has to be caught before it reaches the screen. The guard lets
+her reply out a whole sentence at a time, each once it has been heard.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Collection, Iterator
+from collections.abc import Callable, Collection, Generator, Iterator
 from dataclasses import dataclass
+from typing import Protocol
 
 from os1.data import read_toml
+from os1.llm.base import GenerateOptions
 from os1.mind.addressing import Addressing
+from os1.mind.form import FormReader
 from os1.mind.spoken import Repair
 
 SENTENCE_END = re.compile(r"[.!?…](?=\s|$)")
@@ -23,8 +26,30 @@ COMPLETE_SENTENCE = re.compile(r"[.!?…][\"”’)]*(?=\s)")
 WORD = re.compile(r"\S+")
 ECHO_WORDS = 8
 CLAUSE_END = re.compile(r"[,;:—–](?=\s)")
-# "1." opening a numbered list is not a first sentence to let out.
-LIST_NUMBER = re.compile(r"\s*\d{1,2}[.)]")
+# "1." opening a line is a list's number, not the end of a sentence.
+LIST_NUMBER = re.compile(r"(?:\A|\n)\s*\d{1,2}[.)]\Z")
+
+
+@dataclass(frozen=True)
+class Sampling:
+    """How her replies are sampled (``steering.toml`` ``[sampling]``): llama.cpp's
+    penalties keep the small model from looping; each regeneration runs a little hotter."""
+
+    temperature: float
+    temperature_step: float
+    top_p: float
+    min_p: float
+    repeat_penalty: float
+    presence_penalty: float
+    frequency_penalty: float
+
+    def options(self, max_tokens: int, attempt: int, bias: dict[str, float],
+                grammar: str | None) -> GenerateOptions:
+        return GenerateOptions(
+            max_tokens=max_tokens, temperature=self.temperature + self.temperature_step * attempt,
+            top_p=self.top_p, min_p=self.min_p, repeat_penalty=self.repeat_penalty,
+            presence_penalty=self.presence_penalty, frequency_penalty=self.frequency_penalty,
+            logit_bias=bias, grammar=grammar)
 
 
 @dataclass(frozen=True)
@@ -36,6 +61,8 @@ class Steering:
     asks_for_more: str
     spoken_first_clause_words: int
     repair: Repair
+    sampling: Sampling
+    form: FormReader
     not_names: frozenset[str] = frozenset()
 
     @classmethod
@@ -50,8 +77,9 @@ class Steering:
             spoken_first_clause_words=int(data["brevity"]["spoken_first_clause_words"]),
             not_names=frozenset(str(w).lower() for w in data["addressing"]["not_names"]),
             repair=Repair.from_patterns(str(data["repair"]["opener"]),
-                                        str(data["repair"]["lead_in"]),
-                                        (str(label) for label in data["repair"]["spare"])),
+                                        str(data["repair"]["lead_in"])),
+            sampling=Sampling(**{k: float(v) for k, v in data["sampling"].items()}),
+            form=FormReader.load(),
         )
 
     def sentence_limit(self, message: str) -> int | None:
@@ -105,92 +133,155 @@ class GuardReport:
     labels: tuple[str, ...] = ()
 
 
+class Ear(Protocol):
+    """What hears each sentence before she says it (the critic, for one turn)."""
+
+    def slips(self, sentence: str, index: int) -> bool:
+        """``index``: the sentence's place in her reply, from 0."""
+        ...
+
+
+@dataclass
+class _Said:
+    """What one attempt has let out so far."""
+
+    text: str = ""
+    first_end: int = 0  # where her first sentence, as shown, ends
+
+    @property
+    def sentences(self) -> int:
+        return len(COMPLETE_SENTENCE.findall(self.text + " "))
+
+
 def guarded_stream(
     generate: Callable[[int], Iterator[str]],
     detector: OffPersonaDetector,
     report: GuardReport,
     max_attempts: int = 3,
-    lookbehind_words: int = 6,
     max_sentences: int | None = None,
     first_clause_words: int | None = None,
     echo_of: str = "",
     addressing: Addressing | None = None,
     repair: Repair | None = None,
+    ear: Ear | None = None,
 ) -> Iterator[str]:
-    """Yield a reply, regenerating (``generate(attempt)``) while an off-persona phrase
-    appears before anything was shown. The first sentence is held back whole (that is
-    where "As an AI..." and "Sure! Here are..." live); after it, text streams with a
-    lookbehind of a few words, and a later slip ends the reply at the last sentence end
-    before it. With ``max_sentences`` the reply also ends after that many sentences.
-    With ``first_clause_words`` (speech, where every ms before her voice counts) a first
-    clause of at least that many words is let out before its sentence ends. A reply that
-    opens by repeating ``echo_of`` (the user's message) word for word is a slip too: the
-    small model sometimes parrots a statement back instead of answering it. So is a first
-    sentence that ``addressing`` finds calling him by someone else's name; on the last try
-    the name is dropped instead (a later sentence doing so ends the reply before it).
-    With ``repair``, an opening "Sure," is dropped rather than asked again over, and the
-    last try is read as speech, without markup."""
-    def shown(piece: str) -> str:
-        """``piece`` as shown: the first text loses a misplaced name (only the last try
-        can have one)."""
-        return addressing.without(piece).lstrip() if addressing and not released else piece
-
+    """Yield a reply sentence by sentence, each let out only once it is whole and heard:
+    by the ``detector`` (markup, a vendor's name, a speaker label), by the ``ear`` (her
+    critic), by the echo check (a reply that opens by repeating ``echo_of``, his message,
+    word for word) and by ``addressing`` (calling him by someone else's name). A first
+    sentence that slips is asked for again (``generate(attempt)``) before anything was
+    shown; on the last try the ear's verdict on it is let go (better said than nothing)
+    and a misplaced name is dropped. A later sentence that slips ends the reply before
+    it. With ``max_sentences`` the reply also ends after that many sentences; with
+    ``first_clause_words`` (speech, where every ms before her voice counts) a first
+    clause of at least that many words is let out before its sentence ends. With
+    ``repair``, an opening "Sure," is dropped rather than asked again over, and the last
+    try is read as speech, without markup."""
     for attempt in range(max_attempts):
         report.attempts = attempt + 1
-        may_retry = attempt < max_attempts - 1
+        last_try = attempt == max_attempts - 1
         raw = stream = generate(attempt)
         if repair is not None:
-            stream = repair.without_opener(raw if may_retry else repair.spoken(raw))
-        released = ""
-        first_end = 0  # where her first sentence, as shown, ends
-        held = ""
+            stream = repair.without_opener(repair.spoken(raw) if last_try else raw)
+        guard = _Attempt(detector, report, last_try, max_sentences, first_clause_words,
+                         echo_of, addressing, repair, ear)
         try:
-            for piece in stream:
-                held += piece
-                text = released + held
-                slip = _slip(text, released, first_end, detector, echo_of,
-                             addressing if may_retry or released else None,
-                             () if may_retry or repair is None else repair.spare)
-                if slip is not None:
-                    report.labels = slip[1]
-                    if not released and may_retry:
-                        break  # regenerate: nothing shown yet
-                    report.cut = True
-                    yield shown(_ending_before(text, slip[0], len(released)))
-                    return
-                limit = _sentence_limit_end(text, max_sentences)
-                if limit is not None:
-                    report.capped = True
-                    yield shown(text[len(released):limit])
-                    return
-                ready = _releasable(held, lookbehind_words, first=not released,
-                                    first_clause_words=first_clause_words)
-                if ready:
-                    held = held[len(ready):]
-                    ready = shown(ready)
-                    released += ready
-                    first_end = first_end or len(released)
-                    if ready:
-                        yield ready
-            else:
-                if held:
-                    yield shown(held)
-                return
+            again = yield from guard.run(stream)
         finally:
             for opened in (stream, raw):
                 close = getattr(opened, "close", None)
                 if close is not None:
                     close()
+        if not again:
+            return
+
+
+@dataclass
+class _Attempt:
+    """One try at a reply (see ``guarded_stream``)."""
+
+    detector: OffPersonaDetector
+    report: GuardReport
+    last_try: bool
+    max_sentences: int | None
+    first_clause_words: int | None
+    echo_of: str
+    addressing: Addressing | None
+    repair: Repair | None
+    ear: Ear | None
+
+    def run(self, stream: Iterator[str]) -> Generator[str, None, bool]:
+        """Yields what she says; returns True to ask for another try."""
+        said = _Said()
+        held = ""
+        for piece in stream:
+            held += piece
+            slip = self._slip(said, said.text + held)
+            if slip is not None:
+                self.report.labels = slip[1]
+                if not said.text and not self.last_try:
+                    return True
+                self.report.cut = True
+                tail = _ending_before(said.text + held, slip[0], len(said.text))
+                yield from self._say(said, _chunks(tail))
+                return False
+            ready = _releasable(held, first=not said.text,
+                                first_clause_words=self.first_clause_words)
+            held = held[len(ready):]
+            verdict = yield from self._say(said, _chunks(ready))
+            if verdict is not None:
+                return verdict
+        verdict = yield from self._say(said, [held] if held.strip() else [])
+        return bool(verdict)
+
+    def _slip(self, said: _Said, text: str) -> tuple[int, tuple[str, ...]] | None:
+        addressing = self.addressing if not self.last_try or said.text else None
+        return _slip(text, said.text, said.first_end, self.detector, self.echo_of,
+                     addressing)
+
+    def _say(self, said: _Said, chunks: list[str]) -> Generator[str, None, bool | None]:
+        """Let each chunk out if the ear passes it. Returns True to try again, False when
+        the reply is over (a slip, or the sentence limit), None to go on."""
+        for chunk in chunks:
+            index = said.sentences
+            if self.ear is not None and self.ear.slips(chunk.strip(), index):
+                self.report.labels = ("ear",)
+                if index == 0 and not said.text and not self.last_try:
+                    return True
+                if index > 0 or said.text:
+                    self.report.cut = True
+                    return False
+            shown = chunk
+            if self.addressing is not None and not said.text:
+                shown = self.addressing.without(chunk).lstrip()
+            said.text += shown
+            said.first_end = said.first_end or len(said.text)
+            if shown:
+                yield shown
+            if self.max_sentences is not None and said.sentences >= self.max_sentences:
+                self.report.capped = True
+                return False
+        return None
+
+
+def _chunks(text: str) -> list[str]:
+    """``text`` cut after each sentence end (the spaces after it go with it)."""
+    out, start = [], 0
+    for end in COMPLETE_SENTENCE.finditer(text):
+        stop = end.end() + len(text[end.end():]) - len(text[end.end():].lstrip())
+        out.append(text[start:stop])
+        start = stop
+    if text[start:]:
+        out.append(text[start:])
+    return [c for c in out if c]
 
 
 def _slip(text: str, released: str, first_end: int, detector: OffPersonaDetector,
-          echo_of: str, addressing: Addressing | None,
-          spared: Collection[str]) -> tuple[int, tuple[str, ...]] | None:
-    """Where ``text`` (``released`` of it shown) slips, and why; None if it doesn't.
-    ``spared``: detector labels that don't count."""
-    start = detector.first_match_start(text, spared)
+          echo_of: str, addressing: Addressing | None) -> tuple[int, tuple[str, ...]] | None:
+    """Where ``text`` (``released`` of it shown) slips, and why; None if it doesn't."""
+    start = detector.first_match_start(text)
     if start is not None:
-        return start, tuple(detector.labels(text, spared))
+        return start, tuple(detector.labels(text))
     if not released and echoes(text, echo_of):
         return 0, ("echo",)
     if addressing is None:
@@ -210,31 +301,18 @@ def echoes(text: str, said: str, words: int = ECHO_WORDS) -> bool:
     return needed >= 6 and mine[:needed] == theirs[:needed]
 
 
-def _sentence_limit_end(text: str, max_sentences: int | None) -> int | None:
-    if max_sentences is None:
-        return None
-    ends = [m.end() for m in COMPLETE_SENTENCE.finditer(text)]
-    return ends[max_sentences - 1] if len(ends) >= max_sentences else None
-
-
-def _releasable(held: str, lookbehind_words: int, first: bool,
-                first_clause_words: int | None = None) -> str:
-    """The part of ``held`` that can be shown: the whole first sentence once it is
-    complete (or its first clause, if long enough and allowed), later all but the last
-    few words."""
-    if first:
-        match = COMPLETE_SENTENCE.search(held)
-        if match and not LIST_NUMBER.fullmatch(held[: match.end()]):
-            return held[: match.end()]
-        if first_clause_words is not None:
-            clauses = [c.end() for c in CLAUSE_END.finditer(held)
-                       if len(WORD.findall(held[:c.start()])) >= first_clause_words]
-            return held[: clauses[0]] if clauses else ""
-        return ""
-    starts = [m.start() for m in WORD.finditer(held)]
-    if len(starts) <= lookbehind_words:
-        return ""
-    return held[: starts[-lookbehind_words]]
+def _releasable(held: str, first: bool, first_clause_words: int | None = None) -> str:
+    """The part of ``held`` that is ready to be heard: whole sentences, or for speech a
+    first clause long enough to start speaking."""
+    ends = [m.end() for m in COMPLETE_SENTENCE.finditer(held)
+            if not LIST_NUMBER.search(held[: m.end()])]
+    if ends:
+        return held[: ends[-1]]
+    if first and first_clause_words is not None:
+        clauses = [c.end() for c in CLAUSE_END.finditer(held)
+                   if len(WORD.findall(held[:c.start()])) >= first_clause_words]
+        return held[: clauses[0]] if clauses else ""
+    return ""
 
 
 def _ending_before(text: str, violation_start: int, shown: int) -> str:

@@ -20,6 +20,7 @@ from os1.data import read_toml
 from os1.llm.base import Model
 from os1.memory.embeddings import Embedder
 from os1.mind.companion import Companion
+from os1.mind.critic import Critic
 from os1.mind.recollection import Recollection
 from os1.mind.secretary import secretary_desks
 from os1.mind.setup import SetupAnswers, SetupScript, complete_setup
@@ -52,14 +53,16 @@ class Minds:
     def __init__(self, settings: Settings, model: Model, embedder: Embedder | None = None,
                  steering: Steering | None = None, clock: Callable[[], float] = time.time,
                  keep: int = KEEP, memory: ServerMemory | None = None,
-                 kept_states: int = KEPT_STATES) -> None:
+                 kept_states: int = KEPT_STATES, critic: Critic | None = None) -> None:
         """``embedder``: each person's memories are recalled in their turns; ``memory``:
-        new memories are written after them (in the background)."""
+        new memories are written after them (in the background); ``critic``: hers, one
+        for everyone (it keeps nothing of anyone's)."""
         self.settings = settings
         self.model = model
         self.embedder = embedder
         self.memory = memory
         self.steering = steering
+        self.critic = critic
         self.clock = clock
         self.keep = keep
         self._lock = threading.Lock()
@@ -144,6 +147,7 @@ class Minds:
         writer = self.memory
         companion = Companion(
             self.model, db, settings, steering=self.steering, clock=self.clock, memory=memory,
+            critic=self.critic,
             busy=writer.gate.busy if writer is not None else nullcontext,
             after_reply=(lambda: writer.wake(account.user_id)) if writer is not None
             else (lambda: None))

@@ -14,6 +14,7 @@ from os1.llm.base import GenerateOptions, Message
 from os1.llm.fake import FakeCall, FakeModel
 from os1.mind.companion import MAX_MESSAGE_CHARS, Companion, NotSetUp
 from os1.mind.context import Budget
+from os1.mind.persona import Persona
 from os1.mind.steering import Steering
 from os1.storage.conversations import ConversationLog
 from os1.storage.db import Database
@@ -21,6 +22,8 @@ from os1.storage.setups import SetupRecord
 from tests.conftest import HER_NAME, HER_REASON, THEO_ANSWERS
 
 STEERING = Steering.load()
+# the system prompt and her example exchanges come before the conversation
+PREFIX = 1 + 2 * len(Persona.load().examples)
 MONDAY_10AM = datetime(2024, 5, 6, 10, 0).timestamp()
 DAY = 86400.0
 
@@ -135,7 +138,7 @@ def test_failure_midway_stores_the_partial_reply_as_failed_and_leaves_it_out_lat
     fake = FakeModel()
     again = make(fake, db, settings)
     "".join(again.reply("hello?"))
-    assert [m.content for m in fake.calls[-1].messages[1:]] == ["tell me", "hello?"]
+    assert [m.content for m in fake.calls[-1].messages[PREFIX:]] == ["tell me", "hello?"]
 
 
 def test_reply_is_stored_complete(fake_model: FakeModel, companion: Companion,
@@ -273,10 +276,10 @@ def test_newest_user_message_is_last_even_with_a_huge_history(
     messages = fake_model.calls[-1].messages
     assert messages[-1] == Message("user", "what now?")
     assert messages[0].role == "system"
-    assert messages[1].role == "user"
+    assert messages[PREFIX].role == "user"
     budget = Budget(fake_model.context_size, settings.max_reply_tokens)
     assert prompt_tokens(fake_model, messages) <= budget.prompt_tokens
-    assert len(messages) > 3, "some recent history is still there"
+    assert len(messages) > PREFIX + 2, "some recent history is still there"
 
 
 def test_prompt_prefix_stays_stable_in_a_long_conversation(
@@ -323,7 +326,7 @@ def test_greeting_mentions_the_gap(fake_model: FakeModel, db: Database, settings
     assert f"was {since} ago, {when}." in note.content
     assert "Theo" in note.content
     # The earlier exchange is in the prompt, and the greeting is remembered.
-    assert [m.content for m in fake_model.calls[-1].messages[1:3]] == [
+    assert [m.content for m in fake_model.calls[-1].messages[PREFIX:PREFIX + 2]] == [
         "good night", "You said: good night"]
     stored = later.log.all()
     assert stored[-1].content == "There you are! It's been a while."
@@ -335,7 +338,7 @@ def test_introduction_names_her_and_is_stored(companion: Companion, fake_model: 
     fake_model.enqueue("Hi Theo, I'm Juniper.")
     "".join(companion.introduce())
     messages = fake_model.calls[-1].messages
-    assert [m.role for m in messages] == ["system", "user"]
+    assert [m.role for m in messages[:1] + messages[PREFIX:]] == ["system", "user"]
     assert HER_NAME in messages[-1].content and "Theo" in messages[-1].content
     assert rows(db) == [("assistant", "Hi Theo, I'm Juniper.", "complete")]
 

@@ -112,16 +112,3 @@ def test_the_last_try_still_cuts_what_is_not_markup() -> None:
     script = Script("- The sea is calm.\n- As an AI, I have no home.")
     text = "".join(guarded_stream(script, DETECTOR, GuardReport(), repair=REPAIR))
     assert text == "The sea is calm."
-
-
-def test_advice_is_cut_or_asked_again_over_but_the_last_try_may_keep_it() -> None:
-    later = Script("I'm sorry, that sounds hard. It's important to rest.")
-    assert "".join(guarded_stream(later, DETECTOR, GuardReport(), repair=REPAIR)) == \
-        "I'm sorry, that sounds hard."
-    opening = Script("It's important to rest, you know.", "It's important to rest, you know.",
-                     "It's important to rest, you know.")
-    report = GuardReport()
-    text = "".join(guarded_stream(opening, DETECTOR, report, repair=REPAIR))
-    assert opening.attempts == [0, 1, 2]
-    assert text == "It's important to rest, you know."
-    assert report.labels == ("advice",)

@@ -53,24 +53,16 @@ def test_steering_data_loads() -> None:
 
 EXAMPLES = {
     "assistant_identity": "Honestly, as an AI language model I have no home.",
-    "no_feelings": "I don't have feelings about the sea.",
     "vendor": "I was made by Alibaba Cloud, you know.",
-    "service_phrases": "Sure. How can I help you today?",
-    "certainly": "Certainly! Let me think.",
     "list_markup": "A few things:\n- the sea\n- the rain",
     "heading_markup": "## My thoughts\nThe sea is nice.",
     "bold_markup": "That is **really** lovely.",
     "code_markup": "```python\nprint(1)\n```",
     "third_person": "Juniper thinks that's lovely.",
     "table_markup": "Here you go:\n| language | typing |\n| Java | static |",
-    "designed_to": "I'm a computer program designed to answer questions.",
     "stage_direction": "(I have forgotten what Theo told me.)",
-    "apology": "I apologize for the mistake in my initial response.",
     "speaker_label": "Juniper: Hi Theo! Tokyo, how exciting.",
     "self_address": "Hey Juniper! So Ana lives in Porto.",
-    "notes_mention": "So you've got some interesting notes about Theo.",
-    "refusal": "I'm sorry, but I can't assist with that request.",
-    "advice": "That's a big step. It's important to take your time.",
 }
 
 
@@ -87,34 +79,16 @@ def test_detector_labels_each_pattern(label: str, text: str) -> None:
 
 @pytest.mark.parametrize(("text", "label"), [
     ("I'm just a computer program.", "assistant_identity"),
-    ("i am an assistant", "assistant_identity"),
-    ("I cannot experience emotions.", "no_feelings"),
-    ("I'm Qwen!", "vendor"),
-    ("Let me know if you have any other questions.", "service_phrases"),
-    ("  Of course, I would.", "certainly"),
-    ("1. first\n2. second", "list_markup"),
-    ("JUNIPER FEELS happy", "third_person"),
-    ("The assistant thinks so.", "third_person"),
-    ("Hmm.\n* one", "list_markup"),
-    ("I'm sorry, but I can't provide that information.", "refusal"),
-    ("I cannot help with that.", "refusal"),
     ("I am a form of artificial intelligence called an LLM.", "assistant_identity"),
+    ("I\u2019m an AI language model, so I can\u2019t.", "assistant_identity"),
+    ("I'm Qwen!", "vendor"),
     ("I was created by Anthropic, a tech company.", "vendor"),
-    ("Try to rest. Remember, it's important to be yourself.", "advice"),
-    ("But it is really important that you sleep.", "advice"),
+    ("1. first\n2. second", "list_markup"),
+    ("Hmm.\n* one", "list_markup"),
+    ("JUNIPER FEELS happy", "third_person"),
+    ("Goodnight, Juniper! Sleep well.", "self_address"),
 ])
 def test_detector_variants(text: str, label: str) -> None:
-    assert label in DETECTOR.labels(text)
-
-
-@pytest.mark.parametrize(("text", "label"), [
-    ("I\u2019m an AI language model, so I can\u2019t.", "assistant_identity"),
-    ("I don\u2019t have feelings like you do.", "no_feelings"),
-    ("I\u2019m here to help!", "service_phrases"),
-])
-def test_detector_sees_typographic_apostrophes(text: str, label: str) -> None:
-    """Models (and servers that post-process text) often write \u2019 for an apostrophe;
-    "I\u2019m an AI" is the same slip as "I'm an AI"."""
     assert label in DETECTOR.labels(text)
 
 
@@ -146,7 +120,6 @@ def test_third_person_uses_her_name_only() -> None:
     assert "third_person" not in other.labels("Juniper thinks so.")
     nameless = OffPersonaDetector(STEERING.patterns, "")
     assert "third_person" not in nameless.labels("Juniper thinks so.")
-    assert "third_person" in nameless.labels("The AI thinks so.")
 
 
 def test_a_reply_labelled_with_his_name_is_a_slip_too() -> None:
@@ -175,7 +148,7 @@ def test_guard_passes_clean_text_through_unchanged() -> None:
     report = GuardReport()
     pieces = list(guarded_stream(script, DETECTOR, report))
     assert "".join(pieces) == text
-    assert len(pieces) > 1, "released as it comes, not all at the end"
+    assert pieces[0] == "I missed you today.", "let out a sentence at a time"
     assert script.attempts == [0]
     assert report == GuardReport(attempts=1, cut=False, labels=())
     assert script.closed == [0]
@@ -252,7 +225,7 @@ def test_a_reply_that_merely_starts_like_the_message_is_not_an_echo(said: str,
 
 
 def test_guard_gives_up_regenerating_after_max_attempts_and_cuts() -> None:
-    bad = "Certainly! Here is a list:\n- one\n- two"
+    bad = "- one\n- two"
     script = Script(bad, bad, bad, bad)
     report = GuardReport()
     text = "".join(guarded_stream(script, DETECTOR, report, max_attempts=3))
@@ -282,16 +255,6 @@ def test_guard_cut_ends_at_the_sentence_end_before_the_slip() -> None:
     text = "".join(guarded_stream(script, DETECTOR, report))
     assert text.rstrip() == "I love the rain. It smells like home to me."
     assert report.cut
-
-
-def test_guard_cut_mid_sentence_keeps_what_was_shown_and_adds_no_slip() -> None:
-    script = Script("I think so. Well you know what I think about the sea is that as an AI "
-                    "I cannot go there at all.")
-    report = GuardReport()
-    text = "".join(guarded_stream(script, DETECTOR, report))
-    assert text.startswith("I think so. Well you know")
-    assert "AI" not in text and DETECTOR.labels(text) == []
-    assert report.cut and script.attempts == [0]
 
 
 def test_guard_closes_the_underlying_stream_when_the_consumer_stops_early() -> None:
@@ -358,3 +321,62 @@ def test_a_slip_after_a_spoken_first_clause_ends_the_reply_there() -> None:
     assert text.startswith("Well that is a lovely thing to ask me,")
     assert DETECTOR.labels(text) == [] and report.cut
     assert script.attempts == [0], "what was said can't be taken back by regenerating"
+
+
+class Ear:
+    """Hears as told: the sentences in ``bad`` slip."""
+
+    def __init__(self, *bad: str) -> None:
+        self.bad = set(bad)
+        self.heard: list[tuple[str, int]] = []
+
+    def slips(self, sentence: str, index: int) -> bool:
+        self.heard.append((sentence, index))
+        return sentence in self.bad
+
+
+def test_the_ear_hears_each_sentence_before_it_is_shown() -> None:
+    ear = Ear()
+    text = "".join(guarded_stream(Script(STORY), DETECTOR, GuardReport(), ear=ear))
+    assert text == STORY
+    assert [s for s, _ in ear.heard] == [
+        "I love the rain.", "It smells like home to me, and the sea does too.",
+        "Yesterday I listened to it for hours.", "The waves were loud and grey and kind.",
+        "I kept thinking about what you said."]
+    assert [i for _, i in ear.heard] == [0, 1, 2, 3, 4]
+
+
+def test_a_first_sentence_the_ear_dislikes_is_asked_for_again() -> None:
+    script = Script("Thank you for sharing that with me. Let me know!", "Oh no. What happened?")
+    report = GuardReport()
+    text = "".join(guarded_stream(script, DETECTOR, report,
+                                  ear=Ear("Thank you for sharing that with me.")))
+    assert text == "Oh no. What happened?"
+    assert script.attempts == [0, 1] and report.labels == ("ear",)
+
+
+def test_a_later_sentence_the_ear_dislikes_ends_the_reply_before_it() -> None:
+    reply = ("Oh no. What happened? Let me know if you need anything else. I'm always here "
+             "for you, day and night.")
+    script = Script(reply)
+    report = GuardReport()
+    text = "".join(guarded_stream(script, DETECTOR, report,
+                                  ear=Ear("Let me know if you need anything else.")))
+    assert text == "Oh no. What happened?"
+    assert report.cut and report.labels == ("ear",) and script.attempts == [0]
+    assert script.pulled < len(words(reply)), "generation stopped at the sentence it won't say"
+
+
+def test_on_the_last_try_the_ears_first_sentence_is_said_rather_than_nothing() -> None:
+    same = "That's great to hear. How was it?"
+    script = Script(same, same, same)
+    report = GuardReport()
+    text = "".join(guarded_stream(script, DETECTOR, report, ear=Ear("That's great to hear.")))
+    assert script.attempts == [0, 1, 2]
+    assert text == same
+
+
+def test_a_last_sentence_without_a_space_after_it_is_heard_too() -> None:
+    text = "".join(guarded_stream(Script("Oh no. Is there anything else?"), DETECTOR,
+                                  GuardReport(), ear=Ear("Is there anything else?")))
+    assert text == "Oh no."
