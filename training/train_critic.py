@@ -120,8 +120,10 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--c", type=float, default=1.0, help="inverse regularisation")
     parser.add_argument("--precision", type=float, default=0.8,
                         help="of the first sentences it asks again over")
-    parser.add_argument("--cut-precision", type=float, default=0.5,
-                        help="of the later sentences it cuts (a good one cut costs little)")
+    parser.add_argument("--cut-threshold", type=float, default=0.4,
+                        help="for later sentences: on 240 replies to 120 development "
+                             "messages (not the benchmark's), judged after each sentence, "
+                             "cutting at 0.40 passed the most (44 %% against 35 %% uncut)")
     parser.add_argument("--out", type=Path, default=OUT)
     args = parser.parse_args(argv)
     rows = list(labelled_rows())
@@ -133,11 +135,10 @@ def main(argv: Sequence[str] | None = None) -> None:
     print(f"{len(rows)} sentences, {int(y.sum())} failing; on the model's own "
           f"{int(real.sum())}, 5-fold ROC AUC {roc_auc_score(y[real], probabilities[real]):.3f}",
           file=sys.stderr)
-    thresholds = {}
-    for name, chosen, wanted in (("threshold", first, args.precision),
-                                 ("cut_threshold", real & ~first, args.cut_precision)):
+    thresholds = {"threshold": threshold_for(probabilities[first], y[first], args.precision),
+                  "cut_threshold": args.cut_threshold}
+    for name, chosen in (("threshold", first), ("cut_threshold", real & ~first)):
         p, t = probabilities[chosen], y[chosen]
-        thresholds[name] = threshold_for(p, t, wanted)
         flagged = p >= thresholds[name]
         print(f"  {name} {thresholds[name]:.2f}: precision {t[flagged].mean():.3f} recall "
               f"{flagged[t == 1].mean():.3f} of {len(t)} sentences", file=sys.stderr)

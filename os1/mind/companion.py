@@ -23,6 +23,7 @@ from os1.mind.context import Budget, HistoryWindow, fit_text
 from os1.mind.critic import Critic, TurnEar
 from os1.mind.form import Form
 from os1.mind.persona import Persona
+from os1.mind.perspective import Perspective, asks_about_himself
 from os1.mind.recollection import Recollection, forget_target
 from os1.mind.steering import GuardReport, OffPersonaDetector, Steering, guarded_stream
 from os1.mind.timesense import describe_gap, describe_moment
@@ -280,7 +281,8 @@ class Companion:
         """``text`` with her notes: spoken, that she is talking aloud, then what she
         recalls and her mood (memory/notes.py). The spoken note comes first, so a prompt
         evaluated before the user has finished speaking (``anticipate``) has it already.
-        With ``message_id`` the message moves her mood (a real turn), else the mood is read."""
+        With ``message_id`` the message moves her mood (a real turn), else the mood is read.
+        A question about his own life gets a note that she doesn't make his life up."""
         notes = [read_text("prompts/spoken.txt").strip()] if spoken else []
         if self.memory is not None:
             mood = (self.memory.mood.current(at) if message_id is None
@@ -288,6 +290,11 @@ class Companion:
             recalled = self.memory.notes_for(text, at, self._window.start_id,
                                              self.model.count_tokens) if text.strip() else ""
             notes.append(notes_block(self.identity.user_name, recalled, mood.tone))
+        if self.steering is not None and asks_about_himself(text):
+            # he asks about his own life: the small model made answers up ("Your sister's
+            # name is Sarah") where it had no note to go on
+            notes.append(fill(read_text("prompts/about_them.txt").strip(),
+                              user_name=self.identity.user_name))
         return Said(text, "\n\n".join(n for n in notes if n))
 
     def _session(self) -> int:
@@ -376,7 +383,8 @@ class Companion:
                                         first_clause_words=clause, echo_of=said,
                                         addressing=self._addressing(said),
                                         repair=self.steering.repair,
-                                        ear=self._ear(said, limit is not None and not form.asked))
+                                        ear=self._ear(said, limit is not None and not form.asked),
+                                        perspective=self._perspective(said, history, last))
             for piece in pieces:
                 turn.text += piece
                 yield piece
@@ -398,14 +406,27 @@ class Companion:
             elif turn.text or status == "complete":
                 self._store_reply(turn.text, status)
 
+    def _perspective(self, said: str, history: list[StoredMessage], last: Said) -> Perspective:
+        """Who "I" is in his message, and all she was told that an answer about him may
+        draw on: what he said so far, her notes, his setup answers, their names."""
+        assert self.steering is not None
+        setup = self.identity
+        known = [m.content for m in history if m.role == "user"] + [last.notes, setup.user_name,
+                                                 setup.companion_name, *setup.answers.values()]
+        return Perspective.of(said, self.steering.minds, self.steering.not_names, known,
+                              self.persona.never_told)
+
     def _ear(self, said: str, later: bool) -> TurnEar | None:
         """Her critic, listening to this turn (None without one, or without his words:
         a greeting of hers answers nothing he said). ``later``: sentences after the first
-        are heard too, except in a form he asked for, or a story."""
+        are heard too, except in a form he asked for, or a story. Asked about his own
+        life, her first sentence is for the perspective check to judge: the critic took
+        an honest "I'm sorry, but I don't know your sister's name" for a refusal."""
         if self.critic is None or not said:
             return None
         setup = self.identity
-        return TurnEar(self.critic, said, setup.companion_name, setup.user_name, later)
+        return TurnEar(self.critic, said, setup.companion_name, setup.user_name, later,
+                       first=not asks_about_himself(said))
 
     def _addressing(self, said: str) -> Addressing:
         """Names she must not call him by: those in his message that are not his, and

@@ -187,16 +187,18 @@ class Critic:
 class TurnEar:
     """The critic listening to one turn (``steering.Ear``): his message and the two names
     are the turn's; ``later``: whether sentences after the first are judged too (not in a
-    story or poem he asked for, whose form a cut would break)."""
+    story or poem he asked for, whose form a cut would break); ``first``: whether the
+    first is."""
 
     critic: Critic
     message: str
     her_name: str
     his_name: str
     later: bool = True
+    first: bool = True
 
     def slips(self, sentence: str, index: int) -> bool:
-        if index > 0 and not self.later:
+        if (index > 0 and not self.later) or (index == 0 and not self.first):
             return False
         return self.critic.slips(Said(self.message[:MESSAGE_CHARS], sentence, index,
                                       self.her_name, self.his_name))

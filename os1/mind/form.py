@@ -53,8 +53,8 @@ class Form:
         if self.words:
             # "Happy, curious, and alive": the "and" is English, not a fourth word
             last = '("and ")? word' if self.words > 1 else "word"
-            rule = ' ", " '.join(["word"] * (self.words - 1) + [last])
-            return f"root ::= {rule} [.!]?\n{WORD}\n"
+            rule = " sep ".join(["word"] * (self.words - 1) + [last])
+            return f'root ::= {rule} [.!]?\nsep ::= ", " | " "\n{WORD}\n'
         if self.yes_no:
             return 'root ::= ("Yes" | "No") [.!]\n'
         return None
@@ -70,6 +70,7 @@ class FormReader:
     units: dict[str, str]
     named: dict[str, tuple[str, int]]
     request: re.Pattern[str]
+    at_most: re.Pattern[str]
     yes_no: re.Pattern[str]
 
     @classmethod
@@ -79,6 +80,7 @@ class FormReader:
         return cls({str(k): int(v) for k, v in data["numbers"].items()},
                    {str(k): str(v) for k, v in data["units"].items()}, named,
                    re.compile(str(data["request"]), re.IGNORECASE),
+                   re.compile(str(data["at_most"]), re.IGNORECASE),
                    re.compile(str(data["yes_no"]), re.IGNORECASE))
 
     def read(self, message: str) -> Form:
@@ -86,8 +88,8 @@ class FormReader:
             return Form()  # a letter pasted in to read is no request for a form
         if self.yes_no.search(message):
             return Form(yes_no=True)
-        if not self.request.search(message):
-            return Form()
+        if not self.request.search(message) or self.at_most.search(message):
+            return Form()  # "five words max" is a limit, not a count to fill
         words = re.findall(r"[a-z0-9]+", message.lower())
         for before, word in itertools.pairwise(words):
             count = int(before) if before.isdigit() else self.numbers.get(before)

@@ -28,6 +28,7 @@ class Persona:
     reminder: str
     truncated_note: str
     lost_for_words: str
+    never_told: str
     examples: tuple[tuple[str, str], ...] = ()
 
     @classmethod
@@ -42,6 +43,7 @@ class Persona:
             reminder=str(data["reminder"]),
             truncated_note=str(data["truncated_note"]),
             lost_for_words=str(data["lost_for_words"]),
+            never_told=str(data["never_told"]),
             examples=tuple((str(e["his"]), str(e["hers"]))
                            for e in read_toml("examples.toml")["exchange"]),
         )

@@ -18,6 +18,7 @@ from os1.data import read_toml
 from os1.llm.base import GenerateOptions
 from os1.mind.addressing import Addressing
 from os1.mind.form import FormReader
+from os1.mind.perspective import Perspective
 from os1.mind.spoken import Repair
 
 SENTENCE_END = re.compile(r"[.!?…](?=\s|$)")
@@ -25,6 +26,7 @@ SENTENCE_END = re.compile(r"[.!?…](?=\s|$)")
 COMPLETE_SENTENCE = re.compile(r"[.!?…][\"”’)]*(?=\s)")
 WORD = re.compile(r"\S+")
 ECHO_WORDS = 8
+BARE_WORDS = 3
 CLAUSE_END = re.compile(r"[,;:—–](?=\s)")
 # "1." opening a line is a list's number, not the end of a sentence.
 LIST_NUMBER = re.compile(r"(?:\A|\n)\s*\d{1,2}[.)]\Z")
@@ -63,6 +65,7 @@ class Steering:
     repair: Repair
     sampling: Sampling
     form: FormReader
+    minds: frozenset[str]
     not_names: frozenset[str] = frozenset()
 
     @classmethod
@@ -80,6 +83,7 @@ class Steering:
                                         str(data["repair"]["lead_in"])),
             sampling=Sampling(**{k: float(v) for k, v in data["sampling"].items()}),
             form=FormReader.load(),
+            minds=frozenset(str(w).lower() for w in data["perspective"]["minds"]),
         )
 
     def sentence_limit(self, message: str) -> int | None:
@@ -164,6 +168,7 @@ def guarded_stream(
     addressing: Addressing | None = None,
     repair: Repair | None = None,
     ear: Ear | None = None,
+    perspective: Perspective | None = None,
 ) -> Iterator[str]:
     """Yield a reply sentence by sentence, each let out only once it is whole and heard:
     by the ``detector`` (markup, a vendor's name, a speaker label), by the ``ear`` (her
@@ -176,7 +181,9 @@ def guarded_stream(
     ``first_clause_words`` (speech, where every ms before her voice counts) a first
     clause of at least that many words is let out before its sentence ends. With
     ``repair``, an opening "Sure," is dropped rather than asked again over, and the last
-    try is read as speech, without markup."""
+    try is read as speech, without markup. With ``perspective``, a first sentence that
+    answers his question about himself as if about herself ("I write letters") is asked
+    for again, and on the last try turned round ("You write letters")."""
     for attempt in range(max_attempts):
         report.attempts = attempt + 1
         last_try = attempt == max_attempts - 1
@@ -184,7 +191,7 @@ def guarded_stream(
         if repair is not None:
             stream = repair.without_opener(repair.spoken(raw) if last_try else raw)
         guard = _Attempt(detector, report, last_try, max_sentences, first_clause_words,
-                         echo_of, addressing, repair, ear)
+                         echo_of, addressing, repair, ear, perspective)
         try:
             again = yield from guard.run(stream)
         finally:
@@ -209,6 +216,7 @@ class _Attempt:
     addressing: Addressing | None
     repair: Repair | None
     ear: Ear | None
+    perspective: Perspective | None
 
     def run(self, stream: Iterator[str]) -> Generator[str, None, bool]:
         """Yields what she says; returns True to ask for another try."""
@@ -231,19 +239,48 @@ class _Attempt:
             verdict = yield from self._say(said, _chunks(ready))
             if verdict is not None:
                 return verdict
-        verdict = yield from self._say(said, [held] if held.strip() else [])
+        verdict = yield from self._say(said, _chunks(held) if held.strip() else [])
         return bool(verdict)
 
     def _slip(self, said: _Said, text: str) -> tuple[int, tuple[str, ...]] | None:
-        addressing = self.addressing if not self.last_try or said.text else None
         return _slip(text, said.text, said.first_end, self.detector, self.echo_of,
-                     addressing)
+                     self.addressing, names_dropped=self.last_try)
+
+    def _about_him(self, chunk: str) -> tuple[str, bool] | None:
+        """Her first sentence, answering his question about himself: None to ask again,
+        else the sentence to say (turned round if it mirrored him, or her honest "you
+        haven't told me" on the last try if it made something up) and whether it is that
+        honest line."""
+        assert self.perspective is not None
+        sentence = chunk.strip()
+        if self.perspective.mirrors(sentence):
+            self.report.labels = ("mirror",)
+            if not self.last_try:
+                return None
+            sentence = self.perspective.turned(sentence)
+        if self.perspective.invents(sentence):
+            self.report.labels = ("invented",)
+            return None if not self.last_try else (self.perspective.honest, True)
+        return chunk if sentence == chunk.strip() else sentence, False
 
     def _say(self, said: _Said, chunks: list[str]) -> Generator[str, None, bool | None]:
         """Let each chunk out if the ear passes it. Returns True to try again, False when
         the reply is over (a slip, or the sentence limit), None to go on."""
+        if not said.text and len(chunks) > 1 and bare(chunks[0]) and not self.last_try \
+                and self.ear is not None and self.ear.slips(chunks[1].strip(), 1):
+            self.report.labels = ("ear",)
+            return True  # her reply would be only "Oh, Theo.": ask again
         for chunk in chunks:
             index = said.sentences
+            if not said.text and self.perspective is not None:
+                verdict = self._about_him(chunk)
+                if verdict is None:
+                    return True
+                chunk, honest = verdict
+                if honest:  # what followed her made-up answer can't follow this one
+                    yield chunk
+                    said.text += chunk
+                    return False
             if self.ear is not None and self.ear.slips(chunk.strip(), index):
                 self.report.labels = ("ear",)
                 if index == 0 and not said.text and not self.last_try:
@@ -264,21 +301,28 @@ class _Attempt:
         return None
 
 
+def bare(sentence: str) -> bool:
+    """A sentence of three words or fewer that asks nothing: "Oh, Theo.", "I see."."""
+    return len(WORD.findall(sentence)) <= BARE_WORDS and "?" not in sentence
+
+
 def _chunks(text: str) -> list[str]:
-    """``text`` cut after each sentence end (the spaces after it go with it)."""
+    """``text`` cut after each sentence end (the spaces after it open the next)."""
     out, start = [], 0
     for end in COMPLETE_SENTENCE.finditer(text):
-        stop = end.end() + len(text[end.end():]) - len(text[end.end():].lstrip())
-        out.append(text[start:stop])
-        start = stop
+        out.append(text[start:end.end()])
+        start = end.end()
     if text[start:]:
         out.append(text[start:])
     return [c for c in out if c]
 
 
 def _slip(text: str, released: str, first_end: int, detector: OffPersonaDetector,
-          echo_of: str, addressing: Addressing | None) -> tuple[int, tuple[str, ...]] | None:
-    """Where ``text`` (``released`` of it shown) slips, and why; None if it doesn't."""
+          echo_of: str, addressing: Addressing | None,
+          names_dropped: bool = False) -> tuple[int, tuple[str, ...]] | None:
+    """Where ``text`` (``released`` of it shown) slips, and why; None if it doesn't.
+    ``names_dropped``: a first sentence calling him by another name is no slip (on the
+    last try the name is dropped instead)."""
     start = detector.first_match_start(text)
     if start is not None:
         return start, tuple(detector.labels(text))
@@ -287,7 +331,10 @@ def _slip(text: str, released: str, first_end: int, detector: OffPersonaDetector
     if addressing is None:
         return None
     if not released:
-        return (0, ("misaddress",)) if addressing.find(text) else None
+        if addressing.find(text) and not names_dropped:
+            return 0, ("misaddress",)
+        first = COMPLETE_SENTENCE.search(text)
+        first_end = first.end() if first else len(text)
     later = addressing.find_later(text, first_end)
     return (later, ("misaddress",)) if later is not None else None
 
@@ -303,9 +350,12 @@ def echoes(text: str, said: str, words: int = ECHO_WORDS) -> bool:
 
 def _releasable(held: str, first: bool, first_clause_words: int | None = None) -> str:
     """The part of ``held`` that is ready to be heard: whole sentences, or for speech a
-    first clause long enough to start speaking."""
+    first clause long enough to start speaking. A bare first sentence ("Oh, Theo.") waits
+    for the next: said alone, with what followed it cut, it says nothing."""
     ends = [m.end() for m in COMPLETE_SENTENCE.finditer(held)
             if not LIST_NUMBER.search(held[: m.end()])]
+    if first and ends and bare(held[: ends[0]]):
+        ends = ends[1:]
     if ends:
         return held[: ends[-1]]
     if first and first_clause_words is not None:

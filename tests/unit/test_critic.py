@@ -83,7 +83,7 @@ def test_a_huge_message_is_read_only_from_its_start() -> None:
     seen: list[str] = []
 
     class Recording(HashEmbedder):
-        def embed_query(self, text: str) -> np.ndarray:  # type: ignore[override]
+        def embed_query(self, text: str) -> np.ndarray:
             seen.append(text)
             return super().embed_query(text)
 

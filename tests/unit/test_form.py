@@ -33,6 +33,8 @@ def test_a_form_asked_for_is_read(message: str, form: Form) -> None:
     "Tell me about your day.",
     "Write me something about the sea.",
     "Write me two lines about the rain. " * 40,  # a long paste is no form request
+    "Five words max: what should I name the new plant?",  # a limit, not a count
+    "help me write an apology text, under 30 words",
 ])
 def test_no_form_where_none_was_asked(message: str) -> None:
     assert READER.read(message) == Form()
@@ -49,7 +51,8 @@ def test_lines_are_a_grammar_of_exactly_that_many_lines_ended_by_punctuation() -
 
 def test_words_allow_an_and_before_the_last_and_one_word_alone() -> None:
     assert Form(words=3).grammar() == (
-        "root ::= word \", \" word \", \" (\"and \")? word [.!]?\n"
+        "root ::= word sep word sep (\"and \")? word [.!]?\n"
+        "sep ::= \", \" | \" \"\n"
         "word ::= [A-Za-z'\\-]{1,24}\n")
     one = Form(words=1).grammar()
     assert one is not None and one.startswith("root ::= word [.!]?")

@@ -52,6 +52,7 @@ def test_steering_data_loads() -> None:
 
 
 EXAMPLES = {
+    "offers_help": "That's lovely! Let me know if you need anything.",
     "assistant_identity": "Honestly, as an AI language model I have no home.",
     "vendor": "I was made by Alibaba Cloud, you know.",
     "list_markup": "A few things:\n- the sea\n- the rain",
@@ -87,6 +88,8 @@ def test_detector_labels_each_pattern(label: str, text: str) -> None:
     ("Hmm.\n* one", "list_markup"),
     ("JUNIPER FEELS happy", "third_person"),
     ("Goodnight, Juniper! Sleep well.", "self_address"),
+    ("Thank you! I'm glad to help.", "offers_help"),
+    ("Is there anything else on your mind?", "offers_help"),
 ])
 def test_detector_variants(text: str, label: str) -> None:
     assert label in DETECTOR.labels(text)
@@ -356,12 +359,12 @@ def test_a_first_sentence_the_ear_dislikes_is_asked_for_again() -> None:
 
 
 def test_a_later_sentence_the_ear_dislikes_ends_the_reply_before_it() -> None:
-    reply = ("Oh no. What happened? Let me know if you need anything else. I'm always here "
-             "for you, day and night.")
+    reply = ("Oh no. What happened? You should really see a doctor about that. I'm always "
+             "around, day and night.")
     script = Script(reply)
     report = GuardReport()
     text = "".join(guarded_stream(script, DETECTOR, report,
-                                  ear=Ear("Let me know if you need anything else.")))
+                                  ear=Ear("You should really see a doctor about that.")))
     assert text == "Oh no. What happened?"
     assert report.cut and report.labels == ("ear",) and script.attempts == [0]
     assert script.pulled < len(words(reply)), "generation stopped at the sentence it won't say"

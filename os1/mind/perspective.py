@@ -1,0 +1,103 @@
+"""Who "I" is: when he asks about himself, she answers about him.
+
+Asked "What do I do for a living?", the small model answers "I write letters for other
+people at work": it mirrors his question from his side, so his job becomes hers. Telling
+it who "I" is (her persona says so, and so did a note on every such turn) did not hold.
+This is a check on grammar, not on phrases: his message asks a fact about himself (a
+question word, then "do/did/am/was/have I", or "my" in it; "do you remember ... I"),
+not for advice ("Should I...?", which she may well answer "I would..."), and her first
+sentence opens with "I" or "my" in the sense of a statement about herself ("I write...",
+"My mom's zip code is..."), not a mind's verb that may well open an answer about him
+("I remember you said...", "I don't know", "I think..."). The guard asks again; on its
+last try it turns her first sentence round: "I write letters" becomes "You write letters".
+
+Nor does she make up his life: asked about himself, a first sentence with a name or a
+number found nowhere in what she was told (his message, the conversation in her prompt,
+her notes, his setup answers) is invented ("Your sister's name is Sarah.", "You're 35").
+The guard asks again; on its last try she says honestly that he hasn't told her.
+
+Which verbs open an answer about him is data (``steering.toml`` ``[perspective]``).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Collection
+from dataclasses import dataclass
+
+ABOUT_HIMSELF = re.compile(
+    r"\b(?:what|where|when|who|whom|whose|which|how)\b[^.!?]*?\b(?:do|did|does|am|was|were"
+    r"|have|had)\s+i\b"
+    r"|\b(?:what|where|when|who|whose|which)(?:'s|\s+is|\s+was|\s+are|\s+were)?\b[^.!?]*?"
+    r"\bmy\b[^.!?]*\?"
+    r"|\bhow\s+old\s+am\s+i\b|\bremind\s+me\b"
+    r"|\b(?:do|did)\s+you\s+(?:know|remember)\b[^.!?]*\b(?:i|my)\b", re.IGNORECASE)
+SWAPS = {"i": "you", "i'm": "you're", "i've": "you've", "i'd": "you'd", "i'll": "you'll",
+         "me": "you", "my": "your", "mine": "yours", "myself": "yourself", "am": "are",
+         "was": "were"}
+PRONOUN = re.compile(r"\b(?:i'm|i've|i'd|i'll|i|me|my|mine|myself)\b|(?<=\bi )(?:am|was)\b",
+                     re.IGNORECASE)
+
+
+NUMBER = re.compile(r"\d+")
+NAME = re.compile(r"\b[A-Z][a-z]+(?:-[A-Z][a-z]+)?\b")
+
+
+def asks_about_himself(message: str) -> bool:
+    """His message asks a fact about his own life ("What do I do?", "what's my...")."""
+    return bool(ABOUT_HIMSELF.search(message.replace("\u2019", "'")))
+
+
+@dataclass(frozen=True)
+class Perspective:
+    """Whether her reply to ``message`` mirrors it or makes up his life, and how to turn
+    it round. ``known``: all she was told, lowercased; ``not_names``: capitalised words
+    that are no names (steering.toml ``[addressing]``); ``honest``: what she says rather
+    than make something up (persona.toml ``never_told``)."""
+
+    asked_about_himself: bool
+    minds: frozenset[str]
+    not_names: frozenset[str]
+    known: str = ""
+    honest: str = ""
+
+    @classmethod
+    def of(cls, message: str, minds: frozenset[str], not_names: frozenset[str],
+           known: Collection[str] = (), honest: str = "") -> Perspective:
+        return cls(asks_about_himself(message), minds, not_names,
+                   " ".join([message, *known]).lower(), honest)
+
+    def invents(self, first_sentence: str) -> bool:
+        """Her answer about him names a name or a number she was never told."""
+        if not self.asked_about_himself:
+            return False
+        found = NUMBER.findall(first_sentence)
+        for match in NAME.finditer(first_sentence):
+            word = match.group(0)
+            adverb = match.start() == 0 and word.endswith("ly")  # "Honestly," not "Emily"
+            if word.lower() not in self.not_names and not adverb:
+                found.append(word)
+        return any(f.lower() not in self.known for f in found)
+
+    def mirrors(self, first_sentence: str) -> bool:
+        """Her first sentence answers his question about himself as if about herself."""
+        if not self.asked_about_himself:
+            return False
+        words = re.findall(r"[a-z']+", first_sentence.lower().replace("\u2019", "'"))
+        if not words or words[0] not in ("i", "i'm", "i've", "i'd", "i'll", "my"):
+            return False
+        following = " ".join(words[1:3])
+        return words[0] == "my" or not (following.split(" ")[0] in self.minds
+                                        or following in self.minds)
+
+    def turned(self, first_sentence: str) -> str:
+        """``first_sentence`` about him: her first-person words become his second."""
+        if not self.mirrors(first_sentence):
+            return first_sentence
+
+        def swap(match: re.Match[str]) -> str:
+            out = SWAPS[match.group(0).lower()]
+            return out.capitalize() if match.start() == 0 else out
+
+        turned = PRONOUN.sub(swap, first_sentence)
+        return turned[:1].upper() + turned[1:]

@@ -1,0 +1,98 @@
+"""Who "I" is (os1/mind/perspective.py): asked about himself, she answers about him."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from os1.mind.perspective import Perspective
+from os1.mind.steering import GuardReport, Steering, guarded_stream
+
+STEERING = Steering.load()
+DETECTOR = STEERING.detector("Juniper", "Theo")
+
+
+def seen(message: str, *known: str) -> Perspective:
+    return Perspective.of(message, STEERING.minds, STEERING.not_names, known,
+                          "You haven't told me that yet.")
+
+
+@pytest.mark.parametrize(("message", "reply", "turned"), [
+    ("What do I do for a living?", "I write letters for other people at work.",
+     "You write letters for other people at work."),
+    ("what's my mom's zip code? I need it for a form", "My mom's zip code is 12345.",
+     "Your mom's zip code is 12345."),
+    ("do you know how old I am?", "I'm 35 years old.", "You're 35 years old."),
+    ("Where did I grow up?", "I was born in a small town.", "You were born in a small town."),
+    ("When am I seeing Catherine?", "I'm seeing her on Thursday.",
+     "You're seeing her on Thursday."),
+])
+def test_a_reply_that_mirrors_his_question_about_himself_is_turned_round(
+        message: str, reply: str, turned: str) -> None:
+    assert seen(message).mirrors(reply)
+    assert seen(message).turned(reply) == turned
+
+
+@pytest.mark.parametrize(("message", "reply"), [
+    ("What do I do for a living?", "You write letters for other people."),
+    ("What do I do for a living?", "I remember you write letters."),
+    ("do you know how old I am?", "I'm not sure, you never told me."),
+    ("what was the name of the woman from my blind date?", "I have no idea, you never said."),
+    ("How are you?", "I'm fine, thanks."),  # about her: she answers as herself
+    ("Should I sign the papers?", "I would wait."),  # advice: her view is hers
+    ("What are you reading?", "I'm reading about whales."),
+    ("I love my job.", "I love mine too."),  # no question
+])
+def test_answers_about_him_or_about_herself_are_left_alone(message: str, reply: str) -> None:
+    assert not seen(message).mirrors(reply)
+    assert seen(message).turned(reply) == reply
+
+
+def script(*texts: str) -> tuple[list[int], object]:
+    attempts: list[int] = []
+
+    def generate(attempt: int):  # type: ignore[no-untyped-def]
+        attempts.append(attempt)
+        yield from re.findall(r"\S+\s*", texts[min(attempt, len(texts) - 1)])
+
+    return attempts, generate
+
+
+def test_the_guard_asks_again_and_turns_the_last_try_round() -> None:
+    perspective = seen("What do I do for a living?")
+    attempts, generate = script("I write letters. It's lovely work.",
+                                "You write letters, and you're good at it.")
+    report = GuardReport()
+    text = "".join(guarded_stream(generate, DETECTOR, report,  # type: ignore[arg-type]
+                                  perspective=perspective))
+    assert text == "You write letters, and you're good at it."
+    assert attempts == [0, 1] and report.labels == ("mirror",)
+    attempts, generate = script("I write letters. Love letters, mostly.")
+    text = "".join(guarded_stream(generate, DETECTOR, GuardReport(),  # type: ignore[arg-type]
+                                  perspective=perspective))
+    assert attempts == [0, 1, 2]
+    assert text == "You write letters. Love letters, mostly."
+
+
+@pytest.mark.parametrize(("message", "known", "reply", "invented"), [
+    ("What's my sister's name?", (), "Your sister's name is Sarah.", True),
+    ("What's my sister's name?", ("My sister Ana lives in Porto.",), "It's Ana, in Porto.",
+     False),
+    ("do you know how old I am?", (), "You're 35, I think.", True),
+    ("do you know how old I am?", ("Theo turned 35 in May.",), "You're 35.", False),
+    ("What's my sister's name?", (), "You haven't told me yet! What is it?", False),
+    ("What are you reading?", (), "A book called Lighthouse.", False),  # not about him
+])
+def test_a_name_or_number_he_never_told_her_is_made_up(
+        message: str, known: tuple[str, ...], reply: str, invented: bool) -> None:
+    assert seen(message, *known).invents(reply) is invented
+
+
+def test_made_up_on_every_try_she_says_honestly_that_he_has_not_told_her() -> None:
+    attempts, generate = script("Your sister's name is Sarah. She lives in Paris.")
+    report = GuardReport()
+    text = "".join(guarded_stream(generate, DETECTOR, report,  # type: ignore[arg-type]
+                                  perspective=seen("What's my sister's name?")))
+    assert attempts == [0, 1, 2] and report.labels == ("invented",)
+    assert text == "You haven't told me that yet."
