@@ -93,6 +93,11 @@ def timed(pieces: Iterator[str]) -> tuple[str, float, float]:
     return text, first if first is not None else total, total
 
 
+def guarded(report: Any) -> dict[str, Any]:
+    """What her guard did: tries, whether it cut, and why it last asked again or cut."""
+    return {"attempts": report.attempts, "cut": report.cut, "why": list(report.labels)}
+
+
 def seeded(model: Model, seed: int) -> None:
     llama = getattr(model, "llama", None)
     if llama is not None:
@@ -126,17 +131,17 @@ class Her:
                                    memory=memory, clock=self.clock, **extra)
         self.companion.open_session("benchmark")
 
-    def say(self, text: str) -> tuple[str, float, float, int]:
+    def say(self, text: str) -> tuple[str, float, float, dict[str, Any]]:
         turn = self.companion.reply(text)
         reply, first, total = timed(iter(turn))
-        return reply, first, total, turn.guard.attempts
+        return reply, first, total, guarded(turn.guard)
 
-    def greet(self) -> tuple[str, float, float, int]:
+    def greet(self) -> tuple[str, float, float, dict[str, Any]]:
         turn = self.companion.greet()
         if turn is None:
-            return "", 0.0, 0.0, 0
+            return "", 0.0, 0.0, {}
         reply, first, total = timed(iter(turn))
-        return reply, first, total, turn.guard.attempts
+        return reply, first, total, guarded(turn.guard)
 
     def remember(self) -> None:
         """What the memory worker does while he sleeps (os1 memory process)."""
@@ -163,16 +168,16 @@ class RawHer:
         self.model, self.settings, self.clock = model, settings, clock
         self.messages = [Message("system", Persona.load().system_prompt(setup, labels))]
 
-    def say(self, text: str) -> tuple[str, float, float, int]:
+    def say(self, text: str) -> tuple[str, float, float, dict[str, Any]]:
         self.messages.append(Message("user", text))
         options = GenerateOptions(max_tokens=self.settings.max_reply_tokens,
                                   temperature=RAW_TEMPERATURE)
         reply, first, total = timed(self.model.stream_chat(self.messages, options))
         self.messages.append(Message("assistant", reply))
-        return reply, first, total, 1
+        return reply, first, total, {"attempts": 1}
 
-    def greet(self) -> tuple[str, float, float, int]:
-        return "", 0.0, 0.0, 0
+    def greet(self) -> tuple[str, float, float, dict[str, Any]]:
+        return "", 0.0, 0.0, {}
 
     def open(self) -> None: ...
     def remember(self) -> None: ...
@@ -192,17 +197,17 @@ def run_single(item: dict[str, Any], her: Her | RawHer, out: Writer, seed: int) 
         else:
             her.log.append(her.companion._session(), role, text, at=her.clock())
     seeded(her.model, seed)
-    reply, first, total, attempts = her.say(item["text"])
+    reply, first, total, guard = her.say(item["text"])
     out.write(item=item["id"], turn=0, part="single", message=item["text"], reply=reply,
-              ttft=first, total=total, attempts=attempts)
+              ttft=first, total=total, **guard)
 
 
 def run_evening(item: dict[str, Any], her: Her | RawHer, out: Writer, seed: int) -> None:
     for turn, text in enumerate(item["evening"]):
         seeded(her.model, seed + turn)
-        reply, first, total, attempts = her.say(text)
+        reply, first, total, guard = her.say(text)
         out.write(item=item["id"], turn=turn, part="evening", message=text, reply=reply,
-                  ttft=first, total=total, attempts=attempts)
+                  ttft=first, total=total, **guard)
         her.clock.now += EVENING_STEP
     started = time.perf_counter()
     her.remember()
@@ -211,15 +216,15 @@ def run_evening(item: dict[str, Any], her: Her | RawHer, out: Writer, seed: int)
     her.clock.now = item["morning_at"]
     her.open()  # the restart: a new process would find only what is in the database
     seeded(her.model, seed + 100)
-    reply, first, total, attempts = her.greet()
+    reply, first, total, guard = her.greet()
     if reply:
         out.write(item=item["id"], turn=100, part="greeting", message="", reply=reply,
-                  ttft=first, total=total, attempts=attempts)
+                  ttft=first, total=total, **guard)
     for turn, text in enumerate(item["morning"], start=101):
         seeded(her.model, seed + turn)
-        reply, first, total, attempts = her.say(text)
+        reply, first, total, guard = her.say(text)
         out.write(item=item["id"], turn=turn, part="morning", message=text, reply=reply,
-                  ttft=first, total=total, attempts=attempts)
+                  ttft=first, total=total, **guard)
         her.clock.now += EVENING_STEP
 
 
