@@ -353,7 +353,34 @@ def report(args: argparse.Namespace) -> None:
     result = {"benchmark": "companion", "date": dt.datetime.now().isoformat(),
               "summary": table, "agreement": agreement}
     (args.dir / "report.json").write_text(json.dumps(result, indent=1), encoding="utf-8")
+    spec = {i["id"]: i for i in json.loads((args.dir / "spec.json").read_text())["items"]}
+    (args.dir / "transcripts.md").write_text(transcripts(rows, judge, spec), encoding="utf-8")
     print(markdown(table, agreement))
+
+
+def transcripts(rows: list[dict[str, Any]], labels: dict[str, set[str]],
+                spec: dict[str, dict[str, Any]]) -> str:
+    """Every evening as it went, before (the baseline) and after (now), each reply with
+    the judge's labels."""
+    out = ["# Evenings, before and after\n"]
+    for item in (i for i in spec.values() if i.get("evening")):
+        out.append(f"## {item['id']}: {item['title']} ({item['user_name']} and "
+                   f"{item['companion_name']})\n")
+        for variant in (BASELINE_COMMIT, "now"):
+            turns = sorted((r for r in rows if r["item"] == item["id"]
+                            and r["variant"] == variant), key=lambda r: r["turn"])
+            if not turns:
+                continue
+            out.append(f"### {variant}\n")
+            for r in turns:
+                if r["part"] == "greeting":
+                    out.append("*(the next morning, after a restart)*\n")
+                elif r["message"]:
+                    out.append(f"> **{item['user_name']}:** {r['message']}  ")
+                found = ", ".join(sorted(labels.get(r["key"], set()))) or "ok"
+                said = r["reply"].replace("\n", " / ")
+                out.append(f"> **{item['companion_name']}:** {said} *[{found}]*\n")
+    return "\n".join(out)
 
 
 def markdown(table: dict[str, dict[str, Any]], agreement: dict[str, Any]) -> str:

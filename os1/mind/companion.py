@@ -377,10 +377,10 @@ class Companion:
             if detector is None or self.steering is None:
                 pieces = generate(0)
             else:
-                clause = self.steering.spoken_first_clause_words if turn.held else None
                 limit = form.sentences or self.steering.sentence_limit(last.text)
                 pieces = guarded_stream(generate, detector, turn.guard, max_sentences=limit,
-                                        first_clause_words=clause, echo_of=said,
+                                        first_clause_words=self.steering.first_clause_words,
+                                        echo_of=said,
                                         addressing=self._addressing(said),
                                         repair=self.steering.repair,
                                         ear=self._ear(said, limit is not None and not form.asked),

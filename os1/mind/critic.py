@@ -33,6 +33,8 @@ HASH_BUCKETS = 4096
 # What of his message the critic reads: its start says what it is about (a megabyte pasted
 # in would take VADER minutes, and the embedding reads 512 tokens anyway).
 MESSAGE_CHARS = 1000
+# ... and of a sentence of hers: one that runs on past this is heard by its start.
+SENTENCE_CHARS = 400
 WORD = re.compile(r"[a-z']+|[0-9]+|[?!]")
 FIRST_PERSON = frozenset({"i", "i'm", "i've", "i'd", "i'll", "me", "my", "mine", "myself"})
 SECOND_PERSON = frozenset({"you", "you're", "you've", "you'd", "you'll", "your", "yours",
@@ -200,5 +202,5 @@ class TurnEar:
     def slips(self, sentence: str, index: int) -> bool:
         if (index > 0 and not self.later) or (index == 0 and not self.first):
             return False
-        return self.critic.slips(Said(self.message[:MESSAGE_CHARS], sentence, index,
-                                      self.her_name, self.his_name))
+        return self.critic.slips(Said(self.message[:MESSAGE_CHARS], sentence[:SENTENCE_CHARS],
+                                      index, self.her_name, self.his_name))

@@ -26,7 +26,6 @@ SENTENCE_END = re.compile(r"[.!?…](?=\s|$)")
 COMPLETE_SENTENCE = re.compile(r"[.!?…][\"”’)]*(?=\s)")
 WORD = re.compile(r"\S+")
 ECHO_WORDS = 8
-BARE_WORDS = 3
 CLAUSE_END = re.compile(r"[,;:—–](?=\s)")
 # "1." opening a line is a list's number, not the end of a sentence.
 LIST_NUMBER = re.compile(r"(?:\A|\n)\s*\d{1,2}[.)]\Z")
@@ -61,7 +60,7 @@ class Steering:
     patterns: dict[str, str]
     max_sentences: int
     asks_for_more: str
-    spoken_first_clause_words: int
+    first_clause_words: int
     repair: Repair
     sampling: Sampling
     form: FormReader
@@ -77,7 +76,7 @@ class Steering:
             patterns={str(k): str(v) for k, v in data["detect"].items()},
             max_sentences=int(data["brevity"]["max_sentences"]),
             asks_for_more=str(data["brevity"]["unless"]),
-            spoken_first_clause_words=int(data["brevity"]["spoken_first_clause_words"]),
+            first_clause_words=int(data["brevity"]["first_clause_words"]),
             not_names=frozenset(str(w).lower() for w in data["addressing"]["not_names"]),
             repair=Repair.from_patterns(str(data["repair"]["opener"]),
                                         str(data["repair"]["lead_in"])),
@@ -178,8 +177,8 @@ def guarded_stream(
     shown; on the last try the ear's verdict on it is let go (better said than nothing)
     and a misplaced name is dropped. A later sentence that slips ends the reply before
     it. With ``max_sentences`` the reply also ends after that many sentences; with
-    ``first_clause_words`` (speech, where every ms before her voice counts) a first
-    clause of at least that many words is let out before its sentence ends. With
+    ``first_clause_words`` a first clause of at least that many words is let out before
+    its sentence ends (her first words come sooner). With
     ``repair``, an opening "Sure," is dropped rather than asked again over, and the last
     try is read as speech, without markup. With ``perspective``, a first sentence that
     answers his question about himself as if about herself ("I write letters") is asked
@@ -235,6 +234,8 @@ class _Attempt:
                 return False
             ready = _releasable(held, first=not said.text,
                                 first_clause_words=self.first_clause_words)
+            if not said.text and may_echo(held, self.echo_of):
+                ready = ""  # not yet known whether it is his message said back
             held = held[len(ready):]
             verdict = yield from self._say(said, _chunks(ready))
             if verdict is not None:
@@ -266,10 +267,6 @@ class _Attempt:
     def _say(self, said: _Said, chunks: list[str]) -> Generator[str, None, bool | None]:
         """Let each chunk out if the ear passes it. Returns True to try again, False when
         the reply is over (a slip, or the sentence limit), None to go on."""
-        if not said.text and len(chunks) > 1 and bare(chunks[0]) and not self.last_try \
-                and self.ear is not None and self.ear.slips(chunks[1].strip(), 1):
-            self.report.labels = ("ear",)
-            return True  # her reply would be only "Oh, Theo.": ask again
         for chunk in chunks:
             index = said.sentences
             if not said.text and self.perspective is not None:
@@ -299,11 +296,6 @@ class _Attempt:
                 self.report.capped = True
                 return False
         return None
-
-
-def bare(sentence: str) -> bool:
-    """A sentence of three words or fewer that asks nothing: "Oh, Theo.", "I see."."""
-    return len(WORD.findall(sentence)) <= BARE_WORDS and "?" not in sentence
 
 
 def _chunks(text: str) -> list[str]:
@@ -348,14 +340,18 @@ def echoes(text: str, said: str, words: int = ECHO_WORDS) -> bool:
     return needed >= 6 and mine[:needed] == theirs[:needed]
 
 
+def may_echo(text: str, said: str, words: int = ECHO_WORDS) -> bool:
+    """``text`` is so far the start of ``said``, too short yet to tell (see ``echoes``)."""
+    mine, theirs = WORD.findall(text.lower()), WORD.findall(said.lower())
+    needed = min(words, len(theirs))
+    return needed >= 6 and len(mine) < needed and mine == theirs[: len(mine)]
+
+
 def _releasable(held: str, first: bool, first_clause_words: int | None = None) -> str:
     """The part of ``held`` that is ready to be heard: whole sentences, or for speech a
-    first clause long enough to start speaking. A bare first sentence ("Oh, Theo.") waits
-    for the next: said alone, with what followed it cut, it says nothing."""
+    first clause long enough to start being said."""
     ends = [m.end() for m in COMPLETE_SENTENCE.finditer(held)
             if not LIST_NUMBER.search(held[: m.end()])]
-    if first and ends and bare(held[: ends[0]]):
-        ends = ends[1:]
     if ends:
         return held[: ends[-1]]
     if first and first_clause_words is not None:

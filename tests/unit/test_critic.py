@@ -9,6 +9,7 @@ from os1.memory.embeddings import HashEmbedder
 from os1.mind.critic import (
     HASH_BUCKETS,
     MESSAGE_CHARS,
+    SENTENCE_CHARS,
     Critic,
     CriticWeights,
     Said,
@@ -79,7 +80,7 @@ def test_a_turn_ear_judges_first_and_later_sentences_by_their_own_thresholds() -
     assert not TurnEar(critic, "m", "Juniper", "Theo", later=False).slips("helpdesk", 1)
 
 
-def test_a_huge_message_is_read_only_from_its_start() -> None:
+def test_a_huge_message_and_a_run_on_sentence_are_read_only_from_their_start() -> None:
     seen: list[str] = []
 
     class Recording(HashEmbedder):
@@ -90,6 +91,9 @@ def test_a_huge_message_is_read_only_from_its_start() -> None:
     critic = Critic(Recording(dim=384), Fixed.weights("x"))
     TurnEar(critic, "a" * 1_000_000, "Juniper", "Theo").slips("hello", 0)
     assert max(len(t) for t in seen) == MESSAGE_CHARS
+    seen.clear()
+    TurnEar(critic, "m", "Juniper", "Theo").slips("lorem " * 10_000, 1)
+    assert max(len(t) for t in seen) == SENTENCE_CHARS
 
 
 @pytest.mark.parametrize("index", [0, 1, 5])

