@@ -29,7 +29,7 @@ code, as the rubric defines them: ``form`` (a count of lines, sentences or words
 for and not given) and ``empty`` (nothing said, or the same sentence twice).
 
 Run:
-  python benchmarks/companion.py run [--variants now,6d32bd6,raw] [--limit N]
+  python benchmarks/companion.py run [--variants now,6d32bd6,raw] [--limit N] [--resume]
   python benchmarks/companion.py sheets [--readers 8]
   python benchmarks/companion.py report
 Results go to ``benchmarks/results/companion/`` (``--dir``).
@@ -48,7 +48,6 @@ import shutil
 import statistics
 import subprocess
 import sys
-import tempfile
 from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
@@ -136,8 +135,11 @@ def build_spec(limit: int | None) -> dict[str, Any]:
 
 def unpack(variant: str, into: Path) -> Path:
     """The os1 package a variant runs: a copy of the working tree's (so that editing it
-    while the benchmark runs changes nothing), or the package as it was at a commit."""
-    into.mkdir()
+    while the benchmark runs, or before a ``--resume``, changes nothing), or the package as
+    it was at a commit. Kept in the results folder, for a resumed run to play the same."""
+    if into.exists():
+        return into
+    into.mkdir(parents=True)
     if variant in ("now", "raw"):
         shutil.copytree(ROOT / "os1", into / "os1", ignore=shutil.ignore_patterns("__pycache__"))
         return into
@@ -147,28 +149,51 @@ def unpack(variant: str, into: Path) -> Path:
     return into
 
 
+def finished_only(replies: Path) -> None:
+    """Drop the rows of conversations a stopped run left half played (the driver marks
+    each one it finished with a ``done`` row), so that ``--resume`` plays them again."""
+    if not replies.exists():
+        return
+    rows = read_jsonl(replies)
+    done = {(r["variant"], r["item"]) for r in rows if r.get("done")}
+    kept = [r for r in rows if (r["variant"], r["item"]) in done]
+    replies.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in kept),
+                       encoding="utf-8")
+
+
 def run(args: argparse.Namespace) -> None:
+    """Play every conversation through each variant. ``--resume`` goes on with a run that
+    was stopped: the same spec, the same unpacked code, what was finished kept."""
     args.dir.mkdir(parents=True, exist_ok=True)
-    spec = build_spec(args.limit)
-    spec_path = args.dir / "spec.json"
-    spec_path.write_text(json.dumps(spec, indent=1, ensure_ascii=False), encoding="utf-8")
-    replies = args.dir / "replies.jsonl"
-    replies.unlink(missing_ok=True)
+    spec_path, replies, code = args.dir / "spec.json", args.dir / "replies.jsonl", args.dir / "code"
+    record = args.dir / "run.json"
+    if args.resume:
+        finished_only(replies)
+        history = json.loads(record.read_text()) if record.exists() else {}
+    else:
+        spec_path.write_text(json.dumps(build_spec(args.limit), indent=1, ensure_ascii=False),
+                             encoding="utf-8")
+        replies.unlink(missing_ok=True)
+        shutil.rmtree(code, ignore_errors=True)
+        history = {}
+    spec = json.loads(spec_path.read_text(encoding="utf-8"))
     info = machine()
-    with tempfile.TemporaryDirectory(prefix="os1-baseline-") as tmp:
-        for variant in args.variants:
-            root = unpack(variant, Path(tmp) / variant)
-            kind = "raw" if variant == "raw" else "os1"
-            command = [sys.executable, str(HERE / "companion_driver.py"), "--os1-root",
-                       str(root), "--variant", kind, "--label", variant, "--spec",
-                       str(spec_path), "--out", str(replies)]
-            if args.model:
-                command += ["--model", args.model]
-            log(f"companion: playing {len(spec['items'])} conversations through {variant}")
-            subprocess.run(command, check=True, env={**os.environ, "PYTHONPATH": str(root)})
+    for variant in args.variants:
+        root = unpack(variant, code / variant)
+        kind = "raw" if variant == "raw" else "os1"
+        command = [sys.executable, str(HERE / "companion_driver.py"), "--os1-root",
+                   str(root), "--variant", kind, "--label", variant, "--spec",
+                   str(spec_path), "--out", str(replies)]
+        if args.model:
+            command += ["--model", args.model]
+        log(f"companion: playing {len(spec['items'])} conversations through {variant}")
+        subprocess.run(command, check=True, env={**os.environ, "PYTHONPATH": str(root)})
     info["loadavg_at_end"] = list(os.getloadavg())
-    (args.dir / "run.json").write_text(json.dumps(
-        {"date": dt.datetime.now().isoformat(), "machine": info, "variants": args.variants},
+    started = history.get("date", dt.datetime.now().isoformat())
+    record.write_text(json.dumps(
+        {"date": started, "machine": info, "variants": args.variants,
+         "resumed": history.get("resumed", []) + ([dt.datetime.now().isoformat()]
+                                                  if args.resume else [])},
         indent=1), encoding="utf-8")
     log(f"companion: wrote {replies}")
 
@@ -417,6 +442,8 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--limit", type=int, default=None, help="only the first N single items")
     parser.add_argument("--model", default=None, help="a .gguf path (default: the bundled one)")
     parser.add_argument("--readers", type=int, default=8, help="labelling sheets to make")
+    parser.add_argument("--resume", action="store_true",
+                        help="go on with a stopped run (same spec and code, finished kept)")
     return parser.parse_args(argv)
 
 

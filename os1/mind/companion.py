@@ -23,7 +23,7 @@ from os1.mind.context import Budget, HistoryWindow, fit_text
 from os1.mind.critic import Critic, TurnEar
 from os1.mind.form import Form
 from os1.mind.persona import Persona
-from os1.mind.perspective import Perspective, asks_about_himself
+from os1.mind.perspective import Perspective, asks_about_himself, said_earlier
 from os1.mind.recollection import Recollection, forget_target
 from os1.mind.steering import GuardReport, OffPersonaDetector, Steering, guarded_stream
 from os1.mind.timesense import describe_gap, describe_moment
@@ -293,8 +293,13 @@ class Companion:
         if self.steering is not None and asks_about_himself(text):
             # he asks about his own life: the small model made answers up ("Your sister's
             # name is Sarah") where it had no note to go on
-            notes.append(fill(read_text("prompts/about_them.txt").strip(),
-                              user_name=self.identity.user_name))
+            name = self.identity.user_name
+            earlier = said_earlier(text, [m.content for m in self._history()
+                                          if m.role == "user" and m.id != message_id])
+            if earlier is not None:
+                notes.append(fill(read_text("prompts/he_said_earlier.txt").strip(),
+                                  user_name=name, said=" ".join(earlier.split())[:300]))
+            notes.append(fill(read_text("prompts/about_them.txt").strip(), user_name=name))
         return Said(text, "\n\n".join(n for n in notes if n))
 
     def _session(self) -> int:

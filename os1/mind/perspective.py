@@ -22,8 +22,10 @@ Which verbs open an answer about him is data (``steering.toml`` ``[perspective]`
 from __future__ import annotations
 
 import re
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
+
+from os1.memory.embeddings import content_words
 
 ABOUT_HIMSELF = re.compile(
     r"\b(?:what|where|when|who|whom|whose|which|how)\b[^.!?]*?\b(?:do|did|does|am|was|were"
@@ -46,6 +48,26 @@ NAME = re.compile(r"\b[A-Z][a-z]+(?:-[A-Z][a-z]+)?\b")
 def asks_about_himself(message: str) -> bool:
     """His message asks a fact about his own life ("What do I do?", "what's my...")."""
     return bool(ABOUT_HIMSELF.search(message.replace("\u2019", "'")))
+
+
+# Words of a question about himself that say what kind of answer he wants, not what about.
+ASKING = frozenset({"remind", "remember", "name", "called", "tell", "know", "think"})
+
+
+def said_earlier(question: str, his_messages: Sequence[str]) -> str | None:
+    """What he said earlier that his question about himself is about: the latest of his
+    messages (no question itself) sharing the most words with it. In a window of twenty
+    messages the small model answered "I don't know your sister's name" with "My sister
+    Marguerite is visiting" in plain sight; quoted beside the question, it is used."""
+    wanted = {w[:5] for w in content_words(question)} - {w[:5] for w in ASKING}
+    best, best_shared = None, 0
+    for said in his_messages:
+        if said.rstrip().endswith("?"):
+            continue
+        shared = len(wanted & {w[:5] for w in content_words(said)})
+        if shared and shared >= best_shared:
+            best, best_shared = said, shared
+    return best
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from os1.mind.perspective import Perspective
+from os1.mind.perspective import Perspective, said_earlier
 from os1.mind.steering import GuardReport, Steering, guarded_stream
 
 STEERING = Steering.load()
@@ -96,3 +96,12 @@ def test_made_up_on_every_try_she_says_honestly_that_he_has_not_told_her() -> No
                                   perspective=seen("What's my sister's name?")))
     assert attempts == [0, 1, 2] and report.labels == ("invented",)
     assert text == "You haven't told me that yet."
+
+
+def test_what_he_said_earlier_about_his_question_is_found() -> None:
+    his = ["My sister Marguerite is visiting from Lisbon next week.", "It rained all day.",
+           "Where does my sister live?", "I made soup for dinner."]
+    question = "Remind me, what is my sister's name and where does she live?"
+    assert said_earlier(question, his) == his[0], "his earlier question is no answer"
+    assert said_earlier("What did I cook for dinner?", his) == his[3]
+    assert said_earlier("What do I do for a living?", his) is None
