@@ -139,7 +139,7 @@ class MailDesk:
         """"What did my landlord say about the lease?": the newest mail from them (or,
         if nobody by that name wrote, mentioning them) about it, read out. ``quiet``:
         None rather than "I can't find any mail" when there is none."""
-        window = find_time_window(what, self.clock())
+        window = find_time_window(what, self.clock(), ahead=False)
         words = _words(without_phrase(what, window))
         sender = self._who(who)
         span = (window.start, window.end) if window is not None else None
@@ -154,7 +154,7 @@ class MailDesk:
         return self._read(found[0])
 
     def find(self, what: str) -> str:
-        window = find_time_window(what, self.clock())
+        window = find_time_window(what, self.clock(), ahead=False)
         words = _words(without_phrase(what, window))
         span = (window.start, window.end) if window is not None else None
         found = self.store.search(words, limit=MAX_NAMED + 1, between=span)

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from os1.data import fill, read_text
 from os1.llm.base import GenerateOptions, Message, Model, complete
 from os1.memory.embeddings import content_words
-from os1.memory.timeexpr import find_time_window
+from os1.memory.timeexpr import find_time_window, looks_ahead
 from os1.storage.conversations import StoredMessage
 
 MAX_PER_MOMENT = 3
@@ -41,6 +41,7 @@ class Candidate:
     content: str
     importance: float
     when: str  # the words that date it, as said; "" if none
+    ahead: bool = False  # whether those words name a day to come (timeexpr.looks_ahead)
 
 
 def extract_memories(model: Model, moment: Sequence[StoredMessage], user_name: str,
@@ -96,6 +97,7 @@ def _classify(note: str, promise: bool, said: str) -> Candidate:
     dated = find_time_window(note, 0.0)
     window = dated or (find_time_window(said, 0.0) if promise else None)
     when = "" if window is None else window.phrase
+    ahead = promise or looks_ahead(note if dated else said, otherwise=True)
     if promise:
         kind = "promise"
     elif dated is not None:
@@ -106,7 +108,8 @@ def _classify(note: str, promise: bool, said: str) -> Candidate:
         kind = "feeling"
     else:
         kind = "fact"
-    return Candidate(kind, note, IMPORTANCE[kind], when if kind in ("event", "promise") else "")
+    return Candidate(kind, note, IMPORTANCE[kind], when if kind in ("event", "promise") else "",
+                     ahead)
 
 
 # Words a memory may use that the conversation needn't: how she phrases a note.

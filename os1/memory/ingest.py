@@ -127,7 +127,8 @@ def extract_exchange(store: MemoryStore, log: ConversationLog, model: Model,
 
 
 def _draft(candidate: Candidate, said_at: float, sources: tuple[int, ...]) -> MemoryDraft:
-    window = find_time_window(candidate.when, said_at) if candidate.when else None
+    window = (find_time_window(candidate.when, said_at, ahead=candidate.ahead)
+              if candidate.when else None)
     return MemoryDraft(candidate.kind, candidate.content, importance=candidate.importance,
                        event_at=None if window is None else window.start, sources=sources)
 

@@ -10,7 +10,12 @@ Calendar words use calendar units in the given time zone (local when ``tz`` is N
 one. "N units ago" is approximate, so its window is the day it points at widened by the
 slack a person means: a day exactly, weeks ±3 days, months ±15 days, years ±30 days.
 Future expressions ("tomorrow", "next Friday", "in two weeks") date the events people
-announce. Only English is understood; a text without a time expression gives None.
+announce. Words that name a day or month without saying which ("on Thursday", "in March",
+"the weekend") are read by the tense around them: "we're meeting for lunch on Thursday"
+is the coming Thursday, "I saw her on Thursday" the one gone by (``looks_ahead``); with
+no tense to go on, what is asked of her memory looks back and a note of what he said
+(extraction) tells a plan. Only English is understood; a text without a time expression
+gives None.
 """
 
 from __future__ import annotations
@@ -38,6 +43,24 @@ _WEEKDAY = r"(?P<weekday>" + "|".join(WEEKDAYS) + r")"
 _MONTH = r"(?P<month>" + "|".join(MONTHS) + r")"
 _YEAR = r"(?P<year>(?:19|20)\d\d)"
 
+_ING_NOUN = r"(?!(?:no|some|any|every)?thing\b|morning\b|evening\b|ceiling\b|spring\b" \
+            r"|string\b|wedding\b|building\b|ring\b|king\b)"
+_AHEAD = re.compile(
+    r"\b(?:will|shall|won't|going\s+to|gonna|about\s+to|plan(?:s|ning|ned)?\s+to"
+    r"|hop(?:e|es|ing)\s+to|wants?\s+to|needs?\s+to|ha(?:ve|s)\s+to|should|next"
+    r"|upcoming|coming|soon|tomorrow)\b|'ll\b"
+    rf"|(?:\b(?:am|is|are)|'m|'s|'re)\s+(?:\w+\s+)?{_ING_NOUN}\w+ing\b",
+    re.IGNORECASE)
+_BEHIND = re.compile(
+    r"\b(?:did|didn't|was|wasn't|were|weren't|had|went|saw|met|told|said|came|got|made"
+    r"|took|felt|left|ran|ate|drank|bought|brought|thought|found|gave|lost|spent|sent|wrote"
+    r"|heard|slept|woke|broke|fell|sat|won|began|spoke|drove|flew|forgot|knew|paid|sold"
+    r"|taught|caught|kept|built|ago|yesterday|last)\b"
+    r"|\b(?!(?:need|bed|red|feed|speed|seed|indeed|wed|embed|shed)\b)\w{2,}ed\b",
+    re.IGNORECASE)
+_PLANNED = re.compile(r"\b(?:plans?|appointment|meeting|reservation|due)\b",
+                      re.IGNORECASE)
+
 
 @dataclass(frozen=True)
 class TimeWindow:
@@ -53,9 +76,25 @@ class TimeWindow:
         return self.start <= moment < self.end
 
 
-def find_time_window(text: str, now: float, tz: tzinfo | None = None) -> TimeWindow | None:
+def looks_ahead(text: str, otherwise: bool = False) -> bool:
+    """Whether ``text`` speaks of what is to come: a future word ("will", "going to",
+    "we're meeting", "plans to") says so; else a past one ("did", "met", "walked") says
+    it is behind; else a plan's word ("appointment") looks ahead; else ``otherwise``
+    (asked of her memory, "tell me about the trip in March" looks back; a note of what he
+    said, "lunch with Catherine on Thursday", ahead)."""
+    if _AHEAD.search(text):
+        return True
+    if _BEHIND.search(text):
+        return False
+    return bool(_PLANNED.search(text)) or otherwise
+
+
+def find_time_window(text: str, now: float, tz: tzinfo | None = None,
+                     ahead: bool | None = None) -> TimeWindow | None:
     """The first time expression in ``text`` (the longest one where several start at the
-    same place), resolved against ``now``; None if there is none."""
+    same place), resolved against ``now``; None if there is none. ``ahead``: whether a
+    day or month named without saying which is the coming one (None: ``text``'s tense
+    says, looking back if it says nothing; see ``looks_ahead``)."""
     best: tuple[re.Match[str], _Resolver] | None = None
     for pattern, resolver in _RULES:
         match = pattern.search(text)
@@ -67,7 +106,7 @@ def find_time_window(text: str, now: float, tz: tzinfo | None = None) -> TimeWin
     if best is None:
         return None
     match, resolver = best
-    clock = _Clock(now, tz)
+    clock = _Clock(now, tz, looks_ahead(text) if ahead is None else ahead)
     start, end = resolver(match, clock)
     return TimeWindow(start, end, match.group(), match.span())
 
@@ -84,9 +123,10 @@ class _Clock:
     """``now`` as a calendar: local dates, and day boundaries as Unix time (DST-correct
     when ``tz`` is None, because a naive datetime's ``timestamp()`` uses local rules)."""
 
-    def __init__(self, now: float, tz: tzinfo | None) -> None:
+    def __init__(self, now: float, tz: tzinfo | None, ahead: bool = False) -> None:
         self.now = now
         self.tz = tz
+        self.ahead = ahead
         self.today = datetime.fromtimestamp(now, tz).date()
 
     def at(self, day: date, hour: int = 0) -> float:
@@ -166,22 +206,28 @@ def _last_weekday(match: re.Match[str], clock: _Clock) -> tuple[float, float]:
 
 
 def _on_weekday(match: re.Match[str], clock: _Clock) -> tuple[float, float]:
-    """'on Tuesday': the most recent Tuesday, today included (recall asks about the past)."""
+    """'on Tuesday': looking ahead, the coming Tuesday (today included); else the most
+    recent one, today included."""
     wanted = WEEKDAYS.index(match.group("weekday").lower())
+    if clock.ahead:
+        return clock.day(clock.today + timedelta(days=(wanted - clock.today.weekday()) % 7))
     back = (clock.today.weekday() - wanted) % 7
     return clock.day(clock.today - timedelta(days=back))
 
 
 def _month(match: re.Match[str], clock: _Clock) -> tuple[float, float]:
-    """'in March' (the most recent March, this one included), 'last March' (the most recent
-    one before this month), 'March 2023' / 'in March 2023' (that one)."""
+    """'in March' (the most recent March, this one included, or looking ahead the coming
+    one), 'last March' (the most recent one before this month), 'March 2023' / 'in March
+    2023' (that one)."""
     month = MONTHS.index(match.group("month").lower()) + 1
     today = clock.today
+    which = " ".join((match.groupdict().get("which") or "").lower().split())
+    strictly_past = which in ("last", "this past")
     if match.group("year"):
         year = int(match.group("year"))
+    elif clock.ahead and not strictly_past:
+        year = today.year if month >= today.month else today.year + 1
     else:
-        which = " ".join((match.groupdict().get("which") or "").lower().split())
-        strictly_past = which in ("last", "this past")
         year = today.year if (month < today.month or (
             month == today.month and not strictly_past)) else today.year - 1
     first = date(year, month, 1)
@@ -204,9 +250,12 @@ def _last_night(match: re.Match[str], clock: _Clock) -> tuple[float, float]:
 
 
 def _weekend(match: re.Match[str], clock: _Clock) -> tuple[float, float]:
-    """'last weekend' / 'this weekend' / 'the weekend': the latest Saturday-Sunday that
-    has begun."""
+    """'last weekend': the latest Saturday-Sunday that has begun; 'this weekend' / 'the
+    weekend' the same, or looking ahead the coming one (this one, on a weekend)."""
     saturday = clock.today - timedelta(days=(clock.today.weekday() - 5) % 7)
+    if clock.ahead and not match.group().lower().startswith("last") \
+            and clock.today.weekday() < 5:
+        saturday += timedelta(days=7)
     return clock.days(saturday, saturday + timedelta(days=2))
 
 

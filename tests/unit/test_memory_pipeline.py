@@ -129,6 +129,23 @@ def test_extraction_dates_events_and_cites_the_exchange(
     assert "My interview at Pixar is tomorrow." in prompt and "<<<conversation" in prompt
 
 
+@pytest.mark.parametrize(("said", "note", "day"), [
+    ("We're having lunch on Thursday, Catherine and me.",
+     "Theo has lunch with Catherine on Thursday.", 9),  # the coming Thursday
+    ("I saw Catherine on Thursday.", "Theo saw Catherine on Thursday.", 2),  # the one gone by
+])
+def test_a_day_named_without_which_is_dated_the_way_he_meant_it(
+        db: Database, settings: Settings, store: MemoryStore, log: ConversationLog,
+        said: str, note: str, day: int) -> None:
+    converse(db, settings, (said, "Oh, how was it?"))  # on Monday 6 May 2024
+    model = FakeModel()
+    model.enqueue(notes(note))
+    exchange = next_exchange(store, log)
+    assert exchange is not None and extract_exchange(store, log, model, exchange, NAMES) == 1
+    (memory,) = [m for m in store.active() if m.kind == "event"]
+    assert memory.event_at == datetime(2024, 5, day).timestamp()
+
+
 def test_an_exchange_waits_for_her_reply(db: Database, settings: Settings,
                                          store: MemoryStore, log: ConversationLog) -> None:
     session = log.start_session("test")

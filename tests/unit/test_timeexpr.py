@@ -7,13 +7,15 @@ from datetime import UTC, date, datetime, timedelta, timezone
 
 import pytest
 
-from os1.memory.timeexpr import find_time_window, without_phrase
+from os1.memory.timeexpr import find_time_window, looks_ahead, without_phrase
 
 NOW = datetime(2024, 5, 15, 14, 0, tzinfo=UTC).timestamp()
 
 
-def window(text: str, now: float = NOW) -> tuple[str, str] | None:
-    found = find_time_window(text, now, UTC)
+def window(text: str, now: float = NOW, ahead: bool | None = False) -> tuple[str, str] | None:
+    """The window ``text`` names; read as looking back unless ``ahead`` says otherwise
+    (None: as its tense says)."""
+    found = find_time_window(text, now, UTC, ahead)
     if found is None:
         return None
     fmt = "%Y-%m-%d %H:%M"
@@ -113,3 +115,41 @@ def test_future_expressions_date_announced_events(text: str, first: date,
     assert (window.start, window.end) == (
         datetime.combine(first, datetime.min.time()).timestamp(),
         datetime.combine(last_exclusive, datetime.min.time()).timestamp())
+
+
+@pytest.mark.parametrize(("text", "ahead"), [
+    ("We're meeting for lunch on Thursday.", True),
+    ("Theodore plans to meet with Catherine for lunch on Thursday.", True),
+    ("I'll call her on Friday.", True),
+    ("Do you remember what's happening on Thursday?", True),
+    ("When is my appointment on Friday?", True),
+    ("I saw her on Thursday.", False),
+    ("We walked by the sea on Sunday.", False),
+    ("What did we talk about on Thursday?", False),
+    ("What happened on Thursday?", False),
+    ("It's nothing, I was just tired on Monday.", False),
+])
+def test_the_tense_says_whether_a_day_is_ahead_or_behind(text: str, ahead: bool) -> None:
+    assert looks_ahead(text) is ahead
+    assert looks_ahead(text, otherwise=True) is ahead
+
+
+def test_without_a_tense_a_note_looks_ahead_and_a_request_back() -> None:
+    assert looks_ahead("Lunch with Catherine on Thursday.", otherwise=True)
+    assert not looks_ahead("Tell me about the trip in March")
+
+
+@pytest.mark.parametrize(("text", "start"), [
+    # said on Wednesday 15 May 2024
+    ("We're meeting for lunch on Thursday.", "2024-05-16 00:00"),
+    ("I saw her on Thursday.", "2024-05-09 00:00"),
+    ("My exam is on Wednesday, I'm nervous.", "2024-05-15 00:00"),
+    ("I'm flying to Lisbon in June.", "2024-06-01 00:00"),
+    ("I was in Lisbon in June.", "2023-06-01 00:00"),
+    ("I'm going to Lisbon in March.", "2025-03-01 00:00"),
+    ("We're driving to the coast this weekend.", "2024-05-18 00:00"),
+    ("What did you do last weekend?", "2024-05-11 00:00"),
+])
+def test_a_day_or_month_named_without_which_is_read_by_its_tense(text: str, start: str) -> None:
+    found = window(text, ahead=None)
+    assert found is not None and found[0] == start
