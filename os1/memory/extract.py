@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from os1.data import fill, read_text
 from os1.llm.base import GenerateOptions, Message, Model, complete
 from os1.memory.embeddings import content_words
+from os1.memory.evidence import his_statements, keeps_doubt
 from os1.memory.timeexpr import find_time_window, looks_ahead
 from os1.storage.conversations import StoredMessage
 
@@ -47,35 +48,48 @@ class Candidate:
 def extract_memories(model: Model, moment: Sequence[StoredMessage], user_name: str,
                      her_name: str) -> list[Candidate]:
     """What to remember from ``moment`` (a few consecutive messages)."""
-    if not moment:
-        return []
+    theirs = " ".join(m.content for m in moment if m.role == "user")
+    hers = " ".join(m.content for m in moment if m.role == "assistant")
+    if not his_statements([theirs]) and not _HER_PROMISE.search(hers):
+        return []  # greetings, questions, words about her: nothing to remember
     prompt = fill(read_text("prompts/extract_memories.txt"), name=her_name,
                   user_name=user_name, conversation=_render(moment, user_name, her_name))
     raw = complete(model, [Message("user", prompt)],
                    GenerateOptions(max_tokens=120, temperature=0.0, stop=("\n\n",)))
-    theirs = " ".join(m.content for m in moment if m.role == "user")
-    hers = " ".join(m.content for m in moment if m.role == "assistant")
     return parse_notes(raw, user_name, her_name, theirs, hers)
 
 
 def parse_notes(raw: str, user_name: str, her_name: str, theirs: str,
                 hers: str) -> list[Candidate]:
-    """The first few grounded, distinct notes of the model's list, as candidates."""
+    """The first few distinct notes of the model's list that what was said supports
+    (``supported``), as candidates."""
     out: list[Candidate] = []
     seen: set[str] = set()
+    stated = his_statements([theirs])
     for line in raw.splitlines():
         note = _clean(line, her_name)
         if not note or _NOTHING.match(note) or note.lower() in seen:
             continue
         seen.add(note.lower())
         promise = _is_promise(note, her_name)
-        source = hers if promise else theirs
-        if not grounded(note, source, (user_name, her_name)):
+        if not supported(note, promise, stated, hers, (user_name, her_name)):
             continue
-        out.append(_classify(note, promise, source))
+        out.append(_classify(note, promise, hers if promise else " ".join(stated)))
         if len(out) == MAX_PER_MOMENT:
             break
     return out
+
+
+def supported(note: str, promise: bool, stated: Sequence[str], hers: str,
+              names: Sequence[str]) -> bool:
+    """A promise rests on her words; anything else on what he stated (no questions, no
+    greetings, nothing he said about her: ``evidence.his_statements``), keeping its "not"
+    and "whether". A note that asks something is no memory."""
+    if "?" in note:
+        return False
+    if promise:
+        return grounded(note, hers, names)
+    return grounded(note, " ".join(stated), names) and keeps_doubt(note, stated)
 
 
 def _clean(line: str, her_name: str) -> str:

@@ -95,3 +95,32 @@ def test_one_at_a_time_attributes_are_replaced_by_rule() -> None:
     assert not makes_out_of_date(model, "Theo's sister Ana lives in Porto.",
                                  "Theo moved to Boston.")
     assert len(model.calls) == 1, "another person's home: asked"
+
+
+def test_false_memories_of_an_evening_are_not_kept() -> None:
+    """The notes the small model wrote after one evening (issue 23), each against what
+    he had actually said."""
+    said = "I still feel married. I don't know whether to sign the divorce papers."
+    kept = parse_notes("- Theodore likes to sign divorce papers.\n"
+                       "- Theodore doesn't know whether to sign the divorce papers.\n"
+                       "- Theodore still feels married.\n"
+                       '- Theodore states: "Should I sign the papers?"',
+                       "Theodore", "Samantha", said, "")
+    assert [c.content for c in kept] == [
+        "Theodore doesn't know whether to sign the divorce papers.",
+        "Theodore still feels married."]
+
+
+def test_what_he_says_about_her_is_not_a_fact_about_him() -> None:
+    kept = parse_notes("- Theodore states that he is easy to talk to.",
+                       "Theodore", "Samantha", "You're easy to talk to. I had a long day.", "")
+    assert kept == []
+
+
+def test_a_greeting_a_goodbye_or_a_question_is_not_even_read() -> None:
+    for text in ("Goodnight.", "Should I sign the papers?", "Hi! Thanks so much.",
+                 "You're really easy to talk to, you know that?"):
+        model = FakeModel()
+        model.enqueue(f'- Theodore states: "{text}"')
+        assert extract_memories(model, moment(text, "Sleep well."), "Theodore", "Samantha") == []
+        assert model.calls == [], text
