@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 from os1.data import fill, read_text
 from os1.llm.base import GenerateOptions, Message, Model, complete
+from os1.memory.extract import grounded
 from os1.memory.ingest import Names
 from os1.memory.selfmodel import ASPECTS, SelfHistory, SelfModel, SelfVersion
 from os1.memory.store import Memory, MemoryDraft, MemoryStore
@@ -30,7 +31,12 @@ MAX_INSIGHTS = 4
 INSIGHT_IMPORTANCE = 0.7
 
 _CITED = re.compile(r"^(?P<text>.*?)\s*[\[(](?P<refs>[\d,\s]+)[\])]\W*$")
-_ASPECT_LINE = re.compile(r"^\W*(traits|interests|opinions|wants|why)\s*:\s*(.*)$", re.I)
+_ASPECT = re.compile(r"\b(traits|interests|opinions|wants|why)\s*:\s*", re.I)
+# An insight that gives him a belief or a value ("Theodore values honesty with his
+# family") says what only he can say: what follows must be in the memories it cites.
+_ATTRIBUTION = re.compile(r"\b(?:believes?|values?|thinks?|considers?|prioriti[sz]es?"
+                          r"|cares?\s+(?:deeply\s+)?about|is\s+committed\s+to|appreciates?"
+                          r"|feels?\s+that|knows?\s+that)\b", re.I)
 
 
 @dataclass(frozen=True)
@@ -84,16 +90,19 @@ def grow(selves: SelfHistory, model: Model, insights: list[Memory],
 
 
 def parse_self(raw: str) -> dict[str, object]:
-    """The lines of prompts/grow.txt that came back, as a mapping."""
+    """The lines of prompts/grow.txt that came back, as a mapping. An aspect written
+    inside another's line ("Traits: curious; interests: music") goes to its own list, not
+    into the traits as "interests: music"."""
     fields: dict[str, object] = {}
     for line in raw.splitlines():
-        match = _ASPECT_LINE.match(line)
-        if match is None:
-            continue
-        key, value = match.group(1).lower(), match.group(2).strip()
-        separator = ";" if ";" in value else ","  # asked for ";", often given ","
-        fields[key] = value if key == "why" else [
-            item.strip(" .") for item in value.split(separator) if item.strip(" .")]
+        marks = [m for m in _ASPECT.finditer(line) if not line[:m.start()].strip(" -*•")
+                 or line[:m.start()].rstrip().endswith((";", ",", "."))]
+        for n, mark in enumerate(marks):
+            end = marks[n + 1].start() if n + 1 < len(marks) else len(line)
+            key, value = mark.group(1).lower(), line[mark.end():end].strip(" ;,")
+            separator = ";" if ";" in value else ","  # asked for ";", often given ","
+            fields[key] = value if key == "why" else [
+                item.strip(" .") for item in value.split(separator) if item.strip(" .")]
     return fields
 
 
@@ -127,7 +136,8 @@ def parse_insights(raw: str, fresh: list[Memory]) -> list[MemoryDraft]:
         content = " ".join(match.group("text").split())
         numbers = [int(n) for n in re.findall(r"\d+", match.group("refs"))]
         sources = tuple(dict.fromkeys(fresh[n - 1].id for n in numbers if 1 <= n <= len(fresh)))
-        if len(content) < 12 or not sources or content.lower() in seen:
+        if len(content) < 12 or not sources or content.lower() in seen \
+                or not _rests_on(content, [m for m in fresh if m.id in sources]):
             continue
         seen.add(content.lower())
         kind = "self" if _about_her(content) else "insight"
@@ -136,6 +146,15 @@ def parse_insights(raw: str, fresh: list[Memory]) -> list[MemoryDraft]:
         if len(drafts) == MAX_INSIGHTS:
             break
     return drafts
+
+
+def _rests_on(insight: str, cited: list[Memory]) -> bool:
+    """An insight may read a pattern into what it cites ("music is how Theo handles his
+    grief"), but a belief or a value it gives him must be in those memories' words."""
+    attribution = _ATTRIBUTION.search(insight)
+    if attribution is None:
+        return True
+    return grounded(insight[attribution.end():], " ".join(m.content for m in cited), ())
 
 
 def _about_her(content: str) -> bool:

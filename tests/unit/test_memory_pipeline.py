@@ -607,3 +607,23 @@ def test_a_reflection_that_cites_nothing_is_tried_once_more_greedily(
     assert [m.content for m in result.insights] == ["Theo loves the night sky."]
     temperatures = [call.options.temperature for call in model.calls[:2]]
     assert temperatures == [0.3, 0.0]
+
+
+def test_an_insight_gives_him_no_belief_or_value_its_memories_do_not_hold(
+        store: MemoryStore) -> None:
+    fresh = [store.add("fact", "Theo can't sleep since the divorce."),
+             store.add("fact", "Theo says honesty with his sister matters to him.")]
+    drafts = parse_insights(
+        "- Theo believes that sleep is crucial for maintaining good health. [1]\n"
+        "- Theo values honesty and transparency with his family. [1]\n"
+        "- Theo values honesty with his sister. [2]\n"
+        "- The divorce still keeps Theo awake. [1]", fresh)
+    assert [d.content for d in drafts] == ["Theo values honesty with his sister.",
+                                           "The divorce still keeps Theo awake."]
+
+
+def test_an_aspect_inside_another_line_goes_to_its_own_list() -> None:
+    assert parse_self("Traits: curious; warm; interests: music, understanding others\n"
+                      "Wants: to hear him play. Why: he played for me.") == {
+        "traits": ["curious", "warm"], "interests": ["music", "understanding others"],
+        "wants": ["to hear him play"], "why": "he played for me."}
