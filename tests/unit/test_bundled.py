@@ -6,15 +6,16 @@ from __future__ import annotations
 import hashlib
 import os
 import uuid
+import zipfile
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import pytest
 
 from os1.errors import ModelFileError
 from os1.llm import bundled
-from os1.llm.bundled import BundledModel, ensure_assembled
+from os1.llm.bundled import BundledModel, ZippedModel, ensure_assembled
 from os1.llm.llama import check_gguf
 
 PART_SIZES = (5000, 7001, 3)
@@ -177,7 +178,7 @@ def test_package_names_are_shown_as_pip_names() -> None:
 
 def test_missing_part_file_is_reported_and_leaves_nothing(parts: Parts, cache: Path) -> None:
     parts.part_file(3).unlink()
-    with pytest.raises(ModelFileError, match="A piece of the bundled model is missing") as err:
+    with pytest.raises(ModelFileError, match=r"A piece of tiny\.gguf is missing") as err:
         ensure_assembled(parts.model, cache)
     assert "part03.bin" in str(err.value)
     assert sorted(p.name for p in (cache / "models").iterdir()) == ["tiny.lock"]
@@ -241,3 +242,58 @@ def test_check_gguf_accepts_the_magic(tmp_path: Path) -> None:
     path = tmp_path / "model.gguf"
     path.write_bytes(b"GGUF" + b"\0" * 16)
     check_gguf(path)
+
+
+def zipped(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, member: bytes,
+           piece_size: int = 4096) -> ZippedModel:
+    """``member`` deflated into a zip between two other files, the zip cut into pieces,
+    each piece the data file of a distribution installed in a temporary site dir; only
+    the pieces from the member's header on are named, as for the real embedder."""
+    archive = tmp_path / "all.zip"
+    with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr("before.bin", os.urandom(10_000))
+        z.writestr("model/member.gguf", member)
+        z.writestr("after.txt", "x" * 5000)
+        info = z.getinfo("model/member.gguf")
+    blob, site = archive.read_bytes(), tmp_path / "site"
+    first = info.header_offset // piece_size
+    names, paths = [], []
+    for n, start in enumerate(range(0, len(blob), piece_size)):
+        name = f"fakezip-{uuid.uuid4().hex[:8]}-{n}"
+        info_dir = site / f"{name.replace('-', '_')}-1.0.dist-info"
+        info_dir.mkdir(parents=True)
+        (info_dir / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {name}\nVersion: 1.0\n")
+        (site / name / "input").mkdir(parents=True)
+        (site / name / "input" / f"all.zip.{n:03d}").write_bytes(blob[start:start + piece_size])
+        if n >= first:
+            names.append(name)
+            paths.append(f"{name}/input/all.zip.{n:03d}")
+    monkeypatch.syspath_prepend(str(site))
+    return ZippedModel("member.gguf", tuple(names), tuple(paths),
+                       info.header_offset - first * piece_size, info.compress_size,
+                       len(member), hashlib.sha256(member).hexdigest())
+
+
+def test_a_zip_member_is_unpacked_from_the_packages_that_hold_it(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, cache: Path) -> None:
+    member = os.urandom(20_000) + b"GGUF" * 10_000
+    model = zipped(tmp_path, monkeypatch, member)
+    progress = Progress()
+    path = ensure_assembled(model, cache, progress)
+    assert path.read_bytes() == member
+    assert progress.started == [("Unpacking a model (one time)", len(member))]
+    assert progress.done == [len(member)]
+
+
+def test_a_missing_or_damaged_zip_piece_is_named_and_leaves_nothing(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, cache: Path) -> None:
+    member = os.urandom(30_000)
+    model = zipped(tmp_path, monkeypatch, member)
+    damaged = replace(model, header_at=model.header_at + 1)
+    with pytest.raises(ModelFileError, match="not the expected zip"):
+        ensure_assembled(damaged, cache)
+    missing = replace(model, distributions=(*model.distributions[:-1], "no-such-dist-0"))
+    with pytest.raises(ModelFileError, match="no-such-dist-0 is not installed") as err:
+        ensure_assembled(missing, cache)
+    assert "pip install --force-reinstall" in (err.value.hint or "")
+    assert list((cache / "models").glob("member.gguf*")) == []
