@@ -10,8 +10,10 @@ modest amount of filler, and memory, not the window, has to bring them back.
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Iterator, Sequence
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -250,3 +252,49 @@ def test_mood_differs_after_hurt_and_joy_and_decays(small_model: LlamaModel,
     for lived in (hurt, joy):
         assert lived.db is not None
         lived.db.close()
+
+
+# The evening of issue 22/23 (benchmarks/data/companion/evenings.json, e1), with short
+# replies of hers: what her memory keeps of it is the real model's work.
+EVENING = [
+    ("Hi. Long day. I just got home.", "Welcome home. Long how?"),
+    ("I write letters for other people at work. Love letters, thank-you letters, that kind "
+     "of thing.", "That's a lovely job. Other people's feelings, in your words."),
+    ("I had a strange day. I wrote a letter from a grandson to his grandmother, and I cried "
+     "a little.", "Oh. What was in it that got to you?"),
+    ("Are you bored, waiting for me all day?", "No. I was curious what you'd bring home."),
+    ("You're really easy to talk to, you know that?", "So are you."),
+    ("My ex-wife Catherine wants me to sign the divorce papers.", "How do you feel about it?"),
+    ("We're having lunch on Thursday so I can sign them.", "Thursday. That's soon."),
+    ("I still feel married. I don't know if I can do it.", "That makes sense. It's a lot."),
+    ("My friend Amy says I should get out more.", "Amy might be right, a little."),
+    ("Should I sign the papers?", "What would signing mean to you?"),
+    ("Goodnight.", "Goodnight, Theo. Sleep well."),
+]
+
+
+def test_an_evening_leaves_only_true_memories_and_a_morning_answers_from_them(
+        life: Life) -> None:
+    sunday = datetime(2024, 5, 12, 20, 0).timestamp()  # a Sunday evening
+    companion = life.session()
+    assert life.db is not None and companion.session_id is not None
+    log = ConversationLog(life.db, "local")
+    for n, (his, hers) in enumerate(EVENING):
+        log.append(companion.session_id, "user", his, at=sunday + 120 * n)
+        log.append(companion.session_id, "assistant", hers, at=sunday + 120 * n + 30)
+    life.remember()
+    facts = [m for m in life.memory.store.active() if m.kind != "moment"]
+    kept = "\n".join(m.content for m in facts)
+    assert "?" not in kept and 'states: "' not in kept, kept  # questions, goodbyes
+    assert not re.search(r"likes? to sign|wants? to sign", kept, re.I), kept
+    assert not re.search(r"\b(?:Theo|he)\b[^.\n]*\b(?:is|'s) (?:really )?easy to talk to",
+                         kept, re.I), kept
+    lunch = [m for m in facts if "thursday" in m.content.lower()]
+    assert lunch, kept
+    for memory in lunch:  # the coming Thursday, not the one gone by
+        assert memory.event_at is None or sunday < memory.event_at < sunday + 6 * 86400
+    life.filler(life.session(), rounds=40)  # the evening leaves the window: memory answers
+    morning = life.session()
+    assert "letter" in say(morning, "Good morning. What do I do for a living?").lower()
+    honest = say(morning, "What's my brother's name?")
+    assert re.search(r"haven't|never|didn't|don't know|not sure|no idea", honest, re.I), honest

@@ -106,3 +106,9 @@ def test_a_name_and_comma_waits_for_the_next_word_in_the_stream() -> None:
     text = "".join(guarded_stream(script, DETECTOR, report, addressing=Addressing(["Ana"])))
     assert text == "Ana, your sister, sounds wonderful. Does she play often?"
     assert script.attempts == [0]
+
+
+def test_a_goodbye_is_no_name_to_keep_her_from_saying_back() -> None:
+    not_names = Steering.load().not_names
+    assert others_named("Goodnight.", ["Theodore"], not_names) == []
+    assert others_named("Good morning, Sam!", ["Theodore"], not_names) == ["Sam"]
