@@ -5,8 +5,10 @@ data files that shape her, which change often), recorded beside every result."""
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import platform
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -28,6 +30,29 @@ SETUP = SetupRecord(
 
 def log(text: str) -> None:
     print(text, file=sys.stderr, flush=True)
+
+
+def read_jsonl(path: Path) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()
+            if line.strip()]
+
+
+def unpack(variant: str, into: Path) -> Path:
+    """The os1 package a variant runs, for benchmarks that compare versions: a copy of the
+    working tree's (``now`` or ``raw``: editing it while the benchmark runs, or before a
+    resumed run, changes nothing), or the package as it was at a commit. Kept where
+    ``into`` says, for a resumed run to play the same."""
+    root = Path(__file__).resolve().parent.parent
+    if into.exists():
+        return into
+    into.mkdir(parents=True)
+    if variant in ("now", "raw"):
+        shutil.copytree(root / "os1", into / "os1", ignore=shutil.ignore_patterns("__pycache__"))
+        return into
+    archive = subprocess.run(["git", "archive", variant, "os1"], cwd=root, check=True,
+                             capture_output=True).stdout
+    subprocess.run(["tar", "-x", "-C", str(into)], input=archive, check=True)
+    return into
 
 
 def machine() -> dict[str, Any]:

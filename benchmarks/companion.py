@@ -53,7 +53,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from common import SETUP, log, machine
+from common import SETUP, log, machine, read_jsonl, unpack
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
@@ -133,22 +133,6 @@ def build_spec(limit: int | None) -> dict[str, Any]:
 
 # -- running the variants ---------------------------------------------------------------------
 
-def unpack(variant: str, into: Path) -> Path:
-    """The os1 package a variant runs: a copy of the working tree's (so that editing it
-    while the benchmark runs, or before a ``--resume``, changes nothing), or the package as
-    it was at a commit. Kept in the results folder, for a resumed run to play the same."""
-    if into.exists():
-        return into
-    into.mkdir(parents=True)
-    if variant in ("now", "raw"):
-        shutil.copytree(ROOT / "os1", into / "os1", ignore=shutil.ignore_patterns("__pycache__"))
-        return into
-    archive = subprocess.run(["git", "archive", variant, "os1"], cwd=ROOT, check=True,
-                             capture_output=True).stdout
-    subprocess.run(["tar", "-x", "-C", str(into)], input=archive, check=True)
-    return into
-
-
 def finished_only(replies: Path) -> None:
     """Drop the rows of conversations a stopped run left half played (the driver marks
     each one it finished with a ``done`` row), so that ``--resume`` plays them again."""
@@ -199,11 +183,6 @@ def run(args: argparse.Namespace) -> None:
 
 
 # -- labelling sheets -------------------------------------------------------------------------
-
-def read_jsonl(path: Path) -> list[dict[str, Any]]:
-    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()
-            if line.strip()]
-
 
 def replies_of(directory: Path) -> list[dict[str, Any]]:
     rows = [r for r in read_jsonl(directory / "replies.jsonl") if "reply" in r]

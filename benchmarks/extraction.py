@@ -48,7 +48,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from common import log, machine
+from common import log, machine, read_jsonl, unpack
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
@@ -94,20 +94,6 @@ def msc_sessions(limit: int) -> list[dict[str, Any]]:
     return out
 
 
-def unpack(variant: str, into: Path) -> Path:
-    """As in companion.py: the working tree's os1 copied, or a commit's unpacked."""
-    if into.exists():
-        return into
-    into.mkdir(parents=True)
-    if variant == "now":
-        shutil.copytree(ROOT / "os1", into / "os1", ignore=shutil.ignore_patterns("__pycache__"))
-        return into
-    archive = subprocess.run(["git", "archive", variant, "os1"], cwd=ROOT, check=True,
-                             capture_output=True).stdout
-    subprocess.run(["tar", "-x", "-C", str(into)], input=archive, check=True)
-    return into
-
-
 def run(args: argparse.Namespace) -> None:
     args.dir.mkdir(parents=True, exist_ok=True)
     spec_path, out, code = args.dir / "spec.json", args.dir / "memories.jsonl", args.dir / "code"
@@ -127,11 +113,6 @@ def run(args: argparse.Namespace) -> None:
     (args.dir / "run.json").write_text(json.dumps(
         {"date": dt.datetime.now().isoformat(), "machine": machine(),
          "variants": args.variants}, indent=1), encoding="utf-8")
-
-
-def read_jsonl(path: Path) -> list[dict[str, Any]]:
-    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()
-            if line.strip()]
 
 
 def memories_of(directory: Path) -> list[dict[str, Any]]:
