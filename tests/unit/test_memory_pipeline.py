@@ -16,7 +16,9 @@ from os1.llm.base import GenerateOptions, Message, Model
 from os1.llm.fake import FakeModel
 from os1.memory.embeddings import HashEmbedder
 from os1.memory.ingest import Names, extract_exchange, next_exchange, remember_moments
+from os1.memory.notes import recalled_for, render_notes
 from os1.memory.reflect import grow, parse_insights, parse_self, reflect
+from os1.memory.retrieval import Scored
 from os1.memory.selfmodel import SelfHistory, SelfModel
 from os1.memory.shared_self import SHARED_SELF, SharedSelf, shareable_change
 from os1.memory.store import MemoryStore
@@ -627,3 +629,14 @@ def test_an_aspect_inside_another_line_goes_to_its_own_list() -> None:
                       "Wants: to hear him play. Why: he played for me.") == {
         "traits": ["curious", "warm"], "interests": ["music", "understanding others"],
         "wants": ["to hear him play"], "why": "he played for me."}
+
+
+def test_notes_on_one_persons_life_asked_of_another_say_whose_they_are(
+        store: MemoryStore) -> None:
+    held = [store.add("fact", "Theo's sister Ana teaches piano in Porto.")]
+    scored = [Scored(m, 1.0, 0.0, 0.0, 0.0, 0.5) for m in held]
+    asked = recalled_for("What does Marguerite teach in Porto?", scored, MONDAY, ["Theo"])
+    assert asked.splitlines()[-1] == ("- (What I have on that is about Ana, not Marguerite. "
+                                      "If I don't know it about Marguerite, I say I don't know.)")
+    own = recalled_for("What does Ana teach?", scored, MONDAY, ["Theo"])
+    assert own == render_notes(scored, MONDAY)

@@ -1,0 +1,54 @@
+"""Whose is it: a question about one person, and notes that hold it about another.
+
+Asked "What did Maria donate to the shelter?" with a note that John donated his old car,
+the small model answers "her old car": on LoCoMo's adversarial questions, which ask one
+person about what another did or said, she never once said she didn't know (category 5:
+0.000). The notes are checked in code before she answers: if every note on what he asks
+names someone else and none names the person asked about, a line in her notes says so,
+and that she says she doesn't know rather than lend one person's life to another.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from os1.memory.embeddings import content_words
+
+NAME = re.compile(r"\b[A-Z][a-z]+(?:-[A-Z][a-z]+)?\b")
+# Capitalised words that open questions and sentences, or name days and months: no one's.
+_NOT_NAMES_TEXT = """what when where who whom whose which why how did does do is are was
+were can could would will should have has had tell remember i you my your the a an and
+monday tuesday wednesday thursday friday saturday sunday january february march april may
+june july august september october november december"""
+NOT_NAMES = frozenset(_NOT_NAMES_TEXT.split())
+# Question words that say what kind of answer is wanted, not what it is about.
+_ASKING_TEXT = """what when where who whom whose which why how did does do kind type name
+often much many long ever"""
+ASKING = frozenset(_ASKING_TEXT.split())
+
+
+def names_in(text: str, also_not: frozenset[str] = frozenset()) -> list[str]:
+    return list(dict.fromkeys(w for w in NAME.findall(text)
+                              if w.lower() not in NOT_NAMES | also_not))
+
+
+def someone_else(question: str, notes: Sequence[str],
+                 not_asked: Sequence[str] = ()) -> tuple[str, str] | None:
+    """(the person asked about, the one the notes hold it about) when every note sharing
+    the question's words (a third of them, at least one) names someone else and none
+    names that person (the first name in the question: "Porto" after it is a place);
+    None otherwise. ``not_asked``: names that are no one asked about (his own, hers)."""
+    exempt = frozenset(n.lower() for n in not_asked)
+    named = names_in(question, exempt)
+    if not named:
+        return None
+    asked, mentioned = named[0], {n.lower() for n in named}  # the person, then places...
+    topic = {w[:5] for w in content_words(question)} - {n[:5] for n in mentioned} - ASKING
+    needed = max(1, len(topic) // 3)
+    about = [n for n in notes if len(topic & {w[:5] for w in content_words(n)}) >= needed]
+    if not about or any(asked.lower() in {w.lower() for w in NAME.findall(n)} for n in about):
+        return None
+    others = [name for n in about for name in names_in(n, exempt)
+              if name.lower() not in mentioned]
+    return (asked, others[0]) if others else None
