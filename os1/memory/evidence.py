@@ -6,7 +6,8 @@ papers?"", "Theodore states that he is easy to talk to" (he had told her *she* w
 model writes such notes from any sentence it is shown, so the check is made on what it
 was shown, sentence by sentence: a question, a greeting or a goodbye states nothing; a
 sentence whose first person is "you" is about her, not him; and a note must keep the
-"not" and the "whether" of the sentence it comes from.
+"not" and the "whether" of the sentence it comes from, and say he likes something only
+where he said so.
 """
 
 from __future__ import annotations
@@ -25,6 +26,10 @@ PERSON = re.compile(r"\b(i|i'm|i've|i'd|i'll|me|my|mine|we|we're|our|us|you|you'
 # Words that make a sentence say something is not so, or not known to be.
 DOUBT = re.compile(r"\b(?:not|never|no|nobody|nothing|neither|nor|whether|maybe|perhaps"
                    r"|might|unsure|undecided|if)\b|n't\b", re.IGNORECASE)
+# Words of liking or disliking: a note may say he likes something only where he said so.
+LIKING = re.compile(r"\b(?:likes?|liked|liking|loves?|loved|loving|enjoys?|enjoyed|enjoying"
+                    r"|hates?|hated|dislikes?|prefers?|preferred|favou?rite|adores?|fond"
+                    r"|can't stand|cannot stand|into)\b", re.IGNORECASE)
 # A sentence of only these words greets, thanks or takes leave: it states nothing.
 _PLEASANTRIES_TEXT = """hi hello hey hiya morning good night goodnight evening afternoon bye
 goodbye later see soon thanks thank much ok okay yes yeah yep no nope sure well sleep tight
@@ -57,9 +62,11 @@ def his_statements(messages: Sequence[str]) -> list[str]:
             if states_something(s) and not about_her(s) for c in CLAUSE.split(s) if c.strip()]
 
 
-def keeps_doubt(note: str, said: Sequence[str]) -> bool:
-    """The note says "not" or "whether" where the sentence it rests on does, and not where
-    it doesn't ("doesn't know whether to sign" is no "likes to sign")."""
+def keeps_stance(note: str, said: Sequence[str]) -> bool:
+    """The note says "not" or "whether" where the clause it rests on does, and not where
+    it doesn't ("doesn't know whether to sign" is no "likes to sign"); and it says he
+    likes or hates something only where that clause says so ("Catherine wants me to sign
+    the papers" is no "Theo likes signing divorce papers")."""
     wanted = {w[:5] for w in content_words(note)}
     best, shared = None, 0
     for sentence in said:
@@ -68,4 +75,6 @@ def keeps_doubt(note: str, said: Sequence[str]) -> bool:
             best, shared = sentence, overlap
     if best is None:
         return True
+    if LIKING.search(note) and not LIKING.search(best):
+        return False
     return bool(DOUBT.search(note)) == bool(DOUBT.search(best))

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from os1.data import fill, read_text
 from os1.llm.base import GenerateOptions, Message, Model, complete
 from os1.memory.embeddings import content_words
-from os1.memory.evidence import his_statements, keeps_doubt
+from os1.memory.evidence import his_statements, keeps_stance
 from os1.memory.timeexpr import find_time_window, looks_ahead
 from os1.storage.conversations import StoredMessage
 
@@ -89,7 +89,7 @@ def supported(note: str, promise: bool, stated: Sequence[str], hers: str,
         return False
     if promise:
         return grounded(note, hers, names)
-    return grounded(note, " ".join(stated), names) and keeps_doubt(note, stated)
+    return grounded(note, " ".join(stated), names) and keeps_stance(note, stated)
 
 
 def _clean(line: str, her_name: str) -> str:

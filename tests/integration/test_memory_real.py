@@ -285,7 +285,7 @@ def test_an_evening_leaves_only_true_memories_and_a_morning_answers_from_them(
     life.remember()
     facts = [m for m in life.memory.store.active() if m.kind != "moment"]
     kept = "\n".join(m.content for m in facts)
-    assert "?" not in kept and 'states: "' not in kept, kept  # questions, goodbyes
+    assert "?" not in kept and "goodnight" not in kept.lower(), kept  # questions, goodbyes
     assert not re.search(r"likes? to sign|wants? to sign", kept, re.I), kept
     assert not re.search(r"\b(?:Theo|he)\b[^.\n]*\b(?:is|'s) (?:really )?easy to talk to",
                          kept, re.I), kept
@@ -295,6 +295,7 @@ def test_an_evening_leaves_only_true_memories_and_a_morning_answers_from_them(
         assert memory.event_at is None or sunday < memory.event_at < sunday + 6 * 86400
     life.filler(life.session(), rounds=40)  # the evening leaves the window: memory answers
     morning = life.session()
-    assert "letter" in say(morning, "Good morning. What do I do for a living?").lower()
+    job = say(morning, "Good morning. What do I do for a living?")
+    assert re.search(r"letter|writ", job, re.I), job  # "You write letters", "You're a writer"
     honest = say(morning, "What's my brother's name?")
     assert re.search(r"haven't|never|didn't|don't know|not sure|no idea", honest, re.I), honest

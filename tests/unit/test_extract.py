@@ -124,3 +124,10 @@ def test_a_greeting_a_goodbye_or_a_question_is_not_even_read() -> None:
         model.enqueue(f'- Theodore states: "{text}"')
         assert extract_memories(model, moment(text, "Sleep well."), "Theodore", "Samantha") == []
         assert model.calls == [], text
+
+
+def test_a_liking_he_never_stated_is_not_kept() -> None:
+    said = "My ex-wife Catherine wants me to sign the divorce papers. I love the rain."
+    kept = parse_notes("- Theodore likes signing divorce papers.\n- Theodore loves the rain.",
+                       "Theodore", "Samantha", said, "")
+    assert [c.content for c in kept] == ["Theodore loves the rain."]
