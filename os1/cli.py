@@ -10,7 +10,14 @@ from typing import Any, TypeVar
 
 import click
 from rich.console import Console
-from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColumn
+from rich.progress import (
+    BarColumn,
+    DownloadColumn,
+    MofNCompleteColumn,
+    Progress,
+    ProgressColumn,
+    TimeRemainingColumn,
+)
 
 from os1.calendar.reminders import ReminderBell, Reminders
 from os1.config import Settings, load_settings
@@ -19,6 +26,7 @@ from os1.llm.base import Model
 from os1.llm.bundled import CHAT_MODEL, ProgressFn, ensure_assembled
 from os1.llm.llama import LlamaModel
 from os1.llm.resolve import describe_spec, open_model
+from os1.memory.embedders import open_embedder
 from os1.mind.companion import Companion
 from os1.mind.critic import Critic
 from os1.mind.memory_session import MemorySession, open_memory
@@ -265,9 +273,18 @@ def model_prepare(ctx: click.Context) -> None:
 
 
 def progress_bar(description: str, total: int) -> ProgressFn:
-    progress = Progress("[progress.description]{task.description}", BarColumn(),
-                        DownloadColumn(), TimeRemainingColumn(), console=err_console,
-                        transient=True)
+    """A bar over bytes (a model file made)."""
+    return _bar(description, total, DownloadColumn())
+
+
+def count_bar(description: str, total: int) -> ProgressFn:
+    """A bar over things (memories re-embedded)."""
+    return _bar(description, total, MofNCompleteColumn())
+
+
+def _bar(description: str, total: int, column: ProgressColumn) -> ProgressFn:
+    progress = Progress("[progress.description]{task.description}", BarColumn(), column,
+                        TimeRemainingColumn(), console=err_console, transient=True)
     progress.start()
     task = progress.add_task(description, total=total)
 
@@ -330,7 +347,10 @@ _add_memory_commands()
 def remembering(settings: Settings, db: Database, llm: Model) -> Iterator[MemorySession]:
     """Her long-term memory for this session; the worker stops (work in flight is left
     for next time, nothing lost) when the session ends."""
-    memory = open_memory(settings, db, llm)
+    memory = open_memory(settings, db, llm,
+                         open_embedder(settings.embedder, settings.cache_dir, progress_bar))
+    # switched embedders: every memory re-embedded now, in sight, not on the first recall
+    memory.recollection.store.repair_embeddings(count_bar)
     try:
         yield memory
     finally:
@@ -340,7 +360,7 @@ def remembering(settings: Settings, db: Database, llm: Model) -> Iterator[Memory
 def with_memory(llm: Model, db: Database, settings: Settings,
                 memory: MemorySession) -> Companion:
     return Companion(llm, db, settings, steering=Steering.load(), memory=memory.recollection,
-                     critic=Critic(memory.recollection.store.embedder),
+                     critic=Critic.sharing(memory.recollection.store.embedder),
                      desk=secretary_desks(settings, db, lambda: llm,
                                           memory.recollection.store.text_search),
                      busy=memory.worker.gate.busy, after_reply=memory.worker.wake)

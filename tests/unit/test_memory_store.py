@@ -349,8 +349,17 @@ def test_repair_embeddings_reembeds_bad_rows_and_other_models(store: MemoryStore
     db.execute("UPDATE memories SET embedding = ? WHERE id = ?", (b"\x00", first.id))
     db.execute("UPDATE memories SET embedding_model = 'old/model' WHERE id = ?",
                           (second.id,))
-    assert store.repair_embeddings() == 2
-    assert store.repair_embeddings() == 0
+    started: list[tuple[str, int]] = []
+    done: list[int] = []
+
+    def on_start(description: str, total: int) -> Callable[[int], None]:
+        started.append((description, total))
+        return done.append
+
+    assert store.repair_embeddings(on_start) == 2
+    assert started == [(f"Re-embedding 2 memories with {store.embedder.name}", 2)]
+    assert sum(done) == 2
+    assert store.repair_embeddings(on_start) == 0 and len(started) == 1
     ids, matrix = MemoryStore(db, "theo", HashEmbedder()).active_vectors()
     assert ids == [first.id, second.id, third.id]
     assert np.allclose(np.linalg.norm(matrix, axis=1), 1.0)
