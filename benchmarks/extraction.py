@@ -26,7 +26,7 @@ Measured (``report``), per variant:
 * ingestion: seconds per session.
 
 Run:
-  python benchmarks/extraction.py run [--sessions 2] [--msc 10] [--resume]
+  python benchmarks/extraction.py run [--sessions 2] [--conversations 8] [--msc 10] [--resume]
   python benchmarks/extraction.py sheets [--readers 4]
   python benchmarks/extraction.py report
 Results go to ``benchmarks/results/extraction/``.
@@ -62,11 +62,12 @@ MSC_AT = dt.datetime(2024, 3, 10, 19, 0).timestamp()  # a Sunday evening
 CLASSES = ("unsupported", "question", "speaker", "date", "negation")
 
 
-def locomo_sessions(limit: int) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+def locomo_sessions(limit: int, conversations: int = 8,
+                    ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """His sessions and his true observations (``session``, ``text``, ``evidence``)."""
     data = json.loads((SHARED / "locomo" / "locomo8.json").read_text(encoding="utf-8"))
     sessions, truths = [], []
-    for conv in data:
+    for conv in data[:conversations]:
         talk = conv["conversation"]
         him, her = talk["speaker_a"], talk["speaker_b"]
         for n in range(1, limit + 1):
@@ -98,7 +99,7 @@ def run(args: argparse.Namespace) -> None:
     args.dir.mkdir(parents=True, exist_ok=True)
     spec_path, out, code = args.dir / "spec.json", args.dir / "memories.jsonl", args.dir / "code"
     if not args.resume:
-        sessions, truths = locomo_sessions(args.sessions)
+        sessions, truths = locomo_sessions(args.sessions, args.conversations)
         sessions += msc_sessions(args.msc)
         spec_path.write_text(json.dumps({"sessions": sessions, "truths": truths}, indent=1,
                                         ensure_ascii=False), encoding="utf-8")
@@ -239,6 +240,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--dir", type=Path, default=DEFAULT_DIR)
     parser.add_argument("--variants", type=lambda s: s.split(","), default=list(VARIANTS))
     parser.add_argument("--sessions", type=int, default=2, help="LoCoMo sessions per conversation")
+    parser.add_argument("--conversations", type=int, default=8, help="LoCoMo conversations")
     parser.add_argument("--msc", type=int, default=10, help="MSC dialogues")
     parser.add_argument("--readers", type=int, default=4)
     parser.add_argument("--resume", action="store_true")

@@ -84,11 +84,14 @@ def supported(note: str, promise: bool, stated: Sequence[str], hers: str,
               names: Sequence[str]) -> bool:
     """A promise rests on her words; anything else on what he stated (no questions, no
     greetings, nothing he said about her: ``evidence.his_statements``), keeping its "not"
-    and "whether". A note that asks something is no memory."""
+    and "whether", and is about him or his world, not her (what she is comes from her own
+    reflection). A note that asks something is no memory."""
     if "?" in note:
         return False
     if promise:
         return grounded(note, hers, names)
+    if re.match(r"I\b", note):  # "Wren loves helping...": his words lent to her
+        return False
     return grounded(note, " ".join(stated), names) and keeps_stance(note, stated)
 
 

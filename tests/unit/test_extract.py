@@ -131,3 +131,11 @@ def test_a_liking_he_never_stated_is_not_kept() -> None:
     kept = parse_notes("- Theodore likes signing divorce papers.\n- Theodore loves the rain.",
                        "Theodore", "Samantha", said, "")
     assert [c.content for c in kept] == ["Theodore loves the rain."]
+
+
+def test_his_words_are_not_lent_to_her() -> None:
+    said = "I love helping the community. I'm doing kickboxing."
+    kept = parse_notes("- Wren loves helping the community.\n- Wren is cool with Theo doing "
+                       "kickboxing.\n- Theo loves helping the community.", "Theo", "Wren",
+                       said, "Kickboxing! Cool.")
+    assert [c.content for c in kept] == ["Theo loves helping the community."]
