@@ -23,6 +23,9 @@ CLAUSE = re.compile(r",?\s+(?:and|but|so|because|though)\s+(?=(?:i|i'm|we|he|she
                     re.IGNORECASE)
 PERSON = re.compile(r"\b(i|i'm|i've|i'd|i'll|me|my|mine|we|we're|our|us|you|you're|you've"
                     r"|you'd|you'll|your|yours)\b", re.IGNORECASE)
+# A "you" that addresses no one in particular.
+ASIDE = re.compile(r"\b(?:you know|you see|thank you|mind you|if you ask me|as you know)\b,?",
+                   re.IGNORECASE)
 # Words that make a sentence say something is not so, or not known to be.
 DOUBT = re.compile(r"\b(?:not|never|no|nobody|nothing|neither|nor|whether|maybe|perhaps"
                    r"|might|unsure|undecided|if)\b|n't\b", re.IGNORECASE)
@@ -51,8 +54,9 @@ def states_something(sentence: str) -> bool:
 
 
 def about_her(sentence: str) -> bool:
-    """Its first person is "you": "You're easy to talk to" tells her about herself."""
-    first = PERSON.search(sentence)
+    """Its first person is "you": "You're easy to talk to" tells her about herself ("you
+    know" and "thank you" aside: "You know, my sister lives in Lisbon" is about him)."""
+    first = PERSON.search(ASIDE.sub(" ", sentence))
     return first is not None and first.group(1).lower().startswith(("you", "your"))
 
 

@@ -139,3 +139,9 @@ def test_his_words_are_not_lent_to_her() -> None:
                        "kickboxing.\n- Theo loves helping the community.", "Theo", "Wren",
                        said, "Kickboxing! Cool.")
     assert [c.content for c in kept] == ["Theo loves helping the community."]
+
+
+def test_a_you_know_does_not_make_his_news_about_her() -> None:
+    kept = parse_notes("- Theo's sister lives in Lisbon.", "Theo", "Wren",
+                       "You know, my sister lives in Lisbon now.", "")
+    assert [c.content for c in kept] == ["Theo's sister lives in Lisbon."]
