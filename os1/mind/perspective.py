@@ -82,12 +82,14 @@ class Perspective:
     not_names: frozenset[str]
     known: str = ""
     honest: str = ""
+    his_own: frozenset[str] = frozenset()  # "my ex-wife" in his message: "ex-wife"
 
     @classmethod
     def of(cls, message: str, minds: frozenset[str], not_names: frozenset[str],
            known: Collection[str] = (), honest: str = "") -> Perspective:
+        owned = frozenset(re.findall(r"\bmy\s+([a-z'-]+)", message.lower().replace("\u2019", "'")))
         return cls(asks_about_himself(message), minds, not_names,
-                   " ".join([message, *known]).lower(), honest)
+                   " ".join([message, *known]).lower(), honest, owned)
 
     def invents(self, first_sentence: str) -> bool:
         """Her answer about him names a name or a number she was never told."""
@@ -105,7 +107,10 @@ class Perspective:
         """Her first sentence answers his question about himself as if about herself."""
         if not self.asked_about_himself:
             return False
-        words = re.findall(r"[a-z']+", first_sentence.lower().replace("\u2019", "'"))
+        lowered = first_sentence.lower().replace("\u2019", "'")
+        if any(re.search(rf"\bmy\s+{re.escape(w)}\b", lowered) for w in self.his_own):
+            return True  # "The name of my ex-wife is...": his words, from his side
+        words = re.findall(r"[a-z']+", lowered)
         if not words or words[0] not in ("i", "i'm", "i've", "i'd", "i'll", "my"):
             return False
         following = " ".join(words[1:3])

@@ -14,7 +14,7 @@ from collections.abc import Callable, Collection, Generator, Iterator
 from dataclasses import dataclass
 from typing import Protocol
 
-from os1.data import read_toml
+from os1.data import read_text, read_toml
 from os1.llm.base import GenerateOptions
 from os1.mind.addressing import Addressing
 from os1.mind.form import FormReader
@@ -73,7 +73,8 @@ class Steering:
         return cls(
             version=int(data["version"]),
             bias={str(k): float(v) for k, v in data["bias"].items()},
-            patterns={str(k): str(v) for k, v in data["detect"].items()},
+            patterns={**{str(k): str(v) for k, v in data["detect"].items()},
+                      "recites": recital_pattern()},
             max_sentences=int(data["brevity"]["max_sentences"]),
             asks_for_more=str(data["brevity"]["unless"]),
             first_clause_words=int(data["brevity"]["first_clause_words"]),
@@ -93,6 +94,25 @@ class Steering:
 
     def detector(self, name: str, user_name: str = "") -> OffPersonaDetector:
         return OffPersonaDetector(self.patterns, name, user_name)
+
+
+# Her notes' own wording (not the memories in them, which she may well say back): five
+# words of it in a row in a reply are her reading her notes out ("Theodore is asking about
+# their own life.", said to him in the companion benchmark).
+NOTE_FRAMES = ("about_them.txt", "someone_else.txt", "he_said_earlier.txt",
+               "memory_notes.txt", "mood_note.txt", "spoken.txt")
+RECITED_WORDS = 5
+
+
+def recital_pattern() -> str:
+    """Every run of ``RECITED_WORDS`` words of the notes' fixed wording, as one pattern."""
+    runs: set[str] = set()
+    for name in NOTE_FRAMES:
+        for fragment in re.split(r"\{[a-z_]+\}", read_text(f"prompts/{name}")):
+            found = re.findall(r"[a-z']+", fragment.lower())
+            runs.update(r"\W+".join(map(re.escape, found[i:i + RECITED_WORDS]))
+                        for i in range(len(found) - RECITED_WORDS + 1))
+    return r"\b(?:" + "|".join(sorted(runs)) + r")\b"
 
 
 class OffPersonaDetector:

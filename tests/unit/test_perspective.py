@@ -105,3 +105,12 @@ def test_what_he_said_earlier_about_his_question_is_found() -> None:
     assert said_earlier(question, his) == his[0], "his earlier question is no answer"
     assert said_earlier("What did I cook for dinner?", his) == his[3]
     assert said_earlier("What do I do for a living?", his) is None
+
+
+def test_his_own_words_from_his_side_are_turned_round() -> None:
+    seen = Perspective.of("What's the name of my ex-wife, and when are we meeting?",
+                          frozenset({"remember", "think"}), frozenset())
+    assert seen.mirrors("The name of my ex-wife is Catherine.")
+    assert seen.turned("The name of my ex-wife is Catherine.") == \
+        "The name of your ex-wife is Catherine."
+    assert not seen.mirrors("Catherine, on Thursday.")

@@ -48,7 +48,7 @@ def test_steering_data_loads() -> None:
     data = read_toml("steering.toml")
     assert STEERING.version == data["version"]
     assert STEERING.bias[" AI"] < 0
-    assert set(STEERING.patterns) == set(data["detect"])
+    assert set(STEERING.patterns) == set(data["detect"]) | {"recites"}  # from the notes
 
 
 EXAMPLES = {
@@ -64,6 +64,7 @@ EXAMPLES = {
     "stage_direction": "(I have forgotten what Theo told me.)",
     "speaker_label": "Juniper: Hi Theo! Tokyo, how exciting.",
     "self_address": "Hey Juniper! So Ana lives in Porto.",
+    "recites": "Theo is asking about their own life.",
 }
 
 
