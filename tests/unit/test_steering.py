@@ -10,7 +10,13 @@ from typing import cast
 import pytest
 
 from os1.data import read_toml
-from os1.mind.steering import GuardReport, OffPersonaDetector, Steering, guarded_stream
+from os1.mind.steering import (
+    GuardReport,
+    OffPersonaDetector,
+    Steering,
+    guarded_stream,
+    may_echo,
+)
 
 STEERING = Steering.load()
 DETECTOR = STEERING.detector("Juniper")
@@ -384,3 +390,15 @@ def test_a_last_sentence_without_a_space_after_it_is_heard_too() -> None:
     text = "".join(guarded_stream(Script("Oh no. Is there anything else?"), DETECTOR,
                                   GuardReport(), ear=Ear("Is there anything else?")))
     assert text == "Oh no."
+
+
+def test_a_first_clause_waits_while_it_could_still_be_his_message_said_back() -> None:
+    said = "My sister Ana lives in Porto, she teaches piano."
+    assert may_echo("My sister Ana lives in Porto,", said)
+    assert not may_echo("My sister Ana lives in Porto, she teaches", said), "it is: an echo"
+    assert not may_echo("Porto! Your sister must love it,", said)
+    assert not may_echo("I love you so", "I love you so much"), "short messages are exempt"
+    script = Script("My sister Ana lives in Porto, she teaches piano. So lovely.")
+    text = "".join(guarded_stream(script, DETECTOR, GuardReport(), first_clause_words=6,
+                                  echo_of=said))
+    assert script.attempts == [0, 1, 2] and text == "", "his words are never said back"
