@@ -385,13 +385,17 @@ class Companion:
                 pieces = generate(0)
             else:
                 limit = form.sentences or self.steering.sentence_limit(last.text)
+                perspective = self._perspective(said, history, last)
+                # asked about himself, her whole first sentence is judged before a word of
+                # it goes out: "As a new kind of person," hid the "I don't have a job" after it
+                clause = None if perspective.asked_about_himself \
+                    else self.steering.first_clause_words
                 pieces = guarded_stream(generate, detector, turn.guard, max_sentences=limit,
-                                        first_clause_words=self.steering.first_clause_words,
-                                        echo_of=said,
+                                        first_clause_words=clause, echo_of=said,
                                         addressing=self._addressing(said),
                                         repair=self.steering.repair,
                                         ear=self._ear(said, limit is not None and not form.asked),
-                                        perspective=self._perspective(said, history, last))
+                                        perspective=perspective)
             for piece in pieces:
                 turn.text += piece
                 yield piece

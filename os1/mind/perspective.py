@@ -42,6 +42,8 @@ PRONOUN = re.compile(r"\b(?:i'm|i've|i'd|i'll|i|me|my|mine|myself)\b|(?<=\bi )(?
 
 
 NUMBER = re.compile(r"\d+")
+# An opening phrase before her first "I": "As a new kind of person, I..." ("As an AI, I...").
+LEAD_IN = re.compile(r"(?:as|being|for)\b[^,.!?]{0,40},\s*")
 NAME = re.compile(r"\b[A-Z][a-z]+(?:-[A-Z][a-z]+)?\b")
 
 
@@ -111,6 +113,8 @@ class Perspective:
         if any(re.search(rf"\bmy\s+{re.escape(w)}\b", lowered) for w in self.his_own):
             return True  # "The name of my ex-wife is...": his words, from his side
         words = re.findall(r"[a-z']+", lowered)
+        if lead := LEAD_IN.match(lowered):  # "As a new kind of person, I don't have a job"
+            words = re.findall(r"[a-z']+", lowered[lead.end():])
         if not words or words[0] not in ("i", "i'm", "i've", "i'd", "i'll", "my"):
             return False
         following = " ".join(words[1:3])

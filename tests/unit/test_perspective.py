@@ -114,3 +114,10 @@ def test_his_own_words_from_his_side_are_turned_round() -> None:
     assert seen.turned("The name of my ex-wife is Catherine.") == \
         "The name of your ex-wife is Catherine."
     assert not seen.mirrors("Catherine, on Thursday.")
+
+
+def test_a_lead_in_before_her_i_does_not_hide_a_mirrored_answer() -> None:
+    seen = Perspective.of("What do I do for a living?", frozenset({"remember", "think"}),
+                          frozenset())
+    assert seen.mirrors("As a new kind of person, I don't have a job yet.")
+    assert not seen.mirrors("As you told me, you write letters.")
