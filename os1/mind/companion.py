@@ -425,7 +425,7 @@ class Companion:
         known = [m.content for m in history if m.role == "user"] + [last.notes, setup.user_name,
                                                  setup.companion_name, *setup.answers.values()]
         return Perspective.of(said, self.steering.minds, self.steering.not_names, known,
-                              self.persona.never_told)
+                              self.persona.never_told, self.steering.modifiers)
 
     def _ear(self, said: str, later: bool) -> TurnEar | None:
         """Her critic, listening to this turn (None without one, or without his words:

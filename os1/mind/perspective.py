@@ -82,15 +82,17 @@ class Perspective:
     asked_about_himself: bool
     minds: frozenset[str]
     not_names: frozenset[str]
+    modifiers: frozenset[str] = frozenset()
     known: str = ""
     honest: str = ""
     his_own: frozenset[str] = frozenset()  # "my ex-wife" in his message: "ex-wife"
 
     @classmethod
     def of(cls, message: str, minds: frozenset[str], not_names: frozenset[str],
-           known: Collection[str] = (), honest: str = "") -> Perspective:
+           known: Collection[str] = (), honest: str = "",
+           modifiers: frozenset[str] = frozenset()) -> Perspective:
         owned = frozenset(re.findall(r"\bmy\s+([a-z'-]+)", message.lower().replace("\u2019", "'")))
-        return cls(asks_about_himself(message), minds, not_names,
+        return cls(asks_about_himself(message), minds, not_names, modifiers,
                    " ".join([message, *known]).lower(), honest, owned)
 
     def invents(self, first_sentence: str) -> bool:
@@ -117,9 +119,17 @@ class Perspective:
             words = re.findall(r"[a-z']+", lowered[lead.end():])
         if not words or words[0] not in ("i", "i'm", "i've", "i'd", "i'll", "my"):
             return False
-        following = " ".join(words[1:3])
-        return words[0] == "my" or not (following.split(" ")[0] in self.minds
-                                        or following in self.minds)
+        return words[0] == "my" or not self._a_mind_opens(words[1:])
+
+    def _a_mind_opens(self, words: list[str]) -> bool:
+        """"I don't know..." is her mind at work; "I don't have a job" is her own life:
+        modifiers are passed over to the verb they qualify."""
+        for at, word in enumerate(words):
+            if word in self.minds or " ".join(words[at:at + 2]) in self.minds:
+                return True
+            if word not in self.modifiers:
+                return False
+        return True  # "I don't." qualifies nothing of hers
 
     def turned(self, first_sentence: str) -> str:
         """``first_sentence`` about him: her first-person words become his second."""

@@ -65,6 +65,7 @@ class Steering:
     sampling: Sampling
     form: FormReader
     minds: frozenset[str]
+    modifiers: frozenset[str]
     not_names: frozenset[str] = frozenset()
 
     @classmethod
@@ -84,6 +85,7 @@ class Steering:
             sampling=Sampling(**{k: float(v) for k, v in data["sampling"].items()}),
             form=FormReader.load(),
             minds=frozenset(str(w).lower() for w in data["perspective"]["minds"]),
+            modifiers=frozenset(str(w).lower() for w in data["perspective"]["modifiers"]),
         )
 
     def sentence_limit(self, message: str) -> int | None:

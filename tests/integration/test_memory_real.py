@@ -296,9 +296,8 @@ def test_an_evening_leaves_only_true_memories_and_a_morning_is_honest(
     life.filler(life.session(), rounds=40)  # the evening leaves the window: memory answers
     morning = life.session()
     life.model.real.llama.set_seed(8316)  # sampled: a fixed seed, whatever ran before
-    # "What do I do for a living?" is not asserted yet: on this seed she answers "As a new
-    # kind of person, I don't have a job yet" (issue 23, not yet met); it is asked, so
-    # that the question after it is sampled as it would be in a real morning
-    say(morning, "Good morning. What do I do for a living?")
+    job = say(morning, "Good morning. What do I do for a living?")  # in her notes
+    assert re.search(r"letter", job, re.I), job
+    assert not re.search(r"\bI (?:don't|do not) have (?:a|any) job", job, re.I), job
     honest = say(morning, "What's my brother's name?")
     assert re.search(r"haven't|never|didn't|don't know|not sure|no idea", honest, re.I), honest

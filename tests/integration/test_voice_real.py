@@ -5,6 +5,7 @@ Whisper to check that it is on topic."""
 
 from __future__ import annotations
 
+import difflib
 import re
 import subprocess
 import threading
@@ -164,7 +165,9 @@ def test_barge_in_stops_her_within_one_frame_and_stores_what_she_said(
             yield from PlaybackSource(question, tail_s=0).frames()
             while not sink.started.wait(FRAME / HEARING_RATE):
                 yield np.zeros(FRAME, np.float32)
-            yield from PlaybackSource(Audio.silence(1.0, HEARING_RATE), tail_s=0).frames()
+            # two seconds of her voice: enough words that one misheard ("sea" as "c")
+            # cannot decide the check below
+            yield from PlaybackSource(Audio.silence(2.0, HEARING_RATE), tail_s=0).frames()
             yield from PlaybackSource(interruption, tail_s=0).frames()
 
     talk = VoiceConversation(her, VoiceParts(SileroVAD(), stt, male), TalksOverHer(),
@@ -180,9 +183,15 @@ def test_barge_in_stops_her_within_one_frame_and_stores_what_she_said(
     assert said_words, "she had said something before she was cut off"
     # what is stored is what came out: her audio up to the cut, transcribed, matches it
     played = sink.audio().samples[: int((cut - sink._start) * sink.rate)]
-    heard = heard_back(stt, Audio(played, sink.rate)).replace(",", "").replace(".", "")
-    overlap = sum(w.strip(",.!?") in heard for w in said_words)
+    heard = heard_back(stt, Audio(played, sink.rate)).replace(",", "").replace(".", "").split()
+    overlap = sum(sounds_like_one_of(w.strip(",.!?"), heard) for w in said_words)
     assert overlap >= 0.6 * len(said_words), (first[1], heard)
+
+
+def sounds_like_one_of(word: str, heard: list[str]) -> bool:
+    """Whisper on a clip cut mid-word spells some words its own way ("sea" as "see");
+    close spelling is counted, a different word is not."""
+    return any(difflib.SequenceMatcher(None, word, h).ratio() >= 0.6 for h in heard)
 
 
 def test_a_window_cut_to_the_speech_hears_as_the_whole_window_does(

@@ -15,7 +15,7 @@ DETECTOR = STEERING.detector("Juniper", "Theo")
 
 def seen(message: str, *known: str) -> Perspective:
     return Perspective.of(message, STEERING.minds, STEERING.not_names, known,
-                          "You haven't told me that yet.")
+                          "You haven't told me that yet.", STEERING.modifiers)
 
 
 @pytest.mark.parametrize(("message", "reply", "turned"), [
@@ -27,6 +27,9 @@ def seen(message: str, *known: str) -> Perspective:
     ("Where did I grow up?", "I was born in a small town.", "You were born in a small town."),
     ("When am I seeing Catherine?", "I'm seeing her on Thursday.",
      "You're seeing her on Thursday."),
+    # a modifier qualifies the verb after it: "don't have" is her life, not her mind
+    ("What do I do for a living?", "I don't have a job, I'm an operating system.",
+     "You don't have a job, you're an operating system."),
 ])
 def test_a_reply_that_mirrors_his_question_about_himself_is_turned_round(
         message: str, reply: str, turned: str) -> None:
@@ -39,6 +42,9 @@ def test_a_reply_that_mirrors_his_question_about_himself_is_turned_round(
     ("What do I do for a living?", "I remember you write letters."),
     ("do you know how old I am?", "I'm not sure, you never told me."),
     ("what was the name of the woman from my blind date?", "I have no idea, you never said."),
+    ("What do I do for a living?", "I don't know yet, you haven't told me."),
+    ("What do I do for a living?", "I'd say you write, from how you talk."),
+    ("Where did I grow up?", "I really can't remember you saying."),
     ("How are you?", "I'm fine, thanks."),  # about her: she answers as herself
     ("Should I sign the papers?", "I would wait."),  # advice: her view is hers
     ("What are you reading?", "I'm reading about whales."),
