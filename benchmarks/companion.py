@@ -30,8 +30,15 @@ for and not given) and ``empty`` (nothing said, or the same sentence twice).
 
 Run:
   python benchmarks/companion.py run [--variants now,6d32bd6,raw] [--limit N] [--resume]
+  python benchmarks/companion.py ttft [--limit 30]   (on a quiet machine)
   python benchmarks/companion.py sheets [--readers 8]
   python benchmarks/companion.py report
+
+Time to first text is taken from ``ttft`` when it was run: the first N single messages
+played again through ``now`` and the baseline in the order now, baseline, baseline, now,
+with nothing else running, so that neither side is timed on a busier machine (a long
+``run`` shares the machine with whatever else happens over its hours). Without it the
+report times the run's own replies and says so.
 Results go to ``benchmarks/results/companion/`` (``--dir``).
 """
 
@@ -180,6 +187,36 @@ def run(args: argparse.Namespace) -> None:
                                                   if args.resume else [])},
         indent=1), encoding="utf-8")
     log(f"companion: wrote {replies}")
+
+
+def ttft(args: argparse.Namespace) -> None:
+    """Time the first ``--limit`` singles of the run's spec through now and the baseline,
+    in ABBA order, with the run's unpacked code."""
+    spec = json.loads((args.dir / "spec.json").read_text(encoding="utf-8"))
+    singles = [i for i in spec["items"] if not i.get("evening")][: args.limit or 30]
+    small = args.dir / "ttft_spec.json"
+    small.write_text(json.dumps({"items": singles}, ensure_ascii=False), encoding="utf-8")
+    out = args.dir / "ttft.jsonl"
+    out.unlink(missing_ok=True)
+    for turn, variant in enumerate(("now", BASELINE_COMMIT, BASELINE_COMMIT, "now")):
+        root = unpack(variant, args.dir / "code" / variant)
+        log(f"companion ttft: pass {turn + 1} of 4, {len(singles)} messages through {variant}")
+        subprocess.run([sys.executable, str(HERE / "companion_driver.py"), "--os1-root",
+                        str(root), "--variant", "os1", "--label", f"{variant}@{turn}",
+                        "--spec", str(small), "--out", str(out)],
+                       check=True, env={**os.environ, "PYTHONPATH": str(root)})
+
+
+def quiet_ttft(directory: Path) -> dict[str, float]:
+    """Median time to first text per variant from ``ttft``, or nothing if it was not run."""
+    path = directory / "ttft.jsonl"
+    if not path.exists():
+        return {}
+    times: dict[str, list[float]] = {}
+    for row in read_jsonl(path):
+        if "ttft" in row:
+            times.setdefault(row["variant"].split("@")[0], []).append(row["ttft"])
+    return {v: statistics.median(t) for v, t in times.items()}
 
 
 # -- labelling sheets -------------------------------------------------------------------------
@@ -348,6 +385,9 @@ def report(args: argparse.Namespace) -> None:
     hand = with_code_checks(judged(args, "hand"), by_key)
     variants = [v for v in VARIANTS if any(r["variant"] == v for r in rows)]
     table = {v: summary([r for r in rows if r["variant"] == v], judge) for v in variants}
+    for variant, median in quiet_ttft(args.dir).items():
+        if variant in table:
+            table[variant]["ttft_median"], table[variant]["ttft_quiet"] = median, True
     common = sorted(set(judge) & set(hand))
     agreement: dict[str, Any] = {"replies": len(common)}
     if common:
@@ -403,7 +443,9 @@ def markdown(table: dict[str, dict[str, Any]], agreement: dict[str, Any]) -> str
         f"{table[v]['ttft_median']:.2f}" for v in names) + " |")
     if "now" in table and BASELINE_COMMIT in table:
         ratio = table["now"]["ttft_median"] / table[BASELINE_COMMIT]["ttft_median"]
-        lines.append(f"\nTime to first text, now against {BASELINE_COMMIT} (medians): "
+        where = ("timed apart on a quiet machine (`ttft`)" if table["now"].get("ttft_quiet")
+                 else "timed in the run itself")
+        lines.append(f"\nTime to first text, now against {BASELINE_COMMIT} (medians, {where}): "
                      f"{ratio:.2f}x")
     if agreement.get("replies"):
         lines.append(f"\nJudge against a fresh hand labelling of {agreement['replies']} replies: "
@@ -415,7 +457,7 @@ def markdown(table: dict[str, dict[str, Any]], agreement: dict[str, Any]) -> str
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
-    parser.add_argument("step", choices=("run", "sheets", "report"))
+    parser.add_argument("step", choices=("run", "ttft", "sheets", "report"))
     parser.add_argument("--dir", type=Path, default=DEFAULT_DIR)
     parser.add_argument("--variants", type=lambda s: s.split(","), default=list(VARIANTS))
     parser.add_argument("--limit", type=int, default=None, help="only the first N single items")
@@ -428,7 +470,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
 
 def main(argv: Sequence[str] | None = None) -> None:
     args = parse_args(argv)
-    {"run": run, "sheets": sheets, "report": report}[args.step](args)
+    {"run": run, "ttft": ttft, "sheets": sheets, "report": report}[args.step](args)
 
 
 if __name__ == "__main__":
