@@ -19,6 +19,7 @@ from typing import Any
 from os1.errors import ModelFileError
 from os1.llm import kvcache
 from os1.llm.base import GenerateOptions, Message
+from os1.llm.defuse import Defuser
 
 GGUF_MAGIC = b"GGUF"
 
@@ -37,6 +38,17 @@ def check_gguf(path: Path) -> None:
             f"{path} is not a GGUF model file (it starts with {magic!r}, not b'GGUF').",
             "Download a .gguf model, or run ./start to use the bundled one.",
         )
+
+
+def control_tokens(llm: Any) -> list[str]:
+    """The texts of the vocabulary's control and user-defined tokens (23 for Qwen2.5)."""
+    import llama_cpp
+
+    vocab = llama_cpp.llama_model_get_vocab(llm.model)
+    marked = llama_cpp.LLAMA_TOKEN_ATTR_CONTROL | llama_cpp.LLAMA_TOKEN_ATTR_USER_DEFINED
+    return [llm.detokenize([token], special=True).decode("utf-8", "replace")
+            for token in range(llm.n_vocab())
+            if llama_cpp.llama_vocab_get_attr(vocab, token) & marked]
 
 
 class LlamaModel:
@@ -58,6 +70,7 @@ class LlamaModel:
                 "Re-download the model, or run ./start to rebuild the bundled one.",
             ) from exc
         self._path = path
+        self._defuser = Defuser.of(control_tokens(self._llm))
         self._lock = threading.RLock()
         self._bias_cache: dict[tuple[tuple[str, float], ...], dict[int, float]] = {}
 
@@ -84,7 +97,13 @@ class LlamaModel:
 
     def stream_chat(self, messages: Sequence[Message], options: GenerateOptions) -> Iterator[str]:
         kwargs = self._completion_kwargs(options)
-        return self._stream([{"role": m.role, "content": m.content} for m in messages], kwargs)
+        return self._stream([{"role": m.role, "content": m.content}
+                             for m in self._defuser.messages(messages)], kwargs)
+
+    def prompt_tokens(self, text: str) -> list[int]:
+        """``text`` as it is tokenised inside her prompt (special tokens allowed, defused)."""
+        return list(self._llm.tokenize(self._defuser.text(text).encode("utf-8"),
+                                       add_bos=False, special=True))
 
     def prefill(self, messages: Sequence[Message]) -> None:
         """Evaluate a prompt now so that the next reply that starts with it starts fast."""

@@ -24,6 +24,7 @@ from os1.errors import (
     ModelNotFound,
 )
 from os1.llm.base import GenerateOptions, Message
+from os1.llm.defuse import KNOWN_DEFUSER
 
 EXCERPT_CHARS = 300
 CHARS_PER_TOKEN = 3.5
@@ -213,7 +214,8 @@ def build_payload(
         raise ValueError("GenerateOptions: give json_schema or grammar, not both")
     payload: dict[str, Any] = {
         "model": model,
-        "messages": [{"role": m.role, "content": m.content} for m in messages],
+        "messages": [{"role": m.role, "content": m.content}
+                     for m in KNOWN_DEFUSER.messages(messages)],
         "stream": True,
         "max_tokens": options.max_tokens,
         "temperature": options.temperature,
