@@ -24,6 +24,7 @@ from os1.mail.store import SECURITIES, MailAccount, MailStore, StoredMail
 from os1.mail.sync import sync_folder
 from os1.mail.triage import CATEGORIES, MIN_CORRECTIONS, Triage
 from os1.storage.db import Database
+from os1.visible_text import visible
 
 out = Console(highlight=False)
 err = Console(stderr=True, highlight=False)
@@ -272,10 +273,11 @@ def show(settings: Settings, mail_id: int) -> None:
     with mail_store(settings) as store:
         item = store.get(mail_id)
     mail = item.mail
-    out.print(f"From: {mail.from_name} <{mail.from_addr}>", markup=False)
-    out.print(f"To: {', '.join(mail.to)}", markup=False)
-    out.print(f"Date: {_date(mail.date)}\nSubject: {mail.subject}\n", markup=False)
-    click.echo(mail.text)
+    # stored before parse_mail cleaned it, a mail may still hold escape sequences
+    out.print(visible(f"From: {mail.from_name} <{mail.from_addr}>"), markup=False)
+    out.print(visible(f"To: {', '.join(mail.to)}"), markup=False)
+    out.print(visible(f"Date: {_date(mail.date)}\nSubject: {mail.subject}\n"), markup=False)
+    click.echo(visible(mail.text))
     for attachment in mail.attachments:
         size = f"{attachment.size:,} bytes" if attachment.size else "size unknown"
         out.print(f"[attachment: {attachment.filename}, {attachment.content_type}, {size}]",

@@ -20,6 +20,7 @@ import icalendar
 import recurring_ical_events
 
 from os1.errors import CalendarError
+from os1.visible_text import visible
 
 MAX_ICS_BYTES = 20_000_000
 MAX_OCCURRENCES = 20_000
@@ -129,7 +130,8 @@ def _moment(value: date | datetime, zone: tzinfo) -> datetime:
 
 
 def _text(value: object, limit: int) -> str:
-    return "" if value is None else str(value)[:limit]
+    """A stranger's field as visible text (os1/visible_text.py), within ``limit``."""
+    return "" if value is None else visible(str(value))[:limit]
 
 
 def _local_zone() -> tzinfo:

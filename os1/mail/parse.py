@@ -20,6 +20,8 @@ import re
 from dataclasses import dataclass
 from email.message import Message
 
+from os1.visible_text import visible
+
 MAX_TEXT_CHARS = 100_000  # what is kept of a body; a novel-length mail is cut, and says so
 _TAGS = re.compile(r"<[^>]*>")
 _INVISIBLE = re.compile(r"<(script|style|head)\b.*?</\1\s*>", re.IGNORECASE | re.DOTALL)
@@ -70,15 +72,15 @@ def parse_mail(raw: bytes) -> ParsedMail:
             htmls.append(_body(part))
         elif kind == "text/plain":
             texts.append(_body(part))
-    text = "\n\n".join(t for t in texts if t.strip()) or \
-        "\n\n".join(html_to_text(h) for h in htmls)
+    text = visible("\n\n".join(t for t in texts if t.strip()) or
+                   "\n\n".join(html_to_text(h) for h in htmls))
     if len(text) > MAX_TEXT_CHARS:
         text = text[:MAX_TEXT_CHARS] + f"\n[... cut: the mail goes on for {len(text):,} characters]"
     return ParsedMail(
         message_id=_header(message, "Message-ID").strip(),
-        from_name=_decoded(from_name).strip(), from_addr=from_addr.strip().lower(),
+        from_name=visible(_decoded(from_name)).strip(), from_addr=from_addr.strip().lower(),
         to=_addresses(message, "To"), cc=_addresses(message, "Cc"),
-        subject=" ".join(_header(message, "Subject").split()),
+        subject=" ".join(visible(_header(message, "Subject")).split()),
         date=_date(_header(message, "Date")), text=text.strip(),
         attachments=tuple(attachments),
         in_reply_to=_header(message, "In-Reply-To").strip(),

@@ -19,6 +19,7 @@ from os1.errors import OS1Error
 from os1.mind.companion import Turn
 from os1.ui.input import InputLine, decode_lines
 from os1.ui.wrap import StreamWrapper
+from os1.visible_text import visible
 
 HER_STYLE = "bold magenta"
 YOU_STYLE = "bold cyan"
@@ -61,6 +62,7 @@ class TerminalChat:
     # -- output ---------------------------------------------------------------------
 
     def notice(self, text: str) -> None:
+        text = visible(text)
         self.err.print(f"[dim]{text}[/dim]" if self.interactive else text,
                        markup=self.interactive, highlight=False)
 
@@ -93,6 +95,7 @@ class TerminalChat:
         return True
 
     def _write(self, text: str) -> None:
+        text = visible(text)  # her words may quote a stranger's: nothing in them acts
         if self.interactive:
             self.out.print(text, end="", markup=False, highlight=False, soft_wrap=True)
         else:

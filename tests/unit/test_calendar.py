@@ -149,6 +149,16 @@ def test_an_event_written_out_reads_back_the_same() -> None:
     assert parse_events(to_ics(all_day), at(20, 0), at(31, 0), BERLIN) == [all_day]
 
 
+def test_an_invitations_escape_sequences_and_hidden_characters_are_left_out() -> None:
+    hostile = ("BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//x//EN\r\nBEGIN:VEVENT\r\n"
+               "UID:a@x\r\nSUMMARY:Lunch\x1b[2J\u202e\r\nLOCATION:Caf\u200b\u00e9\r\n"
+               "DESCRIPTION:Bring\x07 the papers\r\nDTSTART:20261203T120000Z\r\n"
+               "DURATION:PT1H\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n").encode()
+    [event] = parse_events(hostile, at(1, 0), at(31, 0), BERLIN)
+    assert (event.title, event.location, event.description) == (
+        "Lunch[2J", "Caf\u00e9", "Bring the papers")
+
+
 @pytest.mark.parametrize("raw", [
     b"", b"not a calendar at all", b"BEGIN:VEVENT\nSUMMARY:x\nEND:VEVENT\n",
     b"\xff\xfe\x00garbage\x00\x01", b"BEGIN:VCALENDAR\nBEGIN:VEVENT\nDTSTART:2026-13-45\n",

@@ -73,6 +73,15 @@ def test_a_plain_and_html_mail_reads_as_its_plain_text_with_attachments_listed()
         ("menu.pdf", "application/pdf", 13)]
 
 
+def test_a_mails_escape_sequences_and_hidden_characters_are_left_out() -> None:
+    """Read out in os1 chat, they cleared the screen and printed a fake "Sent" (issue 25)."""
+    raw = message(1, sender="Bank\u202e <bank@evil.example>",
+                  body="Hi\x1b[2J\x1b]0;os1\x07 pay\u200bpal \u202etxt.exe\u202c")
+    parsed = parse_mail(raw.replace(b"Note 1", b"Note\x1b[31m 1"))
+    assert parsed.text == "Hi[2J]0;os1 paypal txt.exe"
+    assert parsed.from_name == "Bank" and parsed.subject == "Note[31m 1"
+
+
 def test_an_html_only_mail_becomes_text_without_its_scripts_or_styles() -> None:
     mail = EmailMessage()
     mail["Subject"] = "Sale"
