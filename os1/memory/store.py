@@ -9,21 +9,26 @@ overwritten (``secure_delete``) and the audit trail keeps only ids and times.
 
 Every statement filters by ``user_id``. Another user's memory and a memory that never
 existed raise the same ``MemoryNotFound``, so ids reveal nothing.
+
+Search by vector is ``VectorSearch``'s (vector_search.py): it scales from a person's
+thousands of memories to a million, which this module need not know about beyond telling
+it of every write and forget.
 """
 
 from __future__ import annotations
 
 import json
 import math
-import threading
 import time
-from collections.abc import Callable, Iterable, Sequence, Sized
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
-import numpy as np
-
-from os1.errors import InputError, ModelError, OS1Error
+from os1.errors import InputError, OS1Error
 from os1.memory.embeddings import Embedder, Vector
+from os1.memory.indexed_vectors import ANN_THRESHOLD
+from os1.memory.rare_terms import rare_term_scores
+from os1.memory.stored_vectors import chunks, embed_passages, encode, marks
+from os1.memory.vector_search import VectorSearch
 from os1.storage.db import Connection, Database, Row
 
 KINDS = ("moment", "fact", "event", "preference", "feeling", "promise", "person", "insight",
@@ -40,7 +45,9 @@ CONTEXT_WEIGHT = 0.5
 # How far apart (in ids) a moment and the one before or after it can be: other
 # sessions' moments and extracted memories are stored in between.
 NEIGHBOUR_REACH = 64
-EMBED_BATCH = 64
+# A time window holding more memories than this is ranked by importance among its latest
+# ones only ("in March" holds 28k of 1M memories: ~70 ms of reading, against ~2 ms).
+WINDOW_SCAN = 1000
 _COLUMNS = ("id, kind, content, subject, importance, created_at, event_at,"
             " source_message_ids, superseded_by, superseded_at, context")
 _M_COLUMNS = ", ".join("m." + column.strip() for column in _COLUMNS.split(","))
@@ -110,14 +117,14 @@ class MemoryEvent:
 
 
 class MemoryStore:
-    def __init__(self, db: Database, user_id: str, embedder: Embedder) -> None:
+    def __init__(self, db: Database, user_id: str, embedder: Embedder, *,
+                 ann_threshold: int = ANN_THRESHOLD) -> None:
+        """``ann_threshold``: active memories from which vector search uses an index
+        (``ANN_THRESHOLD``; tests pass a small one)."""
         self._db = db
         self.user_id = user_id
         self.embedder = embedder
-        self._vectors: dict[int, Vector] = {}
-        self._stacked: tuple[list[int], Vector] = ([], np.zeros((0, embedder.dim), np.float32))
-        self._stacked_key: tuple[int, int, int] | None = None
-        self._vectors_lock = threading.Lock()
+        self._search = VectorSearch(db, user_id, embedder, ann_threshold)
 
     # -- writing -------------------------------------------------------------------------
 
@@ -139,7 +146,7 @@ class MemoryStore:
         a crash never stores memories without the mark (and extracts them twice) nor the
         mark without the memories (and loses them)."""
         cleaned = [_validated(d) for d in drafts]
-        vectors = self._embed([d.content for d in cleaned])
+        vectors = embed_passages(self.embedder, [d.content for d in cleaned])
         created = time.time() if at is None else at
         ids: list[int] = []
         with self._db.transaction() as tx:
@@ -147,7 +154,7 @@ class MemoryStore:
                 ids.append(self._insert(tx, draft, vector, created))
             if processed_up_to is not None:
                 self._mark(tx, processed_up_to, stage)
-        self._cache(zip(ids, vectors, strict=True))
+        self._search.after_write(list(zip(ids, vectors, strict=True)))
         return [self.get(memory_id) for memory_id in ids]
 
     def edit(self, memory_id: int, content: str) -> Memory:
@@ -166,7 +173,7 @@ class MemoryStore:
                                        context=old.context))
         if draft.content == old.content:
             return old
-        vector = self._embed([draft.content])[0]
+        vector = embed_passages(self.embedder, [draft.content])[0]
         with self._db.transaction() as tx:
             self._check_active(tx, memory_id)
             new_id = self._insert(tx, draft, vector, time.time(), edit_of=memory_id)
@@ -174,7 +181,7 @@ class MemoryStore:
             # correction now, so the old words no longer find it.
             tx.execute("UPDATE memories SET context = ? WHERE user_id = ? AND context = ?",
                        (draft.content, self.user_id, old.content))
-        self._cache([(new_id, vector)])
+        self._search.after_write([(new_id, vector)])
         return self.get(new_id)
 
     def forget(self, memory_id: int) -> int:
@@ -188,10 +195,7 @@ class MemoryStore:
             doomed = self._forget_closure(tx, memory_id)
             self._unquote(tx, doomed)
             removed = self._delete(tx, doomed)
-        with self._vectors_lock:
-            for gone in doomed:
-                self._vectors.pop(gone, None)
-            self._stacked, self._stacked_key = ([], self._stacked[1][:0]), None
+        self._search.after_forget(doomed)
         self._db.scrub_forgotten()
         return removed
 
@@ -206,20 +210,15 @@ class MemoryStore:
         or made by another model (the embedder was switched); returns how many were
         fixed. Each batch is written as it is done, so a stopped run goes on where it
         was; ``on_start(description, total)`` gives the progress callback."""
-        rows = self._db.execute(
-            "SELECT id, content, embedding, embedding_model FROM memories WHERE user_id = ?",
-            (self.user_id,),
-        ).fetchall()
-        bad = [(int(r["id"]), str(r["content"])) for r in rows
-               if self._decode(r["embedding"], r["embedding_model"]) is None]
-        progress = on_start(f"Re-embedding {len(bad):,} memories with {self.embedder.name}",
-                            len(bad)) if bad and on_start else None
-        for start in range(0, len(bad), EMBED_BATCH):
-            batch = bad[start:start + EMBED_BATCH]
-            self._reembed(batch)
-            if progress is not None:
-                progress(len(batch))
-        return len(bad)
+        return self._search.repair(on_start)
+
+    def prepare_index(self, on_start: Callable[[str, int], Callable[[int], None]]
+                      | None = None) -> bool:
+        """Loads, or builds, the vector index now if this store needs one (above
+        ``ann_threshold`` memories, or one was saved before), so a big store's first
+        recall doesn't wait for it; ``on_start`` as for ``repair_embeddings`` (a build
+        reads every vector: ~4 s per 100k memories here). Returns whether it has one."""
+        return self._search.prepare_index(on_start)
 
     # -- reading -------------------------------------------------------------------------
 
@@ -236,10 +235,10 @@ class MemoryStore:
         """This user's memories among ``memory_ids``, in id order; unknown ids are skipped."""
         wanted = sorted(set(memory_ids))
         found: list[Memory] = []
-        for chunk in _chunks(wanted, 500):
+        for chunk in chunks(wanted, 500):
             found += [_to_memory(r) for r in self._db.execute(
                 f"SELECT {_COLUMNS} FROM memories WHERE +user_id = ? AND id IN"
-                f" ({_marks(chunk)}) ORDER BY id", (self.user_id, *chunk))]
+                f" ({marks(chunk)}) ORDER BY id", (self.user_id, *chunk))]
         return found
 
     def active(self, limit: int | None = None) -> list[Memory]:
@@ -271,7 +270,7 @@ class MemoryStore:
         rows = self._db.execute(
             f"SELECT DISTINCT {_M_COLUMNS} FROM memories AS m,"
             f" {self._db.json_integers('m.source_message_ids', 'j')}"
-            f" WHERE m.user_id = ? AND j.value IN ({_marks(message_ids)}) ORDER BY m.id",
+            f" WHERE m.user_id = ? AND j.value IN ({marks(message_ids)}) ORDER BY m.id",
             (self.user_id, *message_ids)).fetchall()
         return [_to_memory(r) for r in rows]
 
@@ -322,6 +321,10 @@ class MemoryStore:
         SQLite, ts_rank on PostgreSQL), best first."""
         if not terms or limit <= 0:
             return []
+        if self._search.large():  # its most common words left out (rare_terms.py)
+            best = rare_term_scores(self._db, self.user_id, terms, limit, CONTEXT_WEIGHT)
+            found = {m.id: m for m in self.get_many(i for i, _ in best)}
+            return [(found[i], score) for i, score in best if i in found]
         sql, params = self._db.text_search(_M_COLUMNS, terms, CONTEXT_WEIGHT)
         rows = self._db.execute(
             sql + " AND m.user_id = ? AND m.superseded_by IS NULL ORDER BY rank DESC, m.id"
@@ -350,56 +353,37 @@ class MemoryStore:
 
     def within(self, start: float, end: float, limit: int) -> list[Memory]:
         """Active memories that happened (or, undated, were learned) in ``[start, end)``,
-        most important first."""
+        most important first (among the latest ``WINDOW_SCAN`` of them)."""
         rows = self._db.execute(
-            f"SELECT {_COLUMNS} FROM memories WHERE user_id = ? AND superseded_by IS NULL"
-            " AND COALESCE(event_at, created_at) >= ? AND COALESCE(event_at, created_at) < ?"
+            "SELECT id FROM (SELECT id, importance FROM memories WHERE user_id = ?"
+            " AND superseded_by IS NULL AND COALESCE(event_at, created_at) >= ?"
+            " AND COALESCE(event_at, created_at) < ?"
+            " ORDER BY COALESCE(event_at, created_at) DESC LIMIT ?) AS latest"
             " ORDER BY importance DESC, id DESC LIMIT ?",
-            (self.user_id, start, end, limit)).fetchall()
-        return [_to_memory(r) for r in rows]
+            (self.user_id, start, end, WINDOW_SCAN, limit)).fetchall()
+        found = self.get_many(int(r[0]) for r in rows)
+        return sorted(found, key=lambda m: (-m.importance, -m.id))
+
+    def nearest(self, query: Vector, k: int) -> list[tuple[int, float]]:
+        """The ``k`` active memories most similar to ``query`` (a unit vector), with their
+        exact cosine, best first (newer first among equals). Brute force over every vector
+        in a small store; in a big one, an index's best guesses re-scored exactly."""
+        return self._search.nearest(query, k)
+
+    def similarities(self, query: Vector, memory_ids: Iterable[int]) -> dict[int, float]:
+        """The exact cosine of ``query`` to each of these memories (this user's) that has
+        a usable vector; one without is left out."""
+        return self._search.similarities(query, memory_ids)
 
     def active_vectors(self) -> tuple[list[int], Vector]:
-        """Ids of the active memories and their embeddings as one ``(n, dim)`` matrix.
-
-        Vectors are cached by id (a row's content never changes). A missing or corrupted
-        vector (wrong length, NaN, another model) is re-embedded here and written back,
-        so one damaged row costs a little time instead of breaking recall."""
-        key = self._active_fingerprint()
-        with self._vectors_lock:
-            if key == self._stacked_key:
-                return self._stacked
-        ids = [int(r[0]) for r in self._db.execute(
-            "SELECT id FROM memories WHERE user_id = ? AND superseded_by IS NULL ORDER BY id",
-            (self.user_id,))]
-        with self._vectors_lock:
-            missing = [i for i in ids if i not in self._vectors]
-        self._load_vectors(missing)
-        with self._vectors_lock:
-            present = [i for i in ids if i in self._vectors]
-            rows = [self._vectors[i] for i in present]
-            matrix = np.stack(rows) if rows else np.zeros((0, self.embedder.dim), np.float32)
-            # The cache then holds views into the matrix: one copy of each vector, not two.
-            self._vectors.update(zip(present, matrix, strict=True))
-            if present == ids:
-                self._stacked, self._stacked_key = (present, matrix), key
-        return present, matrix
-
-    def _active_fingerprint(self) -> tuple[int, int, int]:
-        """Changes whenever the set of active ids does (an index-only scan: ~20x cheaper
-        than reading the ids into Python at a million memories)."""
-        row = self._db.execute(
-            "SELECT COUNT(*), COALESCE(MAX(id), 0), COALESCE(SUM(id), 0) FROM memories"
-            " WHERE user_id = ? AND superseded_by IS NULL", (self.user_id,)).fetchone()
-        return int(row[0]), int(row[1]), int(row[2])
+        """Ids of the active memories and their embeddings as one ``(n, dim)`` matrix:
+        every vector in RAM, so only for a store of a person's size (``nearest`` is the
+        search that suits any size). A missing or corrupted vector (wrong length, NaN,
+        another model) is re-embedded here and written back, so one damaged row costs a
+        little time instead of breaking recall."""
+        return self._search.active_vectors()
 
     # -- internals -----------------------------------------------------------------------
-
-    def _embed(self, texts: Sequence[str]) -> Vector:
-        vectors = self.embedder.embed_passages(texts)
-        if vectors.shape != (len(texts), self.embedder.dim):
-            raise ModelError(f"The embedding model {self.embedder.name} returned vectors of"
-                             f" shape {vectors.shape}, not ({len(texts)}, {self.embedder.dim}).")
-        return vectors
 
     def _insert(self, tx: Connection, draft: MemoryDraft, vector: Vector,
                 created: float, edit_of: int | None = None) -> int:
@@ -409,7 +393,7 @@ class MemoryStore:
             " event_at, source_message_ids, embedding, embedding_model, context)"
             " VALUES (?,?,?,?,?,?,?,?,?,?,?) RETURNING id",
             (self.user_id, draft.kind, draft.content, draft.subject, draft.importance,
-             created, draft.event_at, json.dumps(list(draft.sources)), _encode(vector),
+             created, draft.event_at, json.dumps(list(draft.sources)), encode(vector),
              self.embedder.name, draft.context)).fetchone()[0])
         tx.executemany(
             "INSERT INTO memory_links(user_id, memory_id, source_id) VALUES (?,?,?)"
@@ -481,11 +465,11 @@ class MemoryStore:
         """All versions connected to ``seeds`` through ``superseded_by``, both ways."""
         chain, frontier = set(seeds), set(seeds)
         while frontier:
-            marks = _marks(frontier)
+            listed = marks(frontier)
             rows = db.execute(
-                f"SELECT id FROM memories WHERE user_id = ? AND superseded_by IN ({marks})"
+                f"SELECT id FROM memories WHERE user_id = ? AND superseded_by IN ({listed})"
                 f" UNION SELECT superseded_by FROM memories WHERE user_id = ?"
-                f" AND id IN ({marks}) AND superseded_by IS NOT NULL",
+                f" AND id IN ({listed}) AND superseded_by IS NOT NULL",
                 (self.user_id, *frontier, self.user_id, *frontier)).fetchall()
             frontier = {int(r[0]) for r in rows} - chain
             chain |= frontier
@@ -498,7 +482,7 @@ class MemoryStore:
         while True:
             rows = tx.execute(
                 f"SELECT memory_id FROM memory_links WHERE user_id = ?"
-                f" AND source_id IN ({_marks(doomed)})", (self.user_id, *doomed)).fetchall()
+                f" AND source_id IN ({marks(doomed)})", (self.user_id, *doomed)).fetchall()
             derived = {int(r[0]) for r in rows} - doomed
             if not derived:
                 return doomed
@@ -510,67 +494,24 @@ class MemoryStore:
         update trigger takes them out of the FTS index too."""
         tx.execute(
             f"UPDATE memories SET context = '' WHERE user_id = ? AND context != ''"
-            f" AND id NOT IN ({_marks(doomed)}) AND EXISTS (SELECT 1 FROM memories AS gone"
-            f" WHERE gone.user_id = memories.user_id AND gone.id IN ({_marks(doomed)})"
+            f" AND id NOT IN ({marks(doomed)}) AND EXISTS (SELECT 1 FROM memories AS gone"
+            f" WHERE gone.user_id = memories.user_id AND gone.id IN ({marks(doomed)})"
             f" AND instr(memories.context, gone.content) > 0)",
             (self.user_id, *doomed, *doomed))
 
     def _delete(self, tx: Connection, doomed: set[int]) -> int:
-        ids, marks, at = tuple(doomed), _marks(doomed), time.time()
+        ids, listed, at = tuple(doomed), marks(doomed), time.time()
         tx.execute(f"UPDATE memory_events SET detail = NULL WHERE user_id = ?"
-                   f" AND memory_id IN ({marks})", (self.user_id, *ids))
-        tx.execute(f"DELETE FROM memory_links WHERE user_id = ? AND (memory_id IN ({marks})"
-                   f" OR source_id IN ({marks}))", (self.user_id, *ids, *ids))
+                   f" AND memory_id IN ({listed})", (self.user_id, *ids))
+        tx.execute(f"DELETE FROM memory_links WHERE user_id = ? AND (memory_id IN ({listed})"
+                   f" OR source_id IN ({listed}))", (self.user_id, *ids, *ids))
         # One statement: versions point at each other, and a foreign key is checked at the
         # end of the statement, when the whole chain is gone.
-        cursor = tx.execute(f"DELETE FROM memories WHERE +user_id = ? AND id IN ({marks})",
+        cursor = tx.execute(f"DELETE FROM memories WHERE +user_id = ? AND id IN ({listed})",
                             (self.user_id, *ids))
         for gone in sorted(doomed):
             self._event(tx, gone, "forgotten", at)
         return cursor.rowcount
-
-    def _decode(self, blob: object, model: object) -> Vector | None:
-        """The stored vector, or None if it can't be trusted."""
-        dim = self.embedder.dim
-        if model != self.embedder.name or not isinstance(blob, bytes) or len(blob) != dim * 4:
-            return None
-        vector = np.frombuffer(blob, dtype="<f4").astype(np.float32)
-        norm = float(np.linalg.norm(vector))
-        # Unit length, or zero (a text with nothing to embed); NaN and garbage are neither.
-        if not math.isfinite(norm) or (norm != 0.0 and abs(norm - 1.0) > 1e-3):
-            return None
-        return vector
-
-    def _load_vectors(self, memory_ids: Sequence[int]) -> None:
-        bad: list[tuple[int, str]] = []
-        for chunk in _chunks(memory_ids, 500):
-            rows = self._db.execute(
-                f"SELECT id, content, embedding, embedding_model FROM memories"
-                f" WHERE +user_id = ? AND id IN ({_marks(chunk)})", (self.user_id, *chunk))
-            for row in rows:
-                vector = self._decode(row["embedding"], row["embedding_model"])
-                if vector is None:
-                    bad.append((int(row["id"]), str(row["content"])))
-                else:
-                    self._cache([(int(row["id"]), vector)])
-        for start in range(0, len(bad), EMBED_BATCH):
-            self._reembed(bad[start:start + EMBED_BATCH])
-
-    def _reembed(self, rows: Sequence[tuple[int, str]]) -> None:
-        vectors = self._embed([content for _, content in rows])
-        with self._db.transaction() as tx:
-            tx.executemany(
-                "UPDATE memories SET embedding = ?, embedding_model = ?"
-                " WHERE id = ? AND user_id = ?",
-                [(_encode(v), self.embedder.name, memory_id, self.user_id)
-                 for (memory_id, _), v in zip(rows, vectors, strict=True)])
-        self._cache((memory_id, v) for (memory_id, _), v in zip(rows, vectors, strict=True))
-
-    def _cache(self, items: Iterable[tuple[int, Vector]]) -> None:
-        with self._vectors_lock:
-            for memory_id, vector in items:
-                self._vectors[memory_id] = vector
-            self._stacked, self._stacked_key = ([], self._stacked[1][:0]), None
 
 
 def _validated(draft: MemoryDraft) -> MemoryDraft:
@@ -609,16 +550,3 @@ def _to_memory(row: Row) -> Memory:
         sources=tuple(int(s) for s in json.loads(row["source_message_ids"])),
         superseded_by=row["superseded_by"], superseded_at=row["superseded_at"],
         context=str(row["context"]))
-
-
-def _encode(vector: Vector) -> bytes:
-    return np.asarray(vector, dtype="<f4").tobytes()
-
-
-def _marks(items: Sized) -> str:
-    return ",".join("?" * len(items))
-
-
-def _chunks(items: Sequence[int], size: int) -> Iterable[Sequence[int]]:
-    for start in range(0, len(items), size):
-        yield items[start:start + size]
