@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Annotated, Any
 
 from fastapi import Depends, FastAPI, Request, Response
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
@@ -156,6 +157,24 @@ def _errors(app: FastAPI) -> None:
     @app.exception_handler(OS1Error)
     async def failed(request: Request, error: OS1Error) -> JSONResponse:
         return JSONResponse(error_body(str(error), "server_error", error.hint), 500)
+
+    @app.exception_handler(RequestValidationError)
+    async def malformed(request: Request, error: RequestValidationError) -> JSONResponse:
+        """Where and what, never the body: FastAPI's own reply echoed it whole (100 MB
+        came back), and a lone surrogate in it made that reply unencodable, a 500 whose
+        log carried the body, passwords included (issue 25)."""
+        problems = [_problem(e) for e in error.errors()[:MAX_PROBLEMS]]
+        return JSONResponse(error_body("The request is not what this endpoint reads: "
+                                       + "; ".join(problems), "invalid_request"), 422)
+
+
+MAX_PROBLEMS = 5
+
+
+def _problem(error: Any) -> str:
+    where = ".".join(str(part)[:40] for part in error.get("loc", ()))
+    said = f"{where}: {error.get('msg', 'invalid')}"[:200]
+    return said.encode("utf-8", "backslashreplace").decode("utf-8")
 
 
 _bearer = HTTPBearer(auto_error=False)

@@ -6,6 +6,7 @@ tests/integration/test_server_real.py."""
 from __future__ import annotations
 
 import asyncio
+import logging
 import threading
 import time
 from collections.abc import Iterator, Sequence
@@ -707,3 +708,20 @@ def test_everyone_meets_one_her_whose_self_holds_no_one(settings: Settings,
         assert "Amy" not in selves[0]["reason"] and "Lisbon" not in str(selves[0])
     finally:
         client.__exit__(None, None, None)
+
+
+@pytest.mark.parametrize("path", ["/api/accounts", "/api/sessions"])
+def test_a_malformed_body_gets_a_short_422_and_the_password_reaches_no_log(
+        client: TestClient, path: str, caplog: pytest.LogCaptureFixture) -> None:
+    """A lone surrogate escape gave a 500 whose log held the body, password and all; a
+    body of the wrong shape was echoed back whole (issue 25)."""
+    secret = "hunter2-correct-horse"
+    with caplog.at_level(logging.DEBUG):
+        lone = client.post(path, headers={"content-type": "application/json"},
+                           content=f'{{"username": "al\\ud800", "password": "{secret}"}}')
+        wrong = client.post(path, json={"username": ["x" * 200_000], "password": secret})
+    for answer in (lone, wrong):
+        assert answer.status_code == 422
+        assert secret not in answer.text and len(answer.text) < 2_000
+        assert "username" in answer.json()["error"]["message"]
+    assert secret not in caplog.text
