@@ -21,6 +21,8 @@ import struct
 from pathlib import Path
 from typing import Any
 
+from os1.storage.private_files import open_private
+
 MAGIC = b"OS1KV001"
 
 
@@ -40,9 +42,8 @@ def save(llm: Any, model_id: dict[str, Any], path: Path) -> int:
     buffer = (ctypes.c_uint8 * int(size))()
     written = int(llama_cpp.llama_state_get_data(llm._ctx.ctx, buffer, size))
     header = json.dumps({**model_id, "tokens": llm.input_ids[:n_tokens].tolist()}).encode()
-    path.parent.mkdir(parents=True, exist_ok=True)
     partial = path.with_name(path.name + ".partial")
-    with partial.open("wb") as f:
+    with open_private(partial) as f:  # the state holds the conversation's words
         f.write(MAGIC + struct.pack("<I", len(header)) + header)
         f.write(memoryview(buffer)[:written])
     os.replace(partial, path)

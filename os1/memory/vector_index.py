@@ -34,6 +34,7 @@ import numpy as np
 import numpy.typing as npt
 
 from os1.memory.embeddings import Vector
+from os1.storage.private_files import open_private, private_dir
 
 # Candidates the fast scan hands to the 8-bit re-scoring: SHORTLIST, or one in
 # SHORTLIST_PER of the index if that is more, up to MAX_SHORTLIST. Measured on random
@@ -123,8 +124,7 @@ class VectorIndex:
         (as SQLite's secure_delete does for deleted rows): a forgotten vector removed
         since the last save is in neither file."""
         partial = path.with_name(path.name + ".partial")
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with self._lock, partial.open("wb") as file:
+        with self._lock, open_private(partial) as file:
             _write_header(file, {**meta, "count": len(self._ids)})
             file.write(self._ids.astype("<i8").tobytes())
             _write_faiss(self._coarse, file)
@@ -227,7 +227,7 @@ def index_lock(path: Path, *, exclusive: bool) -> Iterator[None]:
     """An advisory lock on the index at ``path``, between processes: a writer must not
     save an index made before another process forgot a memory over that one's scrubbed
     file, and a reader must not read a file being replaced."""
-    path.parent.mkdir(parents=True, exist_ok=True)
+    private_dir(path.parent)
     with path.with_name(path.name + ".lock").open("a") as lock:
         fcntl.flock(lock.fileno(), fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH)
         try:

@@ -13,6 +13,7 @@ in full under the lock, and a transaction holds it from BEGIN to COMMIT.
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import threading
 from collections.abc import Iterator, Sequence
@@ -22,6 +23,7 @@ from pathlib import Path
 from os1.errors import StorageError
 from os1.storage.db import Cursor, Database, DuplicateError, FetchedRows, Migration, Params
 from os1.storage.migrations import MIGRATIONS
+from os1.storage.private_files import FILE_MODE, private_file
 
 BUSY_TIMEOUT_S = 30.0
 
@@ -38,7 +40,11 @@ class SQLiteDatabase(Database):
     @classmethod
     def connect(cls, path: Path, migrate: bool = True) -> SQLiteDatabase:
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
+            private_file(path)  # SQLite gives its -wal and -shm files the same mode
+            for companion in (path.with_name(path.name + "-wal"),
+                              path.with_name(path.name + "-shm")):
+                if companion.exists():
+                    os.chmod(companion, FILE_MODE)
             connection = sqlite3.connect(
                 path, timeout=BUSY_TIMEOUT_S, isolation_level=None, check_same_thread=False
             )

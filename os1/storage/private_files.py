@@ -1,0 +1,40 @@
+"""Her files are readable by their owner alone.
+
+Conversations, memories, mail and the model's saved state (which holds the words of a
+conversation) were created world-readable (0644, the data directory 0755) on a shared
+machine (issue 25). What os1 creates is 0700 for a directory and 0600 for a file; a
+directory it did not create (the user's own choice of place) is left as it is.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import BinaryIO, cast
+
+DIR_MODE = 0o700
+FILE_MODE = 0o600
+
+
+def private_dir(path: Path) -> Path:
+    """``path`` and any missing parents made for the owner alone."""
+    missing = [p for p in (path, *path.parents) if not p.exists()]
+    for directory in reversed(missing):
+        directory.mkdir(mode=DIR_MODE, exist_ok=True)
+    return path
+
+
+def private_file(path: Path) -> Path:
+    """``path`` exists and only its owner can read it (an older, readable one is closed)."""
+    private_dir(path.parent)
+    os.close(os.open(path, os.O_CREAT | os.O_WRONLY, FILE_MODE))
+    os.chmod(path, FILE_MODE)
+    return path
+
+
+def open_private(path: Path) -> BinaryIO:
+    """A file to write (bytes), created for its owner alone."""
+    private_dir(path.parent)
+    descriptor = os.open(path, os.O_CREAT | os.O_WRONLY | os.O_TRUNC, FILE_MODE)
+    os.chmod(path, FILE_MODE)
+    return cast(BinaryIO, os.fdopen(descriptor, "wb"))

@@ -1,0 +1,42 @@
+"""Her files are readable by their owner alone (issue 25: os1.db was 0644, its dir 0755)."""
+
+from __future__ import annotations
+
+import stat
+from pathlib import Path
+
+from os1.storage.private_files import open_private, private_dir
+from os1.storage.sqlite import SQLiteDatabase
+
+
+def mode(path: Path) -> int:
+    return stat.S_IMODE(path.stat().st_mode)
+
+
+def test_a_new_database_its_wal_and_its_directory_are_the_owners_alone(
+        tmp_path: Path) -> None:
+    home = tmp_path / "home" / "os1"
+    db = SQLiteDatabase.connect(home / "os1.db")
+    db.execute("CREATE TABLE IF NOT EXISTS t (x)")
+    db.execute("INSERT INTO t VALUES (1)")
+    files = [home / "os1.db", home / "os1.db-wal", home / "os1.db-shm"]
+    assert all(f.exists() for f in files)
+    assert [mode(f) for f in files] == [0o600] * 3
+    assert mode(home) == mode(tmp_path / "home") == 0o700
+    db.connection.close()
+
+
+def test_an_older_readable_database_is_closed_and_a_chosen_directory_left_alone(
+        tmp_path: Path) -> None:
+    (tmp_path / "os1.db").touch(mode=0o644)
+    tmp_path.chmod(0o755)
+    db = SQLiteDatabase.connect(tmp_path / "os1.db")
+    assert mode(tmp_path / "os1.db") == 0o600 and mode(tmp_path) == 0o755
+    db.connection.close()
+
+
+def test_a_saved_file_is_created_private(tmp_path: Path) -> None:
+    with open_private(private_dir(tmp_path / "state") / "model.state") as f:
+        f.write(b"the words of a conversation")
+    assert mode(tmp_path / "state" / "model.state") == 0o600
+    assert mode(tmp_path / "state") == 0o700
