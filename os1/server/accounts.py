@@ -17,12 +17,14 @@ from dataclasses import dataclass
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
+from zxcvbn import zxcvbn
 
 from os1.data import read_toml
 from os1.errors import InputError, OS1Error
 from os1.server.ids import account_user_id
 from os1.storage.db import Connection, Database, DuplicateError
 
+MIN_STRENGTH = 2  # zxcvbn's 0-4 scale; 2: "somewhat guessable", beyond online guessing
 _USERNAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 
 
@@ -50,6 +52,17 @@ class Account:
 class Login:
     token: str
     expires_at: float
+
+
+def guessable(password: str) -> str | None:
+    """Why ``password`` would fall to a guesser, or None. zxcvbn's estimate (common
+    passwords, words, dates, keyboard runs, repeats): "password", "12345678" and eight
+    spaces were accepted (issue 25). It reads at most 72 characters; a longer password's
+    start is what a guesser tries first anyway."""
+    found = zxcvbn(password[:72])
+    if found["score"] >= MIN_STRENGTH:
+        return None
+    return str(found["feedback"]["warning"] or "it is a common pattern.").rstrip(".") + "."
 
 
 def digest(secret: str) -> str:
@@ -139,7 +152,7 @@ class AccountStore:
         return code
 
     def _check_new(self, username: str, password: str) -> None:
-        if not _USERNAME.match(username) or len(username) > self.max_username:
+        if not _USERNAME.fullmatch(username) or len(username) > self.max_username:
             raise SignUpError(
                 f"A username is 1-{self.max_username} letters, digits, '.', '_' or '-', "
                 "starting with a letter or digit.")
@@ -147,6 +160,10 @@ class AccountStore:
             raise SignUpError(f"A password needs at least {self.min_password} characters.")
         if len(password) > 1024:
             raise SignUpError("A password may have at most 1024 characters.")
+        weak = guessable(password)
+        if weak is not None:
+            raise SignUpError(f"That password is too easy to guess: {weak}",
+                              "A few unrelated words together make a strong one.")
 
     @staticmethod
     def _use_invitation(tx: Connection, code: str, account_id: int, now: float) -> None:

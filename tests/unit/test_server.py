@@ -139,6 +139,11 @@ def test_sign_up_log_in_log_out_and_a_revoked_token_is_refused(client: TestClien
     ({"username": "no spaces", "password": PASSWORD}, "letters, digits"),
     ({"username": "", "password": PASSWORD}, "letters, digits"),
     ({"username": "theo", "password": "x" * 1025}, "at most 1024"),
+    # issue 25: all three were accepted, and "alice\n" was an account apart from "alice"
+    ({"username": "theo", "password": "password"}, "too easy to guess"),
+    ({"username": "theo", "password": "12345678"}, "too easy to guess"),
+    ({"username": "theo", "password": " " * 8}, "too easy to guess"),
+    ({"username": "alice\n", "password": PASSWORD}, "letters, digits"),
 ])
 def test_sign_up_says_what_is_wrong(client: TestClient, body: dict[str, str],
                                     message: str) -> None:
