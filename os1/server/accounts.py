@@ -22,6 +22,7 @@ from zxcvbn import zxcvbn
 from os1.data import read_toml
 from os1.errors import InputError, OS1Error
 from os1.server.ids import account_user_id
+from os1.server.login_guard import LoginGuard
 from os1.storage.db import Connection, Database, DuplicateError
 
 MIN_STRENGTH = 2  # zxcvbn's 0-4 scale; 2: "somewhat guessable", beyond online guessing
@@ -75,6 +76,7 @@ class AccountStore:
         self._db = db
         self._clock = clock
         self._hasher = hasher or PasswordHasher()
+        self.guard = LoginGuard(db, clock=clock)
         config = read_toml("server.toml")["accounts"]
         self.token_s = float(config["token_days"]) * 86400
         self.min_password = int(config["min_password_chars"])
@@ -86,7 +88,8 @@ class AccountStore:
                 invitation: str | None = None, invitation_required: bool = False) -> Account:
         self._check_new(username, password)
         name = " ".join((display_name or username).split())[:80]
-        password_hash = self._hasher.hash(password)  # slow on purpose: before the transaction
+        with self.guard.hashing():  # slow on purpose: before the transaction
+            password_hash = self._hasher.hash(password)
         now = self._clock()
         try:
             with self._db.transaction() as tx:
@@ -102,15 +105,19 @@ class AccountStore:
         return Account(account_id, username, name, now)
 
     def log_in(self, username: str, password: str) -> Login:
+        self.guard.check(username)
         row = self._db.execute(
             "SELECT id, password_hash FROM accounts WHERE lower(username) = lower(?)",
             (username,)).fetchone()
         try:
-            self._hasher.verify(row["password_hash"] if row else self._decoy, password)
+            with self.guard.hashing():
+                self._hasher.verify(row["password_hash"] if row else self._decoy, password)
         except (VerificationError, InvalidHashError):
             row = None
         if row is None:
+            self.guard.failed(username)
             raise AuthError("Wrong username or password.")
+        self.guard.succeeded(username)
         token = secrets.token_urlsafe(32)
         now = self._clock()
         with self._db.transaction() as tx:

@@ -318,6 +318,18 @@ def m010_calendar(db: Connection) -> None:
         db.execute(statement)
 
 
+def login_failures_schema(time_type: str) -> list[str]:
+    """Wrong passwords per username, for os1/server/login_guard.py (kept 15 minutes)."""
+    return [f"CREATE TABLE login_failures (username TEXT NOT NULL, at {time_type} NOT NULL)",
+            "CREATE INDEX login_failures_by_name ON login_failures(username, at)"]
+
+
+def m011_login_failures(db: Connection) -> None:
+    for statement in login_failures_schema("REAL"):
+        db.execute(statement)
+
+
 MIGRATIONS: list[Migration] = [m001_conversations, m002_setup, m003_memories, m004_mind,
                                m005_memory_context, m006_accounts, m007_memory_claims,
-                               m008_mail, m009_actions, m010_calendar]
+                               m008_mail, m009_actions, m010_calendar,
+                               m011_login_failures]

@@ -15,6 +15,7 @@ from os1.storage.db import Connection, Migration
 from os1.storage.migrations import (
     actions_schema,
     calendar_schema,
+    login_failures_schema,
     m007_memory_claims,
     mail_schema,
 )
@@ -108,6 +109,12 @@ def pg010_calendar(db: Connection) -> None:
         db.execute(statement)
 
 
+def pg011_login_failures(db: Connection) -> None:
+    for statement in login_failures_schema(TIME):
+        db.execute(statement)
+
+
 POSTGRES_MIGRATIONS: list[tuple[int, Migration]] = [(6, pg006_schema), (7, m007_memory_claims),
                                                     (8, pg008_mail), (9, pg009_actions),
-                                                    (10, pg010_calendar)]
+                                                    (10, pg010_calendar),
+                                                    (11, pg011_login_failures)]

@@ -730,3 +730,13 @@ def test_a_malformed_body_gets_a_short_422_and_the_password_reaches_no_log(
         assert secret not in answer.text and len(answer.text) < 2_000
         assert "username" in answer.json()["error"]["message"]
     assert secret not in caplog.text
+
+
+def test_a_password_guesser_is_made_to_wait_and_told_how_long(client: TestClient) -> None:
+    sign_up(client, "theo")
+    for _ in range(5):
+        wrong = client.post("/api/sessions", json={"username": "theo", "password": "guess"})
+        assert wrong.status_code == 401
+    right = client.post("/api/sessions", json={"username": "theo", "password": PASSWORD})
+    assert right.status_code == 429 and int(right.headers["Retry-After"]) >= 29
+    assert "wrong passwords" in right.json()["error"]["message"]
