@@ -40,11 +40,8 @@ class SQLiteDatabase(Database):
     @classmethod
     def connect(cls, path: Path, migrate: bool = True) -> SQLiteDatabase:
         try:
-            private_file(path)  # SQLite gives its -wal and -shm files the same mode
-            for companion in (path.with_name(path.name + "-wal"),
-                              path.with_name(path.name + "-shm")):
-                if companion.exists():
-                    os.chmod(companion, FILE_MODE)
+            if str(path) != ":memory:":
+                _make_private(path)
             connection = sqlite3.connect(
                 path, timeout=BUSY_TIMEOUT_S, isolation_level=None, check_same_thread=False
             )
@@ -126,3 +123,11 @@ class SQLiteDatabase(Database):
     def prepare_forget(self) -> None:
         """Zero freed pages instead of leaving the text in them."""
         self.execute("PRAGMA secure_delete = ON")
+
+
+def _make_private(path: Path) -> None:
+    """The database file its owner's alone; SQLite gives its -wal and -shm the same mode."""
+    private_file(path)
+    for companion in (path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+        if companion.exists():
+            os.chmod(companion, FILE_MODE)

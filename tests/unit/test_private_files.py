@@ -5,6 +5,8 @@ from __future__ import annotations
 import stat
 from pathlib import Path
 
+import pytest
+
 from os1.storage.private_files import open_private, private_dir
 from os1.storage.sqlite import SQLiteDatabase
 
@@ -33,6 +35,13 @@ def test_an_older_readable_database_is_closed_and_a_chosen_directory_left_alone(
     db = SQLiteDatabase.connect(tmp_path / "os1.db")
     assert mode(tmp_path / "os1.db") == 0o600 and mode(tmp_path) == 0o755
     db.connection.close()
+
+
+def test_an_in_memory_database_makes_no_file(tmp_path: Path,
+                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    SQLiteDatabase.connect(Path(":memory:")).connection.close()
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_a_saved_file_is_created_private(tmp_path: Path) -> None:
