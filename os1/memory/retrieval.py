@@ -192,6 +192,8 @@ def _with_neighbours(store: MemoryStore, ranked: list[Scored], found: _Candidate
         return ranked
     hits = [s for s in ranked[:weights.neighbour_hits] if s.memory.kind == "moment"]
     adjacent = store.adjacent_moments([s.memory for s in hits])
+    if found.cosines is not None:  # one look-up for every neighbour, not one each
+        found.cosines.fill(m.id for near in adjacent.values() for m in near)
     by_id = {s.memory.id: s for s in ranked}
     raised: dict[int, Scored] = {}
     for hit in hits:
@@ -239,7 +241,8 @@ class _Cosines:
 
     def __getitem__(self, memory_id: int) -> float:
         """The similarity of ``memory_id``; 0 for a memory without a usable vector."""
-        self.fill([memory_id])
+        if memory_id not in self._known:
+            self.fill([memory_id])
         return self._known[memory_id]
 
 

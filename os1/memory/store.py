@@ -337,13 +337,13 @@ class MemoryStore:
         session (by the context chain: the one before is the moment its context quotes,
         the one after quotes it), looked for among ids within ``reach`` of it."""
         found: dict[int, list[Memory]] = {}
-        for moment in moments:
-            if moment.kind != "moment":
-                continue
-            rows = self._db.execute(
+        for moment in [m for m in moments if m.kind == "moment"]:
+            rows = self._db.execute(  # only the rows that can be the one before or after
                 f"SELECT {_COLUMNS} FROM memories WHERE id BETWEEN ? AND ? AND +user_id = ?"
-                " AND kind = 'moment' AND superseded_by IS NULL AND id != ? ORDER BY id",
-                (moment.id - reach, moment.id + reach, self.user_id, moment.id)).fetchall()
+                " AND kind = 'moment' AND superseded_by IS NULL AND id != ?"
+                " AND (content = ? OR context = ?) ORDER BY id",
+                (moment.id - reach, moment.id + reach, self.user_id, moment.id,
+                 moment.context, moment.content)).fetchall()
             near = [_to_memory(r) for r in rows]
             before = [m for m in near if m.id < moment.id and moment.context
                       and m.content == moment.context]
@@ -353,16 +353,15 @@ class MemoryStore:
 
     def within(self, start: float, end: float, limit: int) -> list[Memory]:
         """Active memories that happened (or, undated, were learned) in ``[start, end)``,
-        most important first (among the latest ``WINDOW_SCAN`` of them)."""
+        most important first (among the latest ``WINDOW_SCAN``; each row read once)."""
         rows = self._db.execute(
-            "SELECT id FROM (SELECT id, importance FROM memories WHERE user_id = ?"
+            f"SELECT {_COLUMNS} FROM (SELECT {_COLUMNS} FROM memories WHERE user_id = ?"
             " AND superseded_by IS NULL AND COALESCE(event_at, created_at) >= ?"
             " AND COALESCE(event_at, created_at) < ?"
             " ORDER BY COALESCE(event_at, created_at) DESC LIMIT ?) AS latest"
             " ORDER BY importance DESC, id DESC LIMIT ?",
             (self.user_id, start, end, WINDOW_SCAN, limit)).fetchall()
-        found = self.get_many(int(r[0]) for r in rows)
-        return sorted(found, key=lambda m: (-m.importance, -m.id))
+        return [_to_memory(r) for r in rows]
 
     def nearest(self, query: Vector, k: int) -> list[tuple[int, float]]:
         """The ``k`` active memories most similar to ``query`` (a unit vector), with their

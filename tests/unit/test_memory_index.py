@@ -166,6 +166,29 @@ def test_a_big_store_leaves_its_most_common_words_out_of_bm25(
     assert store.text_search(["marguerite"], 5) == []
 
 
+@pytest.mark.both_backends
+def test_a_word_is_common_by_this_users_active_memories_alone(
+        settings: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Counted before it is scored: another user's memories and replaced versions that
+    hold a word don't make it common, on either backend."""
+    monkeypatch.setattr(rare_terms, "COMMON_TERM_MATCHES", 50)
+    opened = Database.open(settings.storage)
+    try:
+        store = MemoryStore(opened, "theo", TopicEmbedder(), ann_threshold=100)
+        fill(store, 200)  # "visited" in all 200
+        MemoryStore(opened, "ana", TopicEmbedder()).add_many(
+            [MemoryDraft("fact", f"Ana keeps telescope {i}") for i in range(60)])
+        for room in range(60):  # each version replaces the one before
+            newest = store.add("fact", f"The telescope is in room {room}", subject="telescope")
+        assert store.prepare_index()
+        assert rare_terms.rare_terms(opened, "theo", ["visited", "telescope"], 0.5) \
+            == ["telescope"]
+        assert [m.id for m, _ in store.text_search(["visited", "telescope"], 5)] \
+            == [newest.id]
+    finally:
+        opened.close()
+
+
 def test_the_index_follows_adds_edits_and_supersessions(db: Database) -> None:
     store = big(db)
     fill(store)
