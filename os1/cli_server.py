@@ -55,7 +55,7 @@ DATABASE_HELP = ("A postgresql:// URL: several workers on it share one state (de
 def serve(ctx: click.Context, host: str, port: int, invite_only: bool,
           max_waiting: int | None, model_workers: int, kept_states: int, memory: bool,
           database: str | None, model: str | None, endpoint_model: str | None) -> None:
-    """Talk with many people at once, each in their own account (API docs: /docs)."""
+    """Talk with many people at once, each in their own account (API: /openapi.json)."""
     _require_server_extra()
     import uvicorn
 
@@ -86,7 +86,7 @@ def serve(ctx: click.Context, host: str, port: int, invite_only: bool,
                      invitation_required=invite_only, max_waiting=max_waiting,
                      model_workers=model_workers)
     limits = read_toml("server.toml")["limits"]
-    click.echo(f"os1 serves on http://{host}:{port} (API docs: /docs); her model "
+    click.echo(f"os1 serves on http://{host}:{port} (API: /openapi.json); her model "
                f"({describe_spec(settings.model)}) is loading. Ctrl-C stops.", err=True)
     uvicorn.run(app, host=host, port=port, ws_max_size=int(limits["max_frame_bytes"]),
                 log_level="warning", timeout_graceful_shutdown=30)

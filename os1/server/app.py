@@ -104,7 +104,9 @@ def create_app(settings: Settings, load_model: Callable[[], Model],
             state.minds.close()
         db.close()
 
-    app = FastAPI(title="os1", version="1", lifespan=lifespan,
+    # No /docs or /redoc: their viewers load scripts from a CDN on the origin that holds
+    # everyone's tokens (issue 25); the spec itself is at /openapi.json, for any viewer.
+    app = FastAPI(title="os1", version="1", lifespan=lifespan, docs_url=None, redoc_url=None,
                   description="Talk with her: accounts, conversation, memories, mood and "
                               "self, one relationship per account.",
                   responses={400: {"model": ErrorOut}, 401: {"model": ErrorOut},

@@ -24,7 +24,6 @@ EVERY_HEADERS = {"X-Content-Type-Options": "nosniff", "Referrer-Policy": "no-ref
 
 def web_routes(app: FastAPI) -> None:
     page = build_page(WEB)
-    # The API's own pages (/docs, /redoc) load their viewer from a CDN; the CSP is ours.
     page_headers = {"Content-Security-Policy": page.csp, "Cache-Control": "no-cache",
                     "Cross-Origin-Opener-Policy": "same-origin"}
     app.mount("/static", StaticFiles(directory=WEB), name="static")

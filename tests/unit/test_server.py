@@ -740,3 +740,10 @@ def test_a_password_guesser_is_made_to_wait_and_told_how_long(client: TestClient
     right = client.post("/api/sessions", json={"username": "theo", "password": PASSWORD})
     assert right.status_code == 429 and int(right.headers["Retry-After"]) >= 29
     assert "wrong passwords" in right.json()["error"]["message"]
+
+
+def test_no_api_viewer_loads_scripts_from_elsewhere_and_the_spec_is_served(
+        client: TestClient) -> None:
+    for page in ("/docs", "/redoc"):
+        assert client.get(page).status_code == 404
+    assert client.get("/openapi.json").json()["info"]["title"] == "os1"
