@@ -13,6 +13,7 @@ import math
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 
@@ -48,6 +49,7 @@ class OpenAIChatModel:
         transport: httpx.BaseTransport | None = None,
     ) -> None:
         self._base_url = normalise_base_url(base_url)
+        self._shown = shown_url(self._base_url)  # in messages and logs: no credentials
         self._model = model.strip()
         self._timeout = timeout
         self._context_size = context_size
@@ -63,7 +65,7 @@ class OpenAIChatModel:
     @property
     def name(self) -> str:
         """Never does I/O, so it is safe in error messages; "auto" until a model is picked."""
-        return f"{self._model or 'auto'} @ {self._base_url}"
+        return f"{self._model or 'auto'} @ {self._shown}"
 
     @property
     def base_url(self) -> str:
@@ -90,10 +92,10 @@ class OpenAIChatModel:
                     retry = build_payload(model, messages, options, self._schema_style)
                     with self._client.stream("POST", "/chat/completions", json=retry) as second:
                         self._check_status(second, model)
-                        yield from _sse_content(second.iter_lines(), self._base_url)
+                        yield from _sse_content(second.iter_lines(), self._shown)
                     return
                 self._check_status(response, model)
-                yield from _sse_content(response.iter_lines(), self._base_url)
+                yield from _sse_content(response.iter_lines(), self._shown)
 
     def _rejects_schema_style(self, response: httpx.Response, options: GenerateOptions) -> bool:
         """OpenAI's ``json_schema`` response format is not universal: llama-cpp-python's
@@ -126,21 +128,21 @@ class OpenAIChatModel:
         response = self._client.get("/models")
         if response.status_code == 404:
             raise BackendError(
-                f"The server at {self._base_url} has no /v1/models list, so os1 can't pick "
+                f"The server at {self._shown} has no /v1/models list, so os1 can't pick "
                 "a model for you.",
                 "Name the model with --endpoint-model.",
             )
         self._check_status(response, "")
-        ids = _model_ids(response, self._base_url)
+        ids = _model_ids(response, self._shown)
         if len(ids) == 1:
             return ids[0]
         if not ids:
             raise ModelNotFound(
-                f"The model server at {self._base_url} lists no models.",
+                f"The model server at {self._shown} lists no models.",
                 "Load or pull a model on the server (e.g. `ollama pull llama3.2`).",
             )
         raise ConfigError(
-            f"The model server at {self._base_url} serves {len(ids)} models: {', '.join(ids)}.",
+            f"The model server at {self._shown} serves {len(ids)} models: {', '.join(ids)}.",
             "Pick one with --endpoint-model.",
         )
 
@@ -153,15 +155,15 @@ class OpenAIChatModel:
         detail = f"HTTP {status}: {_excerpt(response.text)}"
         if status in (401, 403):
             raise BackendError(
-                f"The model server at {self._base_url} refused the request ({detail}).",
+                f"The model server at {self._shown} refused the request ({detail}).",
                 "Set OS1_API_KEY (or api_key in config.toml) to a key the server accepts.",
             )
         if status == 404 and model:
             raise ModelNotFound(
-                f"The model server at {self._base_url} has no model {model!r} ({detail}).",
-                f"See {self._base_url}/v1/models and pick one with --endpoint-model.",
+                f"The model server at {self._shown} has no model {model!r} ({detail}).",
+                f"See {self._shown}/v1/models and pick one with --endpoint-model.",
             )
-        raise BackendError(f"The model server at {self._base_url} answered {detail}")
+        raise BackendError(f"The model server at {self._shown} answered {detail}")
 
     @contextmanager
     def _translate_errors(self) -> Iterator[None]:
@@ -171,20 +173,31 @@ class OpenAIChatModel:
             yield
         except httpx.TimeoutException as exc:
             raise BackendTimeout(
-                f"The model server at {self._base_url} gave no answer within "
+                f"The model server at {self._shown} gave no answer within "
                 f"{self._timeout:g} seconds.",
                 "If it is just slow (a big model, a cold start), raise request_timeout in "
                 "config.toml or set OS1_REQUEST_TIMEOUT (seconds).",
             ) from exc
         except httpx.ConnectError as exc:
             raise BackendUnavailable(
-                f"Can't reach the model server at {self._base_url}: {_reason(exc)}.",
+                f"Can't reach the model server at {self._shown}: {_reason(exc)}.",
                 "Is it running? Start it, or choose another model with --model.",
             ) from exc
         except httpx.HTTPError as exc:
             raise BackendError(
-                f"The connection to the model server at {self._base_url} failed: {_reason(exc)}."
+                f"The connection to the model server at {self._shown} failed: {_reason(exc)}."
             ) from exc
+
+
+def shown_url(url: str) -> str:
+    """``url`` without the password a user may have put in it (``https://me:secret@host``):
+    it was shown at start and written into error messages and logs (issue 25)."""
+    parts = urlsplit(url)
+    if parts.password is None and parts.username is None:
+        return url
+    host = parts.hostname or ""
+    netloc = f"{parts.username or ''}:***@{host}" + (f":{parts.port}" if parts.port else "")
+    return urlunsplit(parts._replace(netloc=netloc))
 
 
 def normalise_base_url(base_url: str) -> str:

@@ -16,6 +16,7 @@ from pathlib import Path
 from os1.config import Settings
 from os1.llm.base import Model
 from os1.llm.bundled import CHAT_MODEL, ProgressFn, ensure_assembled
+from os1.llm.openai_http import shown_url
 
 OnStart = Callable[[str, int], ProgressFn]
 
@@ -24,7 +25,7 @@ def describe_spec(spec: str) -> str:
     spec = spec.strip()
     kind = _kind(spec)
     return {"bundled": "the bundled model", "fake": "the fake model",
-            "http": f"the server at {spec}", "gguf": f"the model file {spec}",
+            "http": f"the server at {shown_url(spec)}", "gguf": f"the model file {spec}",
             "ollama": f"the Ollama model {spec}"}[kind]
 
 
