@@ -21,7 +21,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from os1.config import Settings
 from os1.data import read_toml
-from os1.errors import InputError, OS1Error
+from os1.errors import InputError, OS1Error, StorageError
 from os1.llm.base import Model
 from os1.memory.store import MemoryNotFound
 from os1.server.accounts import Account, AccountStore, AuthError
@@ -78,6 +78,13 @@ def create_app(settings: Settings, load_model: Callable[[], Model],
     returns she is "loading" and conversation requests get 503 with Retry-After.
     ``max_waiting`` overrides server.toml's."""
     db = Database.open(settings.storage)
+    damage = db.damage()
+    if damage is not None:
+        db.close()
+        raise StorageError(f"The database {db.location} is damaged: {damage[:300]}.",
+                           "Stop os1 and keep a copy of the file; then recover what SQLite can "
+                           "read into a new one (sqlite3 os1.db .recover | sqlite3 new.db) "
+                           "and start os1 with --database new.db.")
     limits = read_toml("server.toml")["limits"]
     waiting = int(limits["max_waiting"]) if max_waiting is None else max_waiting
     state = ServerState(settings, AccountStore(db), TurnGate(model_workers, waiting),
@@ -93,6 +100,8 @@ def create_app(settings: Settings, load_model: Callable[[], Model],
             state.minds, state.phase = minds, "ready"
         except OS1Error as error:
             state.problem, state.phase = f"{error} {error.hint}".strip(), "failed"
+        except Exception as error:  # never "loading" for ever: say what went wrong
+            state.problem, state.phase = f"{type(error).__name__}: {error}"[:300], "failed"
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

@@ -99,6 +99,11 @@ class Database(ABC):
     @abstractmethod
     def close(self) -> None: ...
 
+    def damage(self) -> str | None:
+        """What is wrong with the database's own files, or None. A backend that keeps its
+        own integrity (PostgreSQL) has nothing to report here."""
+        return None
+
     # -- what the dialects spell differently ---------------------------------------------
 
     @abstractmethod
