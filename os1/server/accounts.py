@@ -13,7 +13,7 @@ import re
 import secrets
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -43,6 +43,8 @@ class Account:
     username: str
     display_name: str
     created_at: float
+    # the token it was found by, for a long connection to check again that it still holds
+    token: str = field(default="", repr=False, compare=False)
 
     @property
     def user_id(self) -> str:
@@ -137,7 +139,13 @@ class AccountStore:
             raise AuthError("That token was revoked (logged out).", "Log in again.")
         if row["expires_at"] <= self._clock():
             raise AuthError("That token has expired.", "Log in again.")
-        return Account(row["id"], row["username"], row["display_name"], row["created_at"])
+        return Account(row["id"], row["username"], row["display_name"], row["created_at"],
+                       token)
+
+    def still_signed_in(self, account: Account) -> None:
+        """AuthError once the token an open connection logged in with is revoked or has
+        expired: a WebSocket went on working after "log out" (issue 25)."""
+        self.account_for(account.token)
 
     def revoke(self, token: str) -> None:
         with self._db.transaction() as tx:

@@ -226,6 +226,12 @@ def _account_routes(app: FastAPI, state: ServerState) -> None:
         state.accounts.revoke(credentials.credentials)
         return Response(status_code=204)
 
+    @app.delete("/api/sessions", status_code=204, tags=["accounts"])
+    def log_out_everywhere(account: Me) -> Response:
+        """Every token of this account revoked; its open connections end at their next turn."""
+        state.accounts.revoke_all(account.id)
+        return Response(status_code=204)
+
     @app.get("/api/me", response_model=AccountOut, tags=["accounts"])
     def who(account: Me) -> AccountOut:
         return AccountOut(username=account.username, display_name=account.display_name,

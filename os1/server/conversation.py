@@ -127,6 +127,12 @@ async def _talk(ws: WebSocket, state: ServerState, account: Account) -> None:
                              "message": 'Send {"type": "message", "text": "..."}.'})
             continue
         try:
+            await asyncio.to_thread(state.accounts.still_signed_in, account)
+        except AuthError as error:
+            await _send(ws, {"type": "error", "code": "unauthorised", "message": str(error)})
+            await ws.close(4401)
+            return
+        try:
             state.limiter.check(account.user_id)
             async with aclosing(run_turn(state, account, text)) as events:
                 async for event in events:

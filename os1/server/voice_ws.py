@@ -69,7 +69,7 @@ from fastapi import FastAPI, WebSocket, WebSocketDisconnect
 from os1.data import read_toml
 from os1.errors import OS1Error
 from os1.mind.companion import Companion, Turn
-from os1.server.accounts import Account
+from os1.server.accounts import Account, AuthError
 from os1.server.conversation import Gone, _log_in
 from os1.server.gate import Busy
 from os1.storage.db import Database
@@ -493,7 +493,12 @@ class _Turn:
                 await session.send({"type": "unheard"})
                 return
             await session.send({"type": "heard", "text": heard})
+            await loop.run_in_executor(None, session.state.accounts.still_signed_in,
+                                       session.account)
             await self._reply(heard)
+        except AuthError as error:  # logged out since: this connection ends
+            await session.send({"type": "error", "code": "unauthorised", "message": str(error)})
+            await session.ws.close(4401)
         except Busy as error:
             await session.send({"type": "error", "code": "busy", "message": str(error),
                                 "retry_after_s": error.retry_after_s})

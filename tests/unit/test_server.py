@@ -747,3 +747,22 @@ def test_no_api_viewer_loads_scripts_from_elsewhere_and_the_spec_is_served(
     for page in ("/docs", "/redoc"):
         assert client.get(page).status_code == 404
     assert client.get("/openapi.json").json()["info"]["title"] == "os1"
+
+
+def test_logging_out_everywhere_ends_an_open_conversation_at_its_next_message(
+        client: TestClient, model: GatedModel) -> None:
+    """An open WebSocket went on working after its token was revoked (issue 25)."""
+    token = sign_up(client, "theo")
+    other = client.post("/api/sessions", json={"username": "theo", "password": PASSWORD})
+    with client.websocket_connect("/api/conversation") as ws:
+        ws.send_json({"type": "auth", "token": token})
+        assert ws.receive_json()["type"] == "ready"
+        assert client.delete("/api/sessions", headers=auth(other.json()["token"])).status_code \
+            == 204
+        ws.send_json({"type": "message", "text": "Are you still there?"})
+        refused = ws.receive_json()
+        assert (refused["type"], refused["code"]) == ("error", "unauthorised")
+        assert "revoked" in refused["message"]
+    assert client.get("/api/me", headers=auth(token)).status_code == 401
+    history = client.get("/api/history", headers=auth(other.json()["token"]))
+    assert history.status_code == 401

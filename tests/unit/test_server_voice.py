@@ -30,7 +30,7 @@ from os1.voice.conversation import VoiceParts
 from os1.voice.fakes import ScriptedSTT, ToneTTS, quiet, tone
 from os1.voice.vad import EnergyVAD
 from tests.conftest import make_setup_record
-from tests.unit.test_server import GatedModel, auth, serve, sign_up
+from tests.unit.test_server import PASSWORD, GatedModel, auth, serve, sign_up
 
 QUESTION = "What is the capital of France?"
 REPLY = "Paris is the capital of France. It sits on the Seine. I went there once."
@@ -553,3 +553,22 @@ def test_voice_and_text_share_her_turn_queue(settings: Settings, ears: Ears) -> 
     finally:
         model.release.set()
         client.__exit__(None, None, None)
+
+
+def test_logging_out_everywhere_ends_a_voice_conversation_at_its_next_turn(
+        client: TestClient, model: FakeModel) -> None:
+    model.enqueue("Paris.")
+    token = sign_up(client, "theo")
+    with open_voice(client, token) as ws:
+        assert client.delete("/api/sessions", headers=auth(token)).status_code == 204
+        speak(ws)
+        refused = last(until(ws, "error"))
+        assert refused["code"] == "unauthorised" and "revoked" in refused["message"]
+    assert [m["role"] for m in history_of_nobody(client)] == []
+    assert model.calls == []
+
+
+def history_of_nobody(client: TestClient) -> list[dict[str, Any]]:
+    """Nothing was stored for the turn: a new login sees an empty history."""
+    again = client.post("/api/sessions", json={"username": "theo", "password": PASSWORD})
+    return history(client, again.json()["token"])
