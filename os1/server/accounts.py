@@ -142,6 +142,20 @@ class AccountStore:
         return Account(row["id"], row["username"], row["display_name"], row["created_at"],
                        token)
 
+    def change_password(self, account: Account, current: str, new: str) -> None:
+        """The current password proves it is them (a stolen token alone can't lock them
+        out); every token but the one in use is revoked."""
+        self.log_in(account.username, current)  # guarded like any log-in; AuthError if wrong
+        self._check_password(new)
+        with self.guard.hashing():
+            hashed = self._hasher.hash(new)
+        now = self._clock()
+        with self._db.transaction() as tx:
+            tx.execute("UPDATE accounts SET password_hash = ? WHERE id = ?", (hashed, account.id))
+            tx.execute("UPDATE account_tokens SET revoked_at = ? WHERE account_id = ?"
+                       " AND revoked_at IS NULL AND digest <> ?",
+                       (now, account.id, digest(account.token)))
+
     def still_signed_in(self, account: Account) -> None:
         """AuthError once the token an open connection logged in with is revoked or has
         expired: a WebSocket went on working after "log out" (issue 25)."""
@@ -171,6 +185,9 @@ class AccountStore:
             raise SignUpError(
                 f"A username is 1-{self.max_username} letters, digits, '.', '_' or '-', "
                 "starting with a letter or digit.")
+        self._check_password(password)
+
+    def _check_password(self, password: str) -> None:
         if len(password) < self.min_password:
             raise SignUpError(f"A password needs at least {self.min_password} characters.")
         if len(password) > 1024:

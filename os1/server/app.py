@@ -32,6 +32,7 @@ from os1.server.schemas import (
     Credentials,
     ErrorOut,
     LoginOut,
+    PasswordChange,
     Phase,
     SignUp,
     StatusOut,
@@ -230,6 +231,12 @@ def _account_routes(app: FastAPI, state: ServerState) -> None:
     def log_out_everywhere(account: Me) -> Response:
         """Every token of this account revoked; its open connections end at their next turn."""
         state.accounts.revoke_all(account.id)
+        return Response(status_code=204)
+
+    @app.put("/api/me/password", status_code=204, tags=["accounts"])
+    def change_password(body: PasswordChange, account: Me) -> Response:
+        """The current password and a new one; every other token of the account is revoked."""
+        state.accounts.change_password(account, body.current, body.new)
         return Response(status_code=204)
 
     @app.get("/api/me", response_model=AccountOut, tags=["accounts"])

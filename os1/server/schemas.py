@@ -22,6 +22,11 @@ class Credentials(BaseModel):
     password: str = Field(max_length=2000)
 
 
+class PasswordChange(BaseModel):
+    current: str = Field(max_length=2000)
+    new: str = Field(max_length=2000)
+
+
 class AccountOut(BaseModel):
     username: str
     display_name: str

@@ -766,3 +766,25 @@ def test_logging_out_everywhere_ends_an_open_conversation_at_its_next_message(
     assert client.get("/api/me", headers=auth(token)).status_code == 401
     history = client.get("/api/history", headers=auth(other.json()["token"]))
     assert history.status_code == 401
+
+
+def test_a_password_is_changed_with_the_current_one_and_other_logins_end(
+        client: TestClient) -> None:
+    token = sign_up(client, "theo")
+    elsewhere = client.post("/api/sessions", json={"username": "theo", "password": PASSWORD})
+    new = "a different long pass"
+    wrong = client.put("/api/me/password", headers=auth(token),
+                       json={"current": "not the password", "new": new})
+    assert wrong.status_code == 401
+    weak = client.put("/api/me/password", headers=auth(token),
+                      json={"current": PASSWORD, "new": "password"})
+    assert weak.status_code == 400 and "too easy" in weak.json()["error"]["message"]
+    changed = client.put("/api/me/password", headers=auth(token),
+                         json={"current": PASSWORD, "new": new})
+    assert changed.status_code == 204
+    assert client.get("/api/me", headers=auth(token)).status_code == 200  # this one stays
+    assert client.get("/api/me", headers=auth(elsewhere.json()["token"])).status_code == 401
+    old = client.post("/api/sessions", json={"username": "theo", "password": PASSWORD})
+    assert old.status_code == 401
+    assert client.post("/api/sessions", json={"username": "theo", "password": new}) \
+        .status_code == 200
