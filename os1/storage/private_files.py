@@ -25,10 +25,20 @@ def private_dir(path: Path) -> Path:
 
 
 def private_file(path: Path) -> Path:
-    """``path`` exists and only its owner can read it (an older, readable one is closed)."""
+    """``path`` exists and only its owner can read it (an older, readable one is closed).
+
+    An existing file is never opened here, only chmod-ed: closing any descriptor of a
+    SQLite database drops every POSIX lock the process holds on it, and a second
+    connection opening in a process whose first was writing corrupted the database
+    ("database disk image is malformed"; sqlite.org/howtocorrupt.html, 2.2)."""
     private_dir(path.parent)
-    os.close(os.open(path, os.O_CREAT | os.O_WRONLY, FILE_MODE))
-    os.chmod(path, FILE_MODE)
+    if not path.exists():
+        try:  # O_EXCL: never an existing file's descriptor, even in a race
+            os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, FILE_MODE))
+        except FileExistsError:
+            pass
+    if path.stat().st_mode & 0o777 != FILE_MODE:
+        os.chmod(path, FILE_MODE)
     return path
 
 

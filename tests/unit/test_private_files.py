@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import stat
 from pathlib import Path
 
@@ -49,3 +50,27 @@ def test_a_saved_file_is_created_private(tmp_path: Path) -> None:
         f.write(b"the words of a conversation")
     assert mode(tmp_path / "state" / "model.state") == 0o600
     assert mode(tmp_path / "state") == 0o700
+
+
+def test_opening_a_second_connection_keeps_the_first_ones_locks(tmp_path: Path) -> None:
+    """Closing any descriptor of a SQLite file drops the process's locks on it: making an
+    existing database private must not open it (it corrupted a busy server's database)."""
+    first = SQLiteDatabase.connect(tmp_path / "os1.db")
+    first.execute("CREATE TABLE t (x)")
+    first.connection.execute("BEGIN IMMEDIATE")
+    first.connection.execute("INSERT INTO t VALUES (1)")
+    opened = []
+    real_open = os.open
+
+    def watching(path: object, *args: object, **kwargs: object) -> int:
+        opened.append(str(path))
+        return real_open(path, *args, **kwargs)  # type: ignore[arg-type]
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(os, "open", watching)
+        second = SQLiteDatabase.connect(tmp_path / "os1.db", migrate=False)
+    assert str(tmp_path / "os1.db") not in opened
+    first.connection.execute("COMMIT")
+    assert second.execute("SELECT x FROM t").fetchall()[0][0] == 1
+    first.connection.close()
+    second.connection.close()
