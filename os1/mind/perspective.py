@@ -53,7 +53,10 @@ def asks_about_himself(message: str) -> bool:
 
 
 # Words of a question about himself that say what kind of answer he wants, not what about.
-ASKING = frozenset({"remind", "remember", "name", "called", "tell", "know", "think"})
+# words of asking and greeting, which say nothing of what he asks about ("Good morning.
+# What do I do?" matched "The bus was late again this morning")
+ASKING = frozenset({"remind", "remember", "name", "called", "tell", "know", "think",
+                    "morning", "evening", "night", "hello", "hey"})
 
 
 def said_earlier(question: str, his_messages: Sequence[str]) -> str | None:

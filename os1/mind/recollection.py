@@ -90,8 +90,11 @@ class Recollection:
         a line when they hold what he asks about one person about another (``not_asked``:
         his name and hers). Moments already in the prompt's history (ids from
         ``in_prompt_from``) are left out: she can see those messages anyway."""
-        scored = [s for s in recall(self.store, text, k=RECALL_K, now=now)
-                  if not _in_prompt(s, in_prompt_from)]
+        # Recalled beyond k, then the moments already in the prompt left out: a morning
+        # after 40 new messages filled all 12 places with moments she could already see,
+        # and "What do I do for a living?" got no note of his job.
+        scored = [s for s in recall(self.store, text, k=RECALL_K * 4, now=now)
+                  if not _in_prompt(s, in_prompt_from)][:RECALL_K]
         return recalled_for(text, select_notes(scored, NOTE_TOKENS, now, count_tokens), now,
                             not_asked)
 
