@@ -8,6 +8,7 @@ directory it did not create (the user's own choice of place) is left as it is.
 
 from __future__ import annotations
 
+import contextlib
 import os
 from pathlib import Path
 from typing import BinaryIO, cast
@@ -33,10 +34,8 @@ def private_file(path: Path) -> Path:
     ("database disk image is malformed"; sqlite.org/howtocorrupt.html, 2.2)."""
     private_dir(path.parent)
     if not path.exists():
-        try:  # O_EXCL: never an existing file's descriptor, even in a race
+        with contextlib.suppress(FileExistsError):  # O_EXCL: never an existing file's fd
             os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, FILE_MODE))
-        except FileExistsError:
-            pass
     if path.stat().st_mode & 0o777 != FILE_MODE:
         os.chmod(path, FILE_MODE)
     return path
