@@ -17,6 +17,7 @@ def test_escape_sequences_lose_their_escape_and_do_nothing() -> None:
 def test_bidi_overrides_and_zero_width_characters_are_dropped() -> None:
     hidden = "pay\u200b pal \u202egnp.exe\u202c ok\ufeff soft\u00adhyphen \u2066x\u2069"
     assert visible(hidden) == "pay pal gnp.exe ok softhyphen x"
+    assert visible("hi\U000e0041\U000e0042\ufff9 there") == "hi there"  # tags, annotations
 
 
 def test_lines_tabs_letters_and_emoji_stay() -> None:
