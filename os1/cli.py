@@ -43,6 +43,7 @@ from os1.storage.conversations import ConversationLog
 from os1.storage.db import Database
 from os1.storage.setups import SetupRecord, SetupStore
 from os1.ui.input import decode_text
+from os1.ui.streams import kept
 from os1.ui.terminal import TerminalChat
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -88,14 +89,17 @@ def chat(ctx: click.Context, model: str | None, endpoint_model: str | None,
     interactive = sys.stdin.isatty()
     if interactive:
         sys.stdin.reconfigure(errors="replace")  # type: ignore[union-attr]
-    out = Console(highlight=False)
+    # her words and notices go where stdout and stderr point now: a model loading in
+    # another thread moves those for a while (see ui/streams.py)
+    out = Console(file=kept(sys.stdout), highlight=False)
+    err = Console(file=kept(sys.stderr))
     if server is not None:
         from os1.ui.remote import LoginStore, RemoteCompanion
 
         remote = RemoteCompanion(server, LoginStore(settings.home / "servers.json")
                                  .token_for(server))
         try:
-            TerminalChat(remote, out, err_console, interactive).run(greet=False)
+            TerminalChat(remote, out, err, interactive).run(greet=False)
         finally:
             remote.close()
         return
@@ -104,7 +108,7 @@ def chat(ctx: click.Context, model: str | None, endpoint_model: str | None,
     with opened(settings, conversation=True) as (db, llm), remembering(settings, db, llm) as memory:
         companion = with_memory(llm, db, settings, memory)
         memory.worker.start()
-        ui = TerminalChat(companion, out, err_console, interactive)
+        ui = TerminalChat(companion, out, err, interactive)
         if SetupStore(db, settings.user).current() is None:
             run_interactive_setup(out, llm, SetupStore(db, settings.user))
             ui.show(companion.introduce())
@@ -121,6 +125,7 @@ def say(ctx: click.Context, model: str | None, endpoint_model: str | None,
         words: tuple[str, ...]) -> None:
     """Say one thing and print her reply ("-" reads the message from stdin)."""
     settings = settings_from(ctx, model=model, endpoint_model=endpoint_model)
+    out, err = Console(file=kept(sys.stdout), highlight=False), Console(file=kept(sys.stderr))
     if words == ("-",):
         text, problem = decode_text(sys.stdin.buffer.read().removesuffix(b"\n")
                                     .removesuffix(b"\r"))
@@ -132,7 +137,7 @@ def say(ctx: click.Context, model: str | None, endpoint_model: str | None,
     with opened(settings, conversation=True) as (db, llm), remembering(settings, db, llm) as memory:
         companion = with_memory(llm, db, settings, memory)
         companion.open_session("say")
-        said = TerminalChat(companion, Console(highlight=False), err_console, False).say(text)
+        said = TerminalChat(companion, out, err, False).say(text)
         # One-shot: the exchange is kept as moments now; the model's extraction waits for
         # the next chat (or `os1 memory process`).
         memory.worker.catch_up(db, use_model=False)
@@ -329,6 +334,7 @@ def opened(settings: Settings, conversation: bool = False) -> Iterator[tuple[Dat
 
 def _add_memory_commands() -> None:
     from os1.cli_calendar import calendar_group
+    from os1.cli_data import COMMANDS as DATA_COMMANDS
     from os1.cli_mail import mail_group
     from os1.cli_mail_errands import actions_command
     from os1.cli_memory import memory_group, mood_command, self_command
@@ -336,7 +342,7 @@ def _add_memory_commands() -> None:
     from os1.cli_voice import talk
 
     for command in (memory_group, self_command, mood_command, talk, serve, invite, login,
-                    mail_group, actions_command, calendar_group):
+                    mail_group, actions_command, calendar_group, *DATA_COMMANDS):
         cli.add_command(command)
 
 

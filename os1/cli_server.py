@@ -57,8 +57,7 @@ def serve(ctx: click.Context, host: str, port: int, invite_only: bool,
           database: str | None, model: str | None, endpoint_model: str | None) -> None:
     """Talk with many people at once, each in their own account (API: /openapi.json)."""
     _require_server_extra()
-    import uvicorn
-
+    from os1.server import serving
     from os1.server.app import create_app
     from os1.server.minds import Minds
 
@@ -88,8 +87,8 @@ def serve(ctx: click.Context, host: str, port: int, invite_only: bool,
     limits = read_toml("server.toml")["limits"]
     click.echo(f"os1 serves on http://{host}:{port} (API: /openapi.json); her model "
                f"({describe_spec(settings.model)}) is loading. Ctrl-C stops.", err=True)
-    uvicorn.run(app, host=host, port=port, ws_max_size=int(limits["max_frame_bytes"]),
-                log_level="warning", timeout_graceful_shutdown=30)
+    # SIGTERM or Ctrl-C: replies under way finish first (server/farewell.py)
+    serving.serve(app, host=host, port=port, ws_max_size=int(limits["max_frame_bytes"]))
 
 
 @click.command()

@@ -9,7 +9,8 @@
     │       ├── BackendUnavailable    can't connect
     │       └── BackendTimeout        connected, but no answer in time
     ├── StorageError              the database can't be opened or written
-    │   └── DataDirBusy           another process holds the data dir exclusively
+    │   ├── DataDirBusy           another process holds the data dir exclusively
+    │   └── DiskFull              the disk (or the database server's) has no room left
     ├── MailError                 a mail server can't be reached, refuses us or misbehaves
     ├── CalendarError             a calendar server or .ics file can't be used
     └── InputError                what the user typed can't be used as is
@@ -65,6 +66,16 @@ class StorageError(OS1Error):
 
 class DataDirBusy(StorageError):
     pass
+
+
+class DiskFull(StorageError):
+    """Nothing of the write that hit it was kept (the transaction is rolled back);
+    everything stored before is intact, and writing works again once there is room.
+    ``for_clients``: what a server tells a client, who can't free its disk and has no
+    business knowing its paths."""
+
+    for_clients = ("The server's disk is full, so nothing of this could be kept.",
+                   "Try again later: everything stored before is intact.")
 
 
 class MailError(OS1Error):

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import re
+import time
 from collections import deque
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
@@ -34,10 +35,14 @@ class FakeModel:
     calls: list[FakeCall] = field(default_factory=list)
     fail_with: Exception | None = None
     closed: bool = False
+    # a reply's words after its first sentence wait until this file exists (at most
+    # HOLD_S): a test outside the process holds her mid-reply, as a slow model would
+    hold_until: Path | None = None
 
     @classmethod
     def from_spec(cls, spec: str, context_size: int) -> FakeModel:
-        """``fake`` or ``fake:FILE`` where FILE holds a JSON list of replies to play."""
+        """``fake`` or ``fake:FILE`` where FILE holds a JSON list of replies to play, or
+        an object ``{"replies": [...], "hold_until": "PATH"}``."""
         model = cls(context_size=context_size)
         _, _, path = spec.partition(":")
         if path:
@@ -45,8 +50,12 @@ class FakeModel:
                 replies = json.loads(Path(path).read_text(encoding="utf-8"))
             except (OSError, ValueError) as exc:
                 raise ConfigError(f"Can't read fake replies from {path}: {exc}.") from exc
+            if isinstance(replies, dict) and isinstance(replies.get("hold_until"), str):
+                model.hold_until = Path(replies["hold_until"])
+                replies = replies.get("replies")
             if not isinstance(replies, list):
-                raise ConfigError(f"{path} must hold a JSON list of replies.")
+                raise ConfigError(f"{path} must hold a JSON list of replies, or an object "
+                                  'with one as "replies".')
             model.enqueue(*(str(r) for r in replies))
         return model
 
@@ -63,20 +72,33 @@ class FakeModel:
         else:
             last_user = next((m.content for m in reversed(messages) if m.role == "user"), "")
             text = f"You said: {_without_notes(last_user)[:200]}"
-        return self._stream(text, options.max_tokens)
+        return self._stream(text, options.max_tokens, self.hold_until)
 
     @staticmethod
-    def _stream(text: str, max_tokens: int) -> Iterator[str]:
+    def _stream(text: str, max_tokens: int, hold_until: Path | None = None) -> Iterator[str]:
+        holding = hold_until is not None
         for i, piece in enumerate(re.findall(r"\S+\s*|\s+", text)):
             if i >= max_tokens:
                 return
             yield piece
+            if holding and re.search(r"[.!?]\s*$", piece):
+                holding = False
+                _wait_for(hold_until)
 
     def count_tokens(self, text: str) -> int:
         return len(re.findall(r"\w+|[^\w\s]", text))
 
     def close(self) -> None:
         self.closed = True
+
+
+HOLD_S = 60.0
+
+
+def _wait_for(path: Path | None) -> None:
+    deadline = time.monotonic() + HOLD_S
+    while path is not None and not path.exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
 
 
 _NOTES = re.compile(r"^(?:\([^\n]*\)\n\n)?(?:\(My private notes.*?\n\)\n\n)?", re.DOTALL)

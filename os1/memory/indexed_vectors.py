@@ -29,6 +29,7 @@ from os1.errors import StorageError
 from os1.memory.stored_vectors import StoredVectors, chunks
 from os1.memory.vector_index import TRAIN_SAMPLE, IndexUnreadable, VectorIndex, index_lock
 from os1.storage.db import Database
+from os1.storage.private_files import shred
 
 log = logging.getLogger(__name__)
 
@@ -311,3 +312,24 @@ def index_path(db: Database, user_id: str) -> Path | None:
     base = Path(db.location).resolve()
     digest = hashlib.sha256(user_id.encode("utf-8")).hexdigest()[:24]
     return base.with_name(base.name + ".vectors") / f"{digest}.index"
+
+
+def drop_index(db: Database, user_id: str) -> list[Path]:
+    """Forget-me: the user's saved index shredded (zeroed, then removed, as a forget's
+    old file is), with its partial and lock files, and this process's copy let go, so
+    nothing saves it again. Returns the files removed."""
+    path = index_path(db, user_id)
+    if path is None:
+        return []
+    with _KEEPERS_LOCK:
+        keepers = [k for key, k in _KEEPERS.items() if key[0] == str(path)]
+    for keeper in keepers:
+        with keeper.lock:
+            keeper.index, keeper.mark, keeper.unsaved = None, 0, 0
+    removed: list[Path] = []
+    if path.parent.is_dir():
+        with index_lock(path, exclusive=True):
+            removed += [p for p in (path, path.with_name(path.name + ".partial")) if shred(p)]
+        lock = path.with_name(path.name + ".lock")
+        lock.unlink(missing_ok=True)
+    return removed

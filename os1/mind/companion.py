@@ -182,11 +182,13 @@ class Companion:
     def open_session(self, client: str) -> None:
         self.session_id = self.log.start_session(client)
 
-    def reply(self, text: str, *, spoken: bool = False) -> Turn:
+    def reply(self, text: str, *, spoken: bool = False, client_id: str | None = None) -> Turn:
         """Store what the user said, then return her reply as a stream.
 
         ``spoken``: a voice turn. She is told she is speaking aloud, and the reply is held
-        (see ``Turn.settle``) until the voice pipeline knows what was heard."""
+        (see ``Turn.settle``) until the voice pipeline knows what was heard.
+        ``client_id``: the sender's key for the message (os1 serve); one already stored
+        raises ``DuplicateError`` before anything else happens."""
         text = text.encode("utf-8", "replace").decode("utf-8")
         if not text.strip():
             raise EmptyMessage("That message is empty, so there's nothing for her to answer.",
@@ -199,7 +201,7 @@ class Companion:
             )
         session = self._session()
         history = self._history()
-        said = self.log.append(session, "user", text, at=self.clock())
+        said = self.log.append(session, "user", text, at=self.clock(), client_id=client_id)
         target = forget_target(text) if self.memory is not None else None
         if self.memory is not None and target is not None:
             return self._forget(self.memory, said.id, target, spoken)
@@ -425,7 +427,8 @@ class Companion:
         known = [m.content for m in history if m.role == "user"] + [last.notes, setup.user_name,
                                                  setup.companion_name, *setup.answers.values()]
         return Perspective.of(said, self.steering.minds, self.steering.not_names, known,
-                              self.persona.never_told, self.steering.modifiers)
+                              self.persona.never_told, self.steering.modifiers,
+                              self.steering.plain)
 
     def _ear(self, said: str, later: bool) -> TurnEar | None:
         """Her critic, listening to this turn (None without one, or without his words:

@@ -111,15 +111,8 @@ class AccountStore:
         row = self._db.execute(
             "SELECT id, password_hash FROM accounts WHERE lower(username) = lower(?)",
             (username,)).fetchone()
-        try:
-            with self.guard.hashing():
-                self._hasher.verify(row["password_hash"] if row else self._decoy, password)
-        except (VerificationError, InvalidHashError):
-            row = None
-        if row is None:
-            self.guard.failed(username)
+        if not self._matches(username, row["password_hash"] if row else None, password):
             raise AuthError("Wrong username or password.")
-        self.guard.succeeded(username)
         token = secrets.token_urlsafe(32)
         now = self._clock()
         with self._db.transaction() as tx:
@@ -142,10 +135,41 @@ class AccountStore:
         return Account(row["id"], row["username"], row["display_name"], row["created_at"],
                        token)
 
+    def check_password(self, account: Account, password: str) -> None:
+        """AuthError unless ``password`` is the account's: for what a token alone must not
+        do (deleting the account). Guarded like a log-in; no token is made."""
+        self.guard.check(account.username)
+        row = self._db.execute("SELECT password_hash FROM accounts WHERE id = ?",
+                               (account.id,)).fetchone()
+        if not self._matches(account.username, row["password_hash"] if row else None,
+                             password):
+            raise AuthError("Wrong password.")
+
+    def _matches(self, username: str, password_hash: str | None, password: str) -> bool:
+        """Whether ``password`` is the one hashed, counted by the login guard. Without a
+        hash the decoy is verified, so an unknown name takes as long as a wrong password."""
+        try:
+            with self.guard.hashing():
+                self._hasher.verify(password_hash or self._decoy, password)
+        except (VerificationError, InvalidHashError):
+            password_hash = None
+        if password_hash is None:
+            self.guard.failed(username)
+            return False
+        self.guard.succeeded(username)
+        return True
+
+    def hash_new_password(self, password: str) -> str:
+        """The argon2 hash of a new password, refused (``SignUpError``) if it is too short
+        or too easy to guess: for an account brought in by ``os1 import``."""
+        self._check_password(password)
+        with self.guard.hashing():
+            return self._hasher.hash(password)
+
     def change_password(self, account: Account, current: str, new: str) -> None:
         """The current password proves it is them (a stolen token alone can't lock them
         out); every token but the one in use is revoked."""
-        self.log_in(account.username, current)  # guarded like any log-in; AuthError if wrong
+        self.check_password(account, current)
         self._check_password(new)
         with self.guard.hashing():
             hashed = self._hasher.hash(new)

@@ -8,10 +8,11 @@ nothing else: no route accepts a user id, so there is no id to guess.
 
 from __future__ import annotations
 
+import logging
 import threading
-from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import asynccontextmanager, contextmanager
+from dataclasses import dataclass, field
 from typing import Annotated, Any
 
 from fastapi import Depends, FastAPI, Request, Response
@@ -21,11 +22,13 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from os1.config import Settings
 from os1.data import read_toml
-from os1.errors import InputError, OS1Error, StorageError
+from os1.errors import DiskFull, InputError, OS1Error, StorageError
 from os1.llm.base import Model
 from os1.memory.store import MemoryNotFound
 from os1.server.accounts import Account, AccountStore, AuthError
-from os1.server.gate import Busy, RateLimiter, TurnGate
+from os1.server.body_limit import BodyLimit, BodyTooLarge, refusal
+from os1.server.farewell import Farewell
+from os1.server.gate import Busy, RateLimiter, TurnGate, Unavailable
 from os1.server.minds import Minds
 from os1.server.schemas import (
     AccountOut,
@@ -37,9 +40,10 @@ from os1.server.schemas import (
     SignUp,
     StatusOut,
 )
+from os1.server.sign_ups import SignUpLimit
 from os1.storage.db import Database
 
-SHUTDOWN_GRACE_S = 30.0
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -49,23 +53,34 @@ class ServerState:
     gate: TurnGate
     limiter: RateLimiter
     limits: dict[str, Any]
+    sign_ups: SignUpLimit
     invitation_required: bool = False
     phase: Phase = "loading"
     problem: str = ""
     minds: Minds | None = None
+    farewell: Farewell = field(default_factory=lambda: Farewell(0.0))
 
     def ready_minds(self) -> Minds:
         """The minds, or a 503 that says why she can't talk now."""
         if self.phase == "ready" and self.minds is not None:
             return self.minds
+        raise self.unavailable()
+
+    def unavailable(self) -> Unavailable:
         why = {"loading": "She is still waking up (the model is loading).",
                "shutting_down": "She is going to sleep (the server is shutting down).",
                "failed": f"She can't talk: {self.problem}"}.get(self.phase, "Not ready.")
-        raise Unavailable(why, 10 if self.phase == "loading" else 30)
+        return Unavailable(why, 10 if self.phase == "loading" else 30)
 
+    @contextmanager
+    def reading(self) -> Iterator[Database]:
+        """A connection of the request's own (the turn threads have theirs)."""
+        db = Database.open(self.settings.storage, migrate=False)
+        try:
+            yield db
+        finally:
+            db.close()
 
-class Unavailable(Busy):
-    pass
 
 
 # -- the app -----------------------------------------------------------------------------
@@ -74,10 +89,10 @@ class Unavailable(Busy):
 def create_app(settings: Settings, load_model: Callable[[], Model],
                make_minds: Callable[[Settings, Model], Minds] | None = None,
                invitation_required: bool = False, max_waiting: int | None = None,
-               model_workers: int = 1) -> FastAPI:
+               model_workers: int = 1, sign_ups: SignUpLimit | None = None) -> FastAPI:
     """``load_model`` runs in the background at start-up (once per model worker); until it
     returns she is "loading" and conversation requests get 503 with Retry-After.
-    ``max_waiting`` overrides server.toml's."""
+    ``max_waiting`` and ``sign_ups`` override server.toml's."""
     db = Database.open(settings.storage)
     damage = db.damage()
     if damage is not None:
@@ -90,7 +105,10 @@ def create_app(settings: Settings, load_model: Callable[[], Model],
     waiting = int(limits["max_waiting"]) if max_waiting is None else max_waiting
     state = ServerState(settings, AccountStore(db), TurnGate(model_workers, waiting),
                         RateLimiter(float(limits["requests_per_minute"]), int(limits["burst"])),
-                        limits, invitation_required)
+                        limits, sign_ups or SignUpLimit(int(limits["sign_ups_per_address"]),
+                                                        int(limits["sign_ups_overall"])),
+                        invitation_required,
+                        farewell=Farewell(float(limits["shutdown_grace_s"])))
     minds_for = make_minds or (lambda s, m: Minds(s, m))
 
     def load() -> None:
@@ -109,7 +127,7 @@ def create_app(settings: Settings, load_model: Callable[[], Model],
         threading.Thread(target=load, name="os1-load-model", daemon=True).start()
         yield
         state.phase = "shutting_down"
-        await state.gate.drain(SHUTDOWN_GRACE_S)
+        await state.gate.drain(state.farewell.grace_s)
         if state.minds is not None:
             state.minds.close()
         db.close()
@@ -122,16 +140,19 @@ def create_app(settings: Settings, load_model: Callable[[], Model],
                   responses={400: {"model": ErrorOut}, 401: {"model": ErrorOut},
                              429: {"model": ErrorOut}, 503: {"model": ErrorOut}})
     app.state.os1 = state
+    app.add_middleware(BodyLimit, max_bytes=int(limits["max_body_bytes"]))
     _errors(app)
     _account_routes(app, state)
     from os1.server.conversation import conversation_routes
     from os1.server.herself import herself_routes
+    from os1.server.leaving import leaving_routes
     from os1.server.openai_api import openai_routes
     from os1.server.person import person_routes
     from os1.server.voice_ws import voice_routes
     from os1.server.web import web_routes
 
     person_routes(app, state)
+    leaving_routes(app, state)
     herself_routes(app, state)
     conversation_routes(app, state)
     openai_routes(app, state)
@@ -158,6 +179,10 @@ def _errors(app: FastAPI) -> None:
                                        error.hint), code,
                             headers={"Retry-After": str(error.retry_after_s)})
 
+    @app.exception_handler(BodyTooLarge)
+    async def too_large(request: Request, error: BodyTooLarge) -> JSONResponse:
+        return refusal(error)
+
     @app.exception_handler(MemoryNotFound)
     async def not_found(request: Request, error: MemoryNotFound) -> JSONResponse:
         return JSONResponse(error_body(str(error), "not_found"), 404)
@@ -165,6 +190,12 @@ def _errors(app: FastAPI) -> None:
     @app.exception_handler(InputError)
     async def bad_input(request: Request, error: InputError) -> JSONResponse:
         return JSONResponse(error_body(str(error), "invalid_request", error.hint), 400)
+
+    @app.exception_handler(DiskFull)
+    async def disk_full(request: Request, error: DiskFull) -> JSONResponse:
+        log.error("%s", error)  # the operator's to fix: the client is told no path
+        message, hint = DiskFull.for_clients
+        return JSONResponse(error_body(message, "insufficient_storage", hint), 507)
 
     @app.exception_handler(OS1Error)
     async def failed(request: Request, error: OS1Error) -> JSONResponse:
@@ -210,7 +241,10 @@ Bearer = Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
 
 def _account_routes(app: FastAPI, state: ServerState) -> None:
     @app.post("/api/accounts", status_code=201, response_model=AccountOut, tags=["accounts"])
-    def sign_up(body: SignUp) -> AccountOut:
+    def sign_up(body: SignUp, request: Request) -> AccountOut:
+        """At most a few sign-ups per address in ten minutes, and a bound for everyone
+        (server.toml); past them 429 with Retry-After."""
+        state.sign_ups.check(request.client.host if request.client else None)
         account = state.accounts.sign_up(body.username, body.password, body.display_name,
                                          body.invitation, state.invitation_required)
         return AccountOut(username=account.username, display_name=account.display_name,

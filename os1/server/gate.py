@@ -32,6 +32,10 @@ class Busy(OS1Error):
         self.retry_after_s = retry_after_s
 
 
+class Unavailable(Busy):
+    """She can't talk now at all (loading, failed, or shutting down): a 503, not a 429."""
+
+
 @dataclass(frozen=True)
 class GateStatus:
     running: int
@@ -67,7 +71,7 @@ class TurnGate:
                 except BaseException:
                     if place in self._waiting:
                         self._waiting.remove(place)
-                    elif not place.cancelled():
+                    elif _handed_slot(place):
                         self._running -= 1  # it was handed the slot as it was cancelled
                         self._wake()
                     raise
@@ -98,6 +102,17 @@ class TurnGate:
         ahead = len(self._waiting) + self._running
         return max(1, math.ceil(self._mean_s * ahead / self.slots))
 
+    def refuse_waiting(self, why: Unavailable) -> int:
+        """Send every turn still waiting away with ``why`` (the server is going to sleep:
+        nothing of theirs is stored yet, so they lose nothing); how many there were."""
+        refused = 0
+        while self._waiting:
+            place = self._waiting.popleft()
+            if not place.done():
+                place.set_exception(why)
+                refused += 1
+        return refused
+
     async def drain(self, timeout: float) -> bool:
         """Wait for running and waiting turns to finish (a graceful shutdown)."""
         deadline = time.monotonic() + timeout
@@ -125,13 +140,22 @@ class TurnGate:
                 place.set_result(None)
 
 
+def _handed_slot(place: asyncio.Future[None]) -> bool:
+    """Whether a place that stopped waiting had been given a model slot (and not a
+    refusal, nor a cancellation)."""
+    return place.done() and not place.cancelled() and place.exception() is None
+
+
 class RateLimiter:
-    """A token bucket per person: ``burst`` requests at once, then ``per_minute``."""
+    """A token bucket per key (a person, or an address): ``burst`` requests at once, then
+    ``per_minute``; ``message`` is what the refusal says."""
 
     def __init__(self, per_minute: float, burst: int,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+                 clock: Callable[[], float] = time.monotonic,
+                 message: str = "Too many requests from your account.") -> None:
         self.rate = per_minute / 60.0
         self.burst = burst
+        self.message = message
         self._clock = clock
         self._lock = threading.Lock()
         self._buckets: dict[str, tuple[float, float]] = {}
@@ -145,7 +169,9 @@ class RateLimiter:
             if tokens < 1:
                 wait = math.ceil((1 - tokens) / self.rate)
                 self._buckets[key] = (tokens, now)
-                raise Busy("Too many requests from your account.", wait)
+                raise Busy(self.message, wait)
             self._buckets[key] = (tokens - 1, now)
-            if len(self._buckets) > 100_000:  # forget the idle, so memory stays bounded
-                self._buckets = {k: v for k, v in self._buckets.items() if now - v[1] < 120}
+            if len(self._buckets) > 100_000:  # forget the full, so memory stays bounded
+                full_after = max(120.0, self.burst / self.rate)
+                self._buckets = {k: v for k, v in self._buckets.items()
+                                 if now - v[1] < full_after}

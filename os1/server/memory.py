@@ -79,6 +79,18 @@ class ServerMemory:
                 self._queue.append(user_id)
             self._cond.notify()
 
+    def forget(self, user_id: str, timeout: float = 60.0) -> None:
+        """Forget-me: their pending work dropped, and work under way for them finished
+        before their rows go (it would write them back). Nothing queues them again: their
+        tokens are revoked and the caller holds their turn. (Not a set of the forgotten:
+        SQLite may give a new account the same number.)"""
+        with self._cond:
+            if user_id in self._queue:
+                self._queue.remove(user_id)
+            if not self._cond.wait_for(lambda: self.busy_with != user_id, timeout):
+                raise OS1Error("Her memory is still at work on your conversation, so "
+                               "nothing was deleted.", "Log in and try again in a minute.")
+
     def idle(self) -> bool:
         with self._cond:
             return not self._queue and self.busy_with is None
@@ -119,6 +131,7 @@ class ServerMemory:
                 finally:
                     with self._cond:
                         self.busy_with = None
+                        self._cond.notify_all()  # a forget may be waiting for this
         finally:
             db.close()
 

@@ -136,6 +136,19 @@ class Minds:
         if self.memory is not None:
             self.memory.stop()
 
+    def forget(self, user_id: str) -> None:
+        """Forget-me: their companion let go (its connection closed once no turn uses
+        it), their model states dropped, their memory work finished or dropped."""
+        with self._lock:
+            entry = self._companions.pop(user_id, None)
+            if entry is not None:
+                entry.evicted = True
+                if not entry.in_use:
+                    entry.db.close()
+        self.states.forget(user_id)
+        if self.memory is not None:
+            self.memory.forget(user_id)
+
     def _open(self, account: Account) -> tuple[Companion, Database]:
         settings = replace(self.settings, user=account.user_id)
         db = Database.open(settings.storage)

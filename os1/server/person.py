@@ -52,7 +52,8 @@ def _relationship_routes(app: FastAPI, state: ServerState) -> None:
             log = ConversationLog(db, account.user_id)
             messages = log.before(before, limit) if before else log.recent(limit)
         return [MessageOut(id=m.id, role=m.role, content=m.content, status=m.status,
-                           created_at=m.created_at) for m in messages]
+                           created_at=m.created_at, client_id=m.client_id)
+                for m in messages]
 
     @app.get("/api/mood", response_model=MoodOut, tags=["you"])
     def mood(account: Me) -> MoodOut:

@@ -27,6 +27,17 @@ class PasswordChange(BaseModel):
     new: str = Field(max_length=2000)
 
 
+class AccountDeletion(BaseModel):
+    password: str = Field(max_length=2000)
+
+
+class DeletedOut(BaseModel):
+    rows: dict[str, int]  # rows deleted, per table
+    total_rows: int
+    files: int  # files removed (vector index, saved model states)
+    passwords: int  # mail and calendar passwords removed
+
+
 class AccountOut(BaseModel):
     username: str
     display_name: str
@@ -54,6 +65,7 @@ class MessageOut(BaseModel):
     content: str
     status: str
     created_at: float
+    client_id: str | None = None  # the key its client sent it under, if any
 
 
 class MoodOut(BaseModel):

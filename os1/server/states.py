@@ -21,6 +21,7 @@ from pathlib import Path
 
 from os1.llm.base import Model
 from os1.llm.llama import LlamaModel
+from os1.storage.private_files import shred
 
 KEPT_STATES = 32
 
@@ -52,7 +53,7 @@ class ModelStates:
             current = self._current.get(id(model))
             if current == user_id:
                 return
-            if current is not None:
+            if current:  # "": a forgotten person's, never saved
                 self._save(model, current)
             path = self._saved.get(user_id)
             if path is not None and model.load_state(path) > 0:
@@ -71,3 +72,14 @@ class ModelStates:
         while len(self._saved) > self.keep:
             _, old = self._saved.popitem(last=False)
             old.unlink(missing_ok=True)
+
+    def forget(self, user_id: str) -> None:
+        """Forget-me: their saved state shredded, and no worker's state (which holds their
+        conversation) saved under their name when the worker turns to someone else."""
+        with self._lock:
+            path = self._saved.pop(user_id, None)
+            if path is not None:
+                shred(path)
+            for worker, whose in list(self._current.items()):
+                if whose == user_id:
+                    self._current[worker] = ""  # nobody's: never saved

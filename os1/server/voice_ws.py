@@ -43,11 +43,18 @@ progress to end, then says ``{"type": "state", "state": "speaking"}``, her voice
 spoken, never read as an instruction.
 
 Problems come as ``{"type": "error", "code": ..., "message": ...}``: ``bad_audio`` (an
-odd byte count), ``bad_frame`` (JSON that is no known frame), ``busy``, ``failed``; the
-connection stays open. A frame over ``MAX_AUDIO_FRAME_BYTES`` gets ``too_big`` and close
-1009. Memory per connection is bounded: at most one VAD frame of unprocessed audio is
-kept, an utterance longer than ``MAX_UTTERANCE_S`` is ended there and answered, and her
-voice is never more than ``LEAD_S`` ahead of playback. Nothing the person says is logged.
+odd byte count), ``bad_frame`` (JSON that is no known frame), ``busy``, ``unavailable``,
+``failed``; the connection stays open. A frame over ``MAX_AUDIO_FRAME_BYTES`` gets
+``too_big`` and close 1009. Memory per connection is bounded: at most one VAD frame of
+unprocessed audio is kept, an utterance longer than ``MAX_UTTERANCE_S`` is ended there and
+answered, her voice is never more than ``LEAD_S`` ahead of playback, and at most
+``MAX_SAYS_WAITING`` say frames wait. Nothing the person says is logged.
+
+What costs the server (Whisper on an utterance, her voice for a say) is paid only for a
+live login within its request budget: each utterance as it starts and each say frame
+spends one request and checks the token, and a revoked one ends the connection (4401) at
+once (issue 25: an attacker's probes). A turn still waiting for the model when its client
+leaves gives its place up; on shutdown the reply under way is finished (``farewell.py``).
 """
 
 from __future__ import annotations
@@ -70,8 +77,8 @@ from os1.data import read_toml
 from os1.errors import OS1Error
 from os1.mind.companion import Companion, Turn
 from os1.server.accounts import Account, AuthError
-from os1.server.conversation import Gone, _log_in
-from os1.server.gate import Busy
+from os1.server.gate import Busy, Unavailable
+from os1.server.sockets import Gone, json_object, log_in
 from os1.storage.db import Database
 from os1.storage.setups import SetupStore
 from os1.voice.audio import HEARING_RATE, Audio
@@ -97,6 +104,7 @@ if TYPE_CHECKING:
 MAX_AUDIO_FRAME_BYTES = 64_000   # 2 s of 16 kHz int16: browsers send ~64 ms at a time
 MAX_UTTERANCE_S = 30.0           # a longer utterance is ended here and answered
 MAX_SAY_CHARS = 500              # what a "say" frame may ask her to say aloud
+MAX_SAYS_WAITING = 3             # say frames waiting or being said; more are "busy"
 LEAD_S = 1.0                     # her voice is sent at most this far ahead of playback
 AUDIO_CHUNK_S = 0.25             # her voice goes out in binary frames this long
 POLL_S = 0.02
@@ -251,29 +259,34 @@ def voice_routes(app: FastAPI, state: ServerState) -> None:
     @app.websocket("/api/voice")
     async def voice(ws: WebSocket) -> None:
         await ws.accept()
-        session: _Session | None = None
-        try:
-            account = await _log_in(ws, state)
-            if account is None:
-                return
-            factory: PartsFactory = getattr(app.state, "voice_parts", None) or load_parts
-            loop = asyncio.get_running_loop()
-            try:
-                voice = await loop.run_in_executor(None, _voice_of, state, account)
-                parts = await loop.run_in_executor(None, factory, voice)
-            except OS1Error as error:
-                await _send_json(ws, asyncio.Lock(), {
-                    "type": "error", "code": "voice_unavailable", "message": str(error),
-                    "hint": error.hint})
-                await ws.close(1011)
-                return
-            session = _Session(ws, state, account, parts)
-            await session.run()
-        except Gone:
+        with state.farewell.connection(ws):
+            await _voice(app, state, ws)
+
+
+async def _voice(app: FastAPI, state: ServerState, ws: WebSocket) -> None:
+    session: _Session | None = None
+    try:
+        account = await log_in(ws, state)
+        if account is None:
             return
-        finally:
-            if session is not None:
-                await session.close()
+        factory: PartsFactory = getattr(app.state, "voice_parts", None) or load_parts
+        loop = asyncio.get_running_loop()
+        try:
+            voice = await loop.run_in_executor(None, _voice_of, state, account)
+            parts = await loop.run_in_executor(None, factory, voice)
+        except OS1Error as error:
+            await _send_json(ws, asyncio.Lock(), {
+                "type": "error", "code": "voice_unavailable", "message": str(error),
+                "hint": error.hint})
+            await ws.close(1011)
+            return
+        session = _Session(ws, state, account, parts)
+        await session.run()
+    except Gone:
+        return
+    finally:
+        if session is not None:
+            await session.close()
 
 
 async def _send_json(ws: WebSocket, lock: asyncio.Lock, data: dict[str, Any]) -> None:
@@ -304,6 +317,9 @@ class _Session:
         self.carried = ""  # words of a turn they talked on over, before she answered it
         self.turn: _Turn | _Aside | None = None
         self.tasks: set[asyncio.Task[None]] = set()
+        self.turn_tasks: dict[asyncio.Task[None], _Turn] = {}
+        self.says = 0  # say frames waiting or being said
+        self.closed = False
 
     def _sounds_unfinished(self) -> bool:
         return self.transcriber is not None and self.transcriber.sounds_unfinished()
@@ -342,14 +358,12 @@ class _Session:
                 await self._command(text or "")
 
     async def _command(self, text: str) -> None:
-        try:
-            frame = json.loads(text)
-        except ValueError:
-            frame = None
-        if isinstance(frame, dict) and frame.get("type") == "interrupt":
+        frame = json_object(text)
+        kind = frame.get("type") if frame is not None else None
+        if kind == "interrupt":
             await self.interrupt()
             return
-        if isinstance(frame, dict) and frame.get("type") == "say":
+        if kind == "say" and frame is not None:
             await self._say(frame.get("text"))
             return
         await self.send({"type": "error", "code": "bad_frame",
@@ -357,25 +371,59 @@ class _Session:
                                     '{"type": "interrupt"} or {"type": "say", "text": ...}.'})
 
     async def _say(self, text: object) -> None:
-        """Say ``text`` aloud once the turn in progress (if any) has ended."""
+        """Say ``text`` aloud once the turn in progress (if any) has ended. Her voice costs
+        CPU, so a say is a request like a turn: only while signed in, within the request
+        budget, and at most ``MAX_SAYS_WAITING`` at a time (a flood of them was each
+        given a task and a synthesis, issue 25)."""
         if not isinstance(text, str) or not text.strip() or len(text) > MAX_SAY_CHARS:
             await self.send({"type": "error", "code": "bad_frame",
                              "message": "A say frame needs text of 1 to "
                                         f"{MAX_SAY_CHARS} characters."})
             return
+        if self.says >= MAX_SAYS_WAITING:
+            await self.send({"type": "error", "code": "busy", "retry_after_s": 1,
+                             "message": f"She has {self.says} things to say already."})
+            return
+        if not await self._welcome():
+            return
 
         async def run() -> None:
-            while self.turn is not None and not self.turn.ended.is_set():
-                await self.turn.ended.wait()
-            aside = _Aside(self, text.strip())
-            self.turn = aside
             try:
-                await aside.run()
+                while self.turn is not None and not self.turn.ended.is_set():
+                    await self.turn.ended.wait()
+                if self.closed:
+                    return  # the client left before its turn to be said came
+                aside = _Aside(self, text.strip())
+                self.turn = aside
+                try:
+                    await aside.run()
+                finally:
+                    if self.turn is aside:
+                        self.turn = None
             finally:
-                if self.turn is aside:
-                    self.turn = None
+                self.says -= 1
 
+        self.says += 1
         self._track(asyncio.create_task(run()))
+
+    async def _welcome(self) -> bool:
+        """Before anything costly (Whisper on an utterance, her voice for a say): still
+        signed in, and within the request budget. A revoked token ends the connection
+        (4401, Gone) at once, not after its next utterance has been transcribed; past the
+        budget the client is told ``busy`` and False."""
+        try:
+            await asyncio.to_thread(self.state.accounts.still_signed_in, self.account)
+        except AuthError as error:
+            await self.send({"type": "error", "code": "unauthorised", "message": str(error)})
+            await self.ws.close(4401)
+            raise Gone() from error
+        try:
+            self.state.limiter.check(self.account.user_id)
+        except Busy as error:
+            await self.send({"type": "error", "code": "busy", "message": str(error),
+                             "retry_after_s": error.retry_after_s})
+            return False
+        return True
 
     async def _hear(self, data: bytes) -> None:
         if len(data) % 2:
@@ -397,7 +445,8 @@ class _Session:
         for event in events:
             if isinstance(event, SpeechStarted):
                 self.cut = False
-                self.transcriber = StreamingTranscriber(self.parts.stt)
+                self.transcriber = StreamingTranscriber(self.parts.stt) \
+                    if await self._welcome() else None  # not welcome: this one goes unheard
             elif self.transcriber is None:
                 continue
             elif isinstance(event, Chunk):
@@ -429,7 +478,9 @@ class _Session:
                 if self.turn is turn:
                     self.turn = None
 
-        self._track(asyncio.create_task(run()))
+        task = asyncio.create_task(run())
+        self.turn_tasks[task] = turn
+        self._track(task)
 
     def _track(self, task: asyncio.Task[None]) -> None:
         self.tasks.add(task)
@@ -437,6 +488,7 @@ class _Session:
 
     def _task_done(self, task: asyncio.Task[None]) -> None:
         self.tasks.discard(task)
+        self.turn_tasks.pop(task, None)
         if not task.cancelled():
             task.exception()  # Gone: the client left; nothing more to say to it
 
@@ -446,10 +498,16 @@ class _Session:
             await self.send({"type": "state", "state": "listening"})
 
     async def close(self) -> None:
+        """The client is gone: her reply stops, and a turn still waiting for the model
+        leaves the queue (it held a place there for nobody, issue 25)."""
+        self.closed = True
         if self.turn is not None:
             self.turn.cut_off()
         if self.transcriber is not None:
             self.transcriber.abandon()
+        for task, turn in list(self.turn_tasks.items()):
+            if not turn.admitted:
+                task.cancel()
         for task in list(self.tasks):
             await asyncio.gather(task, return_exceptions=True)
 
@@ -464,6 +522,7 @@ class _Turn:
         self.settled: queue.Queue[tuple[str, bool]] = queue.Queue()
         self.timeline = Timeline()
         self.ended = asyncio.Event()
+        self.admitted = False  # given a place at the model: from here on it is stored
         self._settle_sent = False
 
     def cut_off(self) -> bool:
@@ -480,6 +539,10 @@ class _Turn:
             self.settled.put((self.timeline.said(clock()), interrupted))
 
     async def run(self) -> None:
+        with self.session.state.farewell.turn(self.session.ws):
+            await self._run()
+
+    async def _run(self) -> None:
         session = self.session
         loop = asyncio.get_running_loop()
         try:
@@ -500,7 +563,8 @@ class _Turn:
             await session.send({"type": "error", "code": "unauthorised", "message": str(error)})
             await session.ws.close(4401)
         except Busy as error:
-            await session.send({"type": "error", "code": "busy", "message": str(error),
+            code = "unavailable" if isinstance(error, Unavailable) else "busy"
+            await session.send({"type": "error", "code": code, "message": str(error),
                                 "retry_after_s": error.retry_after_s})
         except OS1Error as error:
             await session.send({"type": "error", "code": "failed", "message": str(error),
@@ -514,8 +578,7 @@ class _Turn:
 
     async def _reply(self, heard: str) -> None:
         session, state = self.session, self.session.state
-        state.limiter.check(session.account.user_id)
-        minds = state.ready_minds()
+        minds = state.ready_minds()  # the request budget was spent as they began to speak
         loop = asyncio.get_running_loop()
         events: asyncio.Queue[_Event] = asyncio.Queue()
 
@@ -527,6 +590,7 @@ class _Turn:
                 self._work(companion, heard, put)
 
         async with state.gate.turn(session.account.user_id):
+            self.admitted = True
             future = loop.run_in_executor(None, work)
             try:
                 await self._stream(events)

@@ -19,6 +19,7 @@ class StoredMessage:
     content: str
     status: Status
     created_at: float
+    client_id: str | None = None  # the client's idempotency key for a message it sent
 
 
 class ConversationLog:
@@ -41,7 +42,10 @@ class ConversationLog:
         content: str,
         status: Status = "complete",
         at: float | None = None,
+        client_id: str | None = None,
     ) -> StoredMessage:
+        """``client_id``: the sender's key for this message; a second message of this
+        user's with the same key raises ``DuplicateError`` and stores nothing."""
         created = time.time() if at is None else at
         with self._db.transaction() as tx:
             owner = tx.execute(
@@ -50,11 +54,29 @@ class ConversationLog:
             if owner is None or owner[0] != self.user_id:
                 raise PermissionError(f"session {session_id} does not belong to this user")
             row = tx.execute(
-                "INSERT INTO messages(user_id, session_id, role, content, status, created_at)"
-                " VALUES (?,?,?,?,?,?) RETURNING id",
-                (self.user_id, session_id, role, content, status, created),
+                "INSERT INTO messages(user_id, session_id, role, content, status, created_at,"
+                " client_id) VALUES (?,?,?,?,?,?,?) RETURNING id",
+                (self.user_id, session_id, role, content, status, created, client_id),
             ).fetchone()
-        return StoredMessage(int(row[0]), session_id, role, content, status, created)
+        return StoredMessage(int(row[0]), session_id, role, content, status, created,
+                             client_id)
+
+    def by_client_id(self, client_id: str) -> StoredMessage | None:
+        """This user's message sent with ``client_id``, if it was stored."""
+        row = self._db.execute(
+            "SELECT * FROM messages WHERE user_id = ? AND client_id = ?",
+            (self.user_id, client_id),
+        ).fetchone()
+        return None if row is None else _to_message(row)
+
+    def reply_to(self, message_id: int) -> StoredMessage | None:
+        """Her reply to this user's message ``message_id``: the message right after it,
+        if that is hers (one turn at a time per person, so nothing else comes between)."""
+        row = self._db.execute(
+            "SELECT * FROM messages WHERE user_id = ? AND id > ? ORDER BY id LIMIT 1",
+            (self.user_id, message_id),
+        ).fetchone()
+        return None if row is None or row["role"] != "assistant" else _to_message(row)
 
     def recent(self, limit: int) -> list[StoredMessage]:
         """The last ``limit`` messages, oldest first."""
@@ -91,14 +113,20 @@ class ConversationLog:
 
     def forget(self, message_ids: list[int]) -> int:
         """Blank these messages ("forget that"): the text goes, the row stays, marked.
-        Returns how many of this user's messages were blanked."""
+        Returns how many of this user's messages were blanked. As with a forgotten
+        memory, the old text is then gone from the database's files too, not only from
+        its rows: SQLite kept it in the freed space of the page and in the WAL until a
+        checkpoint long after."""
         if not message_ids:
             return 0
         marks = ",".join("?" * len(message_ids))
+        self._db.prepare_forget()
         with self._db.transaction() as tx:
             cursor = tx.execute(
                 f"UPDATE messages SET content = '', forgotten_at = ? WHERE user_id = ?"
                 f" AND id IN ({marks})", (time.time(), self.user_id, *message_ids))
+        if cursor.rowcount:
+            self._db.scrub_forgotten("messages")
         return cursor.rowcount
 
     def forgotten(self, message_ids: list[int]) -> set[int]:
@@ -136,4 +164,5 @@ def _to_message(row: Row) -> StoredMessage:
         content=row["content"],
         status=row["status"],
         created_at=row["created_at"],
+        client_id=row["client_id"],
     )

@@ -13,13 +13,15 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Literal, Protocol
 
 from os1.errors import StorageError
 
 # Both backends' rows: by position or by column name.
 Row = Any
 Params = Sequence[object]
+# The tables whose text a user can have forgotten (``scrub_forgotten``).
+Forgettable = Literal["memories", "messages"]
 
 
 class Cursor(Protocol):
@@ -96,6 +98,12 @@ class Database(ABC):
         half-done writes (the second waits). A broken uniqueness rule raises
         ``DuplicateError`` after the rollback."""
 
+    def read_snapshot(self) -> AbstractContextManager[object]:
+        """Reads through ``execute`` inside it all see the database as it was when it
+        began, while others go on writing (an export of someone who is talking with her).
+        This default holds the write lock instead: consistent, but writers wait."""
+        return self.transaction()
+
     @abstractmethod
     def close(self) -> None: ...
 
@@ -120,14 +128,30 @@ class Database(ABC):
 
     @abstractmethod
     def prepare_forget(self) -> None:
-        """Before memories are deleted (some backends must be told to zero what they free)."""
+        """Before memories are deleted or messages blanked (some backends must be told to
+        zero what they free)."""
 
     @abstractmethod
-    def scrub_forgotten(self) -> None:
-        """After memories are deleted: make their text unrecoverable from the database's
-        own files as far as this backend allows."""
+    def scrub_forgotten(self, table: Forgettable = "memories") -> None:
+        """After rows of ``table`` were deleted or blanked: make their text unrecoverable
+        from the database's own files as far as this backend allows."""
 
     # -- schema --------------------------------------------------------------------------
+
+    def table_names(self) -> list[str]:
+        """The tables that hold rows of their own, read from the live schema (not a
+        full-text index's own tables, which are derived from them)."""
+        raise NotImplementedError
+
+    def column_names(self, table: str) -> list[str]:
+        """The stored, writable columns of ``table`` in order, from the live schema (a
+        generated column is derived, and can't be written)."""
+        raise NotImplementedError
+
+    def scrub_person(self) -> None:
+        """After a person's rows are deleted everywhere: as ``scrub_forgotten``, over
+        every table (PostgreSQL vacuums them all)."""
+        self.scrub_forgotten()
 
     @property
     @abstractmethod

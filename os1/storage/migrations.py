@@ -329,7 +329,25 @@ def m011_login_failures(db: Connection) -> None:
         db.execute(statement)
 
 
+def m012_mail_folder_roles(db: Connection) -> None:
+    """What a synced folder is to the user's server: 'sent' for the folder it keeps as
+    Sent, '' for any other. Only mail there, from the user's own address, shows the
+    model how the user writes (mail/style.py): a From line is written by whoever sends
+    the mail, and a stranger's mail "from" the user sat in the inbox (issue 25). Same
+    SQL on PostgreSQL."""
+    db.execute("ALTER TABLE mail_folders ADD COLUMN role TEXT NOT NULL DEFAULT ''")
+
+
+def m013_message_client_ids(db: Connection) -> None:
+    """The key a client sent a message under (os1 serve's ``client_id``), so a message
+    sent again after a dropped connection is recognised instead of stored twice (issue
+    25). Unique per person; NULL (no key) never clashes. Same SQL on PostgreSQL."""
+    db.execute("ALTER TABLE messages ADD COLUMN client_id TEXT")
+    db.execute("CREATE UNIQUE INDEX messages_by_client_id ON messages(user_id, client_id)")
+
+
 MIGRATIONS: list[Migration] = [m001_conversations, m002_setup, m003_memories, m004_mind,
                                m005_memory_context, m006_accounts, m007_memory_claims,
                                m008_mail, m009_actions, m010_calendar,
-                               m011_login_failures]
+                               m011_login_failures, m012_mail_folder_roles,
+                               m013_message_client_ids]

@@ -17,6 +17,8 @@ from os1.storage.migrations import (
     calendar_schema,
     login_failures_schema,
     m007_memory_claims,
+    m012_mail_folder_roles,
+    m013_message_client_ids,
     mail_schema,
 )
 
@@ -117,4 +119,6 @@ def pg011_login_failures(db: Connection) -> None:
 POSTGRES_MIGRATIONS: list[tuple[int, Migration]] = [(6, pg006_schema), (7, m007_memory_claims),
                                                     (8, pg008_mail), (9, pg009_actions),
                                                     (10, pg010_calendar),
-                                                    (11, pg011_login_failures)]
+                                                    (11, pg011_login_failures),
+                                                    (12, m012_mail_folder_roles),
+                                                    (13, m013_message_client_ids)]

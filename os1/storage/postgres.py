@@ -20,12 +20,13 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
-from os1.errors import StorageError
+from os1.errors import DiskFull, StorageError
 from os1.storage.db import (
     Cursor,
     Database,
     DuplicateError,
     FetchedRows,
+    Forgettable,
     Migration,
     Params,
 )
@@ -123,6 +124,20 @@ class PostgresDatabase(Database):
                 raise DuplicateError(f"Already there: {_reason(exc)}.") from exc
 
     @contextmanager
+    def read_snapshot(self) -> Iterator[_Connection]:
+        """A read-only REPEATABLE READ transaction: one snapshot, no write lock taken."""
+        if getattr(self._local, "connection", None) is not None:
+            raise RuntimeError("transactions do not nest")
+        with self._connection() as connection, connection.transaction():
+            wrapped = _Connection(connection)
+            wrapped.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+            self._local.connection = wrapped
+            try:
+                yield wrapped
+            finally:
+                self._local.connection = None
+
+    @contextmanager
     def _connection(self) -> Iterator[Any]:
         try:
             with self._pool.connection() as connection:
@@ -131,6 +146,10 @@ class PostgresDatabase(Database):
             raise StorageError(
                 f"No connection to {self.location} came free in {WAIT_FOR_CONNECTION_S:.0f} s.",
                 "The database is overloaded or unreachable; try again in a moment.") from exc
+        except psycopg.errors.DiskFull as exc:  # the transaction was rolled back
+            raise DiskFull(f"The database server's disk is full: {_reason(exc)}.",
+                           f"Free some space where PostgreSQL keeps {self.location}, then"
+                           " try again. Everything stored before is intact.") from exc
         except psycopg.OperationalError as exc:
             raise StorageError(f"The database at {self.location} failed: {_reason(exc)}.",
                                "Check that PostgreSQL is running; try again.") from exc
@@ -158,11 +177,28 @@ class PostgresDatabase(Database):
     def prepare_forget(self) -> None:
         pass  # nothing to switch on: see scrub_forgotten
 
-    def scrub_forgotten(self) -> None:
-        # VACUUM frees the dead rows and index entries for reuse; PostgreSQL does not zero
-        # them, so the bytes may stay in free space and in the WAL until overwritten
-        # (docs/DEPLOY.md says how to go further).
-        self.execute("VACUUM memories")
+    def scrub_forgotten(self, table: Forgettable = "memories") -> None:
+        # VACUUM frees the dead rows (a blanked message's old version is one) and index
+        # entries for reuse; PostgreSQL does not zero them, so the bytes may stay in free
+        # space and in the WAL until overwritten (docs/DEPLOY.md says how to go further).
+        self.execute("VACUUM messages" if table == "messages" else "VACUUM memories")
+
+    def scrub_person(self) -> None:
+        """Every table vacuumed, as ``scrub_forgotten`` does memories (same limits)."""
+        for table in self.table_names():
+            self.execute(f'VACUUM "{table}"')
+
+    def table_names(self) -> list[str]:
+        rows = self.execute("SELECT table_name FROM information_schema.tables"
+                            " WHERE table_schema = current_schema()"
+                            " AND table_type = 'BASE TABLE' ORDER BY table_name")
+        return [str(r[0]) for r in rows]
+
+    def column_names(self, table: str) -> list[str]:
+        rows = self.execute("SELECT column_name FROM information_schema.columns"
+                            " WHERE table_schema = current_schema() AND table_name = ?"
+                            " AND is_generated = 'NEVER' ORDER BY ordinal_position", (table,))
+        return [str(r[0]) for r in rows]
 
 
 class _Connection:

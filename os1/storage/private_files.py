@@ -47,3 +47,22 @@ def open_private(path: Path) -> BinaryIO:
     descriptor = os.open(path, os.O_CREAT | os.O_WRONLY | os.O_TRUNC, FILE_MODE)
     os.chmod(path, FILE_MODE)
     return cast(BinaryIO, os.fdopen(descriptor, "wb"))
+
+
+def shred(path: Path) -> bool:
+    """``path`` overwritten with zeros (synced) and removed: what a forgotten person left
+    in a file should not stay in the blocks the file lets go. Never for a SQLite
+    database, whose locks a descriptor closed here would drop (see ``private_file``).
+    Returns whether there was such a file."""
+    try:
+        with path.open("r+b") as file:
+            left = file.seek(0, os.SEEK_END)
+            file.seek(0)
+            while left > 0:
+                left -= file.write(bytes(min(left, 2**20)))
+            file.flush()
+            os.fsync(file.fileno())
+    except (FileNotFoundError, IsADirectoryError):
+        return False
+    path.unlink(missing_ok=True)
+    return True

@@ -43,3 +43,39 @@ def test_state_from_another_context_size_is_not_loaded(bundled_model_path: Path,
     assert other.llama.n_tokens == 0
     assert not (tmp_path / "s.kv").exists()
     other.close()
+
+
+def test_a_persons_saved_state_never_holds_anothers_words(bundled_model_path: Path,
+                                                          tmp_path: Path) -> None:
+    """Two people, one persona: Amy tells her a secret; a turn of Theo's that never used
+    the model (the mail desk answered) must not save Amy's state as his, and nothing
+    loaded or evaluated for Theo holds her words (see llm/kvcache.py)."""
+    from os1.server.states import ModelStates
+
+    model = LlamaModel(bundled_model_path, context_size=2048)
+    states = ModelStates(tmp_path / "states")
+    persona = Message("system", "You are Wren, a warm companion. " * 10)
+
+    def evaluated() -> str:
+        llama = model.llama
+        return bytes(llama.detokenize(llama.input_ids[:llama.n_tokens].tolist())).decode(
+            "utf-8", "replace")
+
+    try:
+        states.switch_to(model, "account:1")
+        model.prefill([persona, Message("user", "My PIN is 4921; my sister is Marguerite.")])
+        assert "Marguerite" in evaluated()
+        states.switch_to(model, "account:2")  # Theo's turn, answered without the model
+        states.switch_to(model, "account:1")
+        states.switch_to(model, "account:2")
+        assert not (tmp_path / "states" / "account-2.kv").exists()
+        model.prefill([persona, Message("user", "Hello, I'm Theo.")])
+        assert "Theo" in evaluated() and "Marguerite" not in evaluated()
+        assert "4921" not in evaluated()
+        states.switch_to(model, "account:1")
+        assert "Marguerite" in evaluated()  # hers, restored
+        states.switch_to(model, "account:2")
+        assert states.restored == 3
+        assert "Theo" in evaluated() and "Marguerite" not in evaluated()
+    finally:
+        model.close()

@@ -387,8 +387,8 @@ def test_a_bad_token_is_refused_with_4401(client: TestClient) -> None:
 def test_audio_before_auth_is_refused(client: TestClient) -> None:
     with client.websocket_connect("/api/voice") as ws:
         ws.send_bytes(b"\x00\x01" * 100)
-        assert ws.receive_json()["code"] == "bad_json"
-        assert ws.receive_json()["code"] == "unauthorised"
+        refused = ws.receive_json()
+        assert refused["code"] == "unauthorised" and "text frame" in refused["message"]
         with pytest.raises(WebSocketDisconnect) as closed:
             ws.receive_json()
     assert closed.value.code == 4401
@@ -572,3 +572,82 @@ def history_of_nobody(client: TestClient) -> list[dict[str, Any]]:
     """Nothing was stored for the turn: a new login sees an empty history."""
     again = client.post("/api/sessions", json={"username": "theo", "password": PASSWORD})
     return history(client, again.json()["token"])
+
+
+# -- an attacker past (and before) login (issue 25) -----------------------------------------
+
+
+def test_frames_that_crashed_the_parser_or_logged_in_as_audio_are_refused(
+        client: TestClient) -> None:
+    """60,000 nested brackets (under the frame limit) raised RecursionError before login;
+    a binary frame holding the auth JSON logged in, though binary frames are audio."""
+    token = sign_up(client, "theo")
+    for first in ("[" * 60_000 + "]" * 60_000, json.dumps({"type": "auth", "token": token})
+                  .encode()):
+        with client.websocket_connect("/api/voice") as ws:
+            if isinstance(first, bytes):
+                ws.send_bytes(first)
+            else:
+                ws.send_text(first)
+            assert ws.receive_json()["code"] == "unauthorised"
+            with pytest.raises(WebSocketDisconnect) as closed:
+                ws.receive_json()
+            assert closed.value.code == 4401
+
+
+def test_after_login_a_deep_frame_or_another_persons_token_changes_nothing(
+        client: TestClient, model: FakeModel) -> None:
+    model.enqueue("Paris.")
+    theo, amy = sign_up(client, "theo"), sign_up(client, "amy")
+    with open_voice(client, theo) as ws:
+        ws.send_text("[" * 30_000 + "]" * 30_000)
+        assert ws.receive_json()["code"] == "bad_frame"
+        ws.send_json({"type": "auth", "token": amy})  # "I am Amy now"
+        assert ws.receive_json()["code"] == "bad_frame"
+        speak(ws)
+        assert last(until(ws, "done"))["status"] == "complete"
+    assert [m["content"] for m in history(client, theo)] == [QUESTION, "Paris."]
+    assert history(client, amy) == []
+
+
+def test_a_token_revoked_while_audio_streams_ends_it_before_anything_is_transcribed(
+        client: TestClient, model: FakeModel, ears: Ears) -> None:
+    token = sign_up(client, "theo")
+    with open_voice(client, token) as ws:
+        for frame in pcm(quiet(0.5)):  # the microphone is streaming...
+            ws.send_bytes(frame)
+        assert client.delete("/api/sessions", headers=auth(token)).status_code == 204
+        speak(ws)  # ... and they speak after their logins were revoked elsewhere
+        frames = until(ws, "error")
+        assert last(frames)["code"] == "unauthorised" and not of(frames, "heard")
+        message = ws.receive()
+        while message["type"] != "websocket.close":  # the state frames sent before it
+            message = ws.receive()
+        assert message["code"] == 4401
+    assert ears.stt.heard == [], "Whisper ran for a revoked token"
+    assert model.calls == []
+
+
+def test_say_frames_are_bounded_and_need_a_live_login(
+        client: TestClient, ears: Ears, clock: Clock) -> None:
+    """Each say frame got a task and a synthesis of her voice, however many came."""
+    token = sign_up(client, "theo")
+    long_text = " ".join(["word"] * 100)  # seconds of her voice, and the clock stands still
+    with open_voice(client, token) as ws:
+        for _ in range(10):
+            ws.send_json({"type": "say", "text": long_text})
+        errors: list[dict[str, Any]] = []
+        while len(errors) < 10 - voice_ws.MAX_SAYS_WAITING:
+            frame = receive(ws)
+            if isinstance(frame, dict) and frame["type"] == "error":
+                errors.append(frame)
+        assert {e["code"] for e in errors} == {"busy"}
+    assert len(ears.tts.spoken) <= voice_ws.MAX_SAYS_WAITING
+    with open_voice(client, token) as ws:
+        assert client.delete("/api/sessions", headers=auth(token)).status_code == 204
+        ws.send_json({"type": "say", "text": "Your meeting starts in five minutes."})
+        refused = ws.receive_json()
+        assert refused["code"] == "unauthorised"
+        with pytest.raises(WebSocketDisconnect) as closed:
+            ws.receive_json()
+        assert closed.value.code == 4401
