@@ -14,7 +14,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn
 from rich.table import Table
 
-from os1.calendar.desk import create_on_server
+from os1.calendar.desk import create_on_server, weekday_note
 from os1.calendar.from_mail import proposal_from_mail
 from os1.calendar.ics import Event, new_uid, parse_events
 from os1.calendar.reminders import Reminders
@@ -200,6 +200,7 @@ def new(settings: Settings, title: str, at: str, minutes: int, yes: bool) -> Non
     length = timedelta(days=1) if when.all_day else timedelta(minutes=minutes)
     event = Event(new_uid(), " ".join(title.split()), when.start, when.start + length,
                   when.all_day)
+    _say_wrong_weekday("yours", when.wrong_weekday, event)
     _create(settings, event, "os1 calendar new", yes)
 
 
@@ -216,7 +217,14 @@ def from_mail(settings: Settings, mail_id: int, yes: bool) -> None:
     if found is None:
         err.print(f"Mail {mail_id} names no meeting with a day and time still to come.")
         return
+    _say_wrong_weekday("mail", found.wrong_weekday, found.event)
     _create(settings, found.event, f"mail {mail_id}", yes)
+
+
+def _say_wrong_weekday(whose: str, wrong: str, event: Event) -> None:
+    note = weekday_note(whose, wrong, event.start.astimezone())
+    if note:
+        err.print(note.strip(), markup=False)
 
 
 @calendar_group.command(name="remind")

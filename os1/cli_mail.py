@@ -12,6 +12,7 @@ import click
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from rich.table import Table
+from rich.text import Text
 
 from os1.cli_account import account_option
 from os1.config import Settings
@@ -151,23 +152,24 @@ def sync(settings: Settings, name: str | None, folder: str | None,
             server = ImapServer(account, secrets.get(secret_key(settings, account.name)),
                                 ca_file)
             try:
-                folders = [folder] if folder else \
-                    ["INBOX", *filter(None, [server.sent_folder()])]
+                sent = server.sent_folder()
+                sent = None if sent is None or sent.upper() == "INBOX" else sent
+                folders = [folder] if folder else ["INBOX", *filter(None, [sent])]
                 for each in folders:
-                    _sync_one(store, account, server, each)
+                    _sync_one(store, account, server, each, "sent" if each == sent else "")
             finally:
                 server.close()
 
 
 def _sync_one(store: MailStore, account: MailAccount, server: ImapServer,
-              folder: str) -> None:
+              folder: str, role: str) -> None:
     with _progress() as bar:
         task = bar.add_task(f"{account.name}/{folder}", total=None)
 
         def advance(done: int, todo: int) -> None:
             bar.update(task, completed=done, total=todo)
 
-        result = sync_folder(store, account, server, folder, advance)
+        result = sync_folder(store, account, server, folder, advance, role)
     note = " (the server renumbered the folder: synced afresh)" if result.restarted else ""
     err.print(f"{account.name}/{folder}: {result.new:,} new, {result.total:,} "
               f"stored{note}.")
@@ -260,8 +262,11 @@ def _mail_table(found: list[StoredMail], title: str) -> Table:
     for item in found:
         mail = item.mail
         kind = item.category + ("" if item.sorted_by != "you" else " (you)")
-        table.add_row(str(item.id), _date(mail.date), kind, mail.from_name or mail.from_addr,
-                      mail.subject or "(no subject)")
+        # Text, not markup: a subject "[/INST]" stopped the listing, and "[link=...]"
+        # would have printed a terminal hyperlink a stranger chose
+        table.add_row(str(item.id), _date(mail.date), kind,
+                      Text(visible(mail.from_name or mail.from_addr)),
+                      Text(visible(mail.subject or "(no subject)")))
     return table
 
 
@@ -280,8 +285,8 @@ def show(settings: Settings, mail_id: int) -> None:
     click.echo(visible(mail.text))
     for attachment in mail.attachments:
         size = f"{attachment.size:,} bytes" if attachment.size else "size unknown"
-        out.print(f"[attachment: {attachment.filename}, {attachment.content_type}, {size}]",
-                  markup=False)
+        out.print(visible(f"[attachment: {attachment.filename}, {attachment.content_type}, "
+                          f"{size}]"), markup=False)
 
 
 @mail_group.command(name="new")
@@ -302,7 +307,7 @@ def sort(settings: Settings, mail_id: int, category: str) -> None:
     with mail_store(settings) as store:
         item = store.correct(mail_id, category)
         triage = Triage(store.accounts()[0].address if store.accounts() else "",
-                        store.corrections())
+                        store.corrections(), store.known())
         changed = store.resort(triage) if triage.learned else 0
     how = (f"I re-sorted the rest from what you've taught me: {changed} changed."
            if triage.learned else

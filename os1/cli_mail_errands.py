@@ -8,19 +8,22 @@ from typing import TextIO
 
 import click
 from rich.table import Table
+from rich.text import Text
 
 from os1.cli_mail import err, mail_group, out
 from os1.config import Settings
 from os1.mail.cleanup import Cleanup
 from os1.mail.imap import ImapServer
-from os1.mail.outbox import Outbox, draft_body, reply_to, style_examples
+from os1.mail.outbox import Outbox, draft_body, reply_to
 from os1.mail.secretary import account_key
 from os1.mail.secrets import Secrets
 from os1.mail.smtp import SmtpSender
 from os1.mail.store import MailAccount, MailStore
+from os1.mail.style import other_mail, style_examples
 from os1.mind.secretary import user_name
 from os1.storage.actions import Action, ActionLog
 from os1.storage.db import Database
+from os1.visible_text import visible
 
 SHOWN = 10
 
@@ -68,7 +71,7 @@ def reply(settings: Settings, mail_id: int, say: str | None, body_file: TextIO |
             body = body_file.read()
         else:
             body = _drafted(settings, db, store, item.id, str(say))
-        draft = reply_to(item, body)
+        draft = reply_to(item, body, drafted=body_file is None)
         outbox = _outbox(settings, store, actions, ca_file)
         action = outbox.propose(draft)
         out.print(f"To: {draft.recipients_line()}\nSubject: {draft.subject}\n", markup=False)
@@ -88,9 +91,11 @@ def _drafted(settings: Settings, db: Database, store: MailStore, mail_id: int,
     from os1.cli import opened
 
     item = store.get(mail_id)
-    examples = style_examples(store, store.account(item.account))
+    examples = style_examples(store, store.account(item.account),
+                              ActionLog(db, settings.user))
     with opened(settings) as (_, llm), err.status("Drafting your reply…"):
-        return draft_body(llm, item, wish, user_name(db, settings.user), examples)
+        return draft_body(llm, item, wish, user_name(db, settings.user), examples,
+                          other_mail(store, item))
 
 
 @mail_group.command(name="clean")
@@ -164,13 +169,16 @@ def actions_command(settings: Settings, limit: int) -> None:
         table.add_column(column, overflow="fold")
     for action in found:
         status = action.status + (f": {action.error}" if action.error else "")
+        # a summary quotes a stranger's subject: Text, never markup
         table.add_row(str(action.id), datetime.fromtimestamp(action.updated_at)
-                      .strftime("%Y-%m-%d %H:%M"), action.summary, status)
+                      .strftime("%Y-%m-%d %H:%M"), Text(visible(action.summary)),
+                      Text(visible(status)))
     out.print(table)
 
 
 def _report(action: Action, success: str, failure: str) -> None:
     if action.status == "failed":
         raise click.ClickException(f"{failure}: {action.error}")
-    err.print(success if not action.error else f"{success} But: {action.error}")
+    err.print(success if not action.error else f"{success} But: {action.error}",
+              markup=False)
 

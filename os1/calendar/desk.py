@@ -192,7 +192,9 @@ class CalendarDesk:
         length = timedelta(days=1) if when.all_day else timedelta(minutes=EVENT_MINUTES)
         event = Event(new_uid(), title, when.start, when.start + length, when.all_day)
         self.propose(event, "you")
-        return str(self.lines["propose"]).format(title=title, when=self._when(event, True))
+        note = weekday_note("yours", when.wrong_weekday, when.start.astimezone(self._zone()))
+        return str(self.lines["propose"]).format(title=title, when=self._when(event, True),
+                                                 note=note)
 
     def propose_reminder(self, rest: str, now: datetime) -> str | None:
         """"remind me to call Ana tomorrow at 6pm": proposes an event "Call Ana" at that
@@ -214,7 +216,9 @@ class CalendarDesk:
         event = Event(new_uid(), task[0].upper() + task[1:], when.start,
                       when.start + timedelta(minutes=REMINDER_MINUTES))
         self.propose(event, "you", reminder=what)
-        return str(self.lines["propose_reminder"]).format(what=what, when=self._when(event, True))
+        note = weekday_note("yours", when.wrong_weekday, when.start.astimezone(self._zone()))
+        return str(self.lines["propose_reminder"]).format(what=what, when=self._when(event, True),
+                                                          note=note)
 
     def offer_from_mail(self, now: datetime) -> str:
         """The first meeting still to come in recent mail, proposed like any other."""
@@ -227,9 +231,10 @@ class CalendarDesk:
                 continue
             event = found.event
             self.propose(event, f"mail {found.mail_id}")
+            note = weekday_note("mail", found.wrong_weekday, event.start.astimezone(self._zone()))
             return str(self.lines["from_mail"]).format(
                 who=one_line(found.who, 60), title=one_line(event.title, TITLE_CHARS),
-                when=self._when(event, True))
+                when=self._when(event, True), note=note)
         return str(self.lines["no_mail_dates"])
 
     def propose(self, event: Event, origin: str, reminder: str = "") -> Action:
@@ -277,6 +282,15 @@ class CalendarDesk:
         return self.tz or datetime.now().astimezone().tzinfo or UTC
 
 
+def weekday_note(whose: str, wrong: str, day: datetime) -> str:
+    """" The mail says Thursday, but 10 December is a Wednesday; I went by the date."
+    (``whose``: "mail" or "yours"), or nothing when no weekday was wrong."""
+    if not wrong:
+        return ""
+    return str(read_toml("calendar.toml")[f"weekday_wrong_{whose}"]).format(
+        said=wrong, date=f"{day.day} {day:%B}", weekday=f"{day:%A}")
+
+
 def create_on_server(source: CalendarSource, event: Event, connect: Connect | None) -> None:
     """Put ``event`` on ``source``'s server; a local source has none."""
     if source.kind != "caldav":
@@ -301,6 +315,8 @@ def _yours(words: str) -> str:
 
 
 def _label(days: Days) -> str:
+    if days.wrong_weekday:  # "on Thursday 10 December", a Wednesday: the day it is
+        return f"on {days.start:%A} {days.start.day} {days.start:%B}"
     words = [w.capitalize() if w in WEEKDAYS or w[:3] in _MONTHS else w
              for w in days.phrase.lower().split()]
     if words[0].lower() in WEEKDAYS:

@@ -4,7 +4,9 @@ offers and creates only if the user says yes (desk.py, os1 calendar from-mail).
 
 Why only proposed: a mail is written by anyone, and an invitation that puts itself in
 the user's calendar is an attack as much as a convenience. Relative days ("tomorrow")
-count from when the mail was sent, not from when it is read.
+count from when the mail was sent, not from when it is read; a date with its weekday
+("Thursday 10 December") is that date, even when the weekday is wrong (which is kept, for
+her to say).
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ class MailProposal:
     event: Event
     who: str
     mail_id: int
+    wrong_weekday: str = ""  # the mail's weekday for a date that falls on another
 
 
 def proposal_from_mail(item: StoredMail, now: datetime,
@@ -55,7 +58,8 @@ def proposal_from_mail(item: StoredMail, now: datetime,
         event = Event(uid=uid, title=title[:TITLE_CHARS], start=when.start,
                       end=when.start + timedelta(minutes=MEETING_MINUTES),
                       description=f"From a mail by {mail.from_name or mail.from_addr}.")
-        return MailProposal(event, mail.from_name or mail.from_addr or "someone", item.id)
+        return MailProposal(event, mail.from_name or mail.from_addr or "someone", item.id,
+                            when.wrong_weekday)
     return None
 
 

@@ -4,6 +4,12 @@ week" or "December 3" mean, and which moment "tomorrow at 3pm" or "in 20 minutes
 Why not os1/memory/timeexpr.py: it reads what the user says about the past ("on Friday"
 is the Friday gone by) and returns fuzzy windows for recall; a calendar needs the coming
 Friday and an exact minute. Only English is understood; no expression gives None.
+
+A date named with its weekday ("Thursday 10 December") is that date. Read first-come, the
+weekday made it the Thursday after the mail was sent (issue 25). The weekday only keeps a
+date gone by in its own year ("Thursday 10 December" written on the 12th) when it fits
+that one and not next year's. When they disagree (10 December 2025 was a Wednesday), the
+date still wins, and ``wrong_weekday`` says so, for her to tell him.
 """
 
 from __future__ import annotations
@@ -18,6 +24,11 @@ MONTHS = ("january", "february", "march", "april", "may", "june", "july", "augus
 _MONTH = r"(?P<month>jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?" \
          r"|aug(?:ust)?|sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)"
 _DAY_OF_MONTH = r"(?P<dom>[0-3]?\d)(?:st|nd|rd|th)?"
+_YEAR = r"(?:,?\s+(?P<year>20\d\d))?"
+# "Thursday", "Thu", "next Thursday," "Wed," before a date ("I sat 10 December" is no
+# Saturday: the short names that are words need their point or comma)
+_NAMED = r"(?:(?:(?:this|next|coming)\s+)?(?P<named>(?:mon|tues?|wed(?:nes)?|thu(?:rs?)?|fri" \
+         r"|satur|sun)day|mon|tues?|thu(?:rs?)?|fri|(?:wed|sat|sun)(?=[.,]))\.?,?\s+)?"
 _NUMBERS = {"a": 1, "an": 1, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "ten": 10,
             "fifteen": 15, "twenty": 20, "thirty": 30, "forty-five": 45, "half an": 30}
 
@@ -30,6 +41,7 @@ class Days:
     end: datetime
     phrase: str
     span: tuple[int, int]
+    wrong_weekday: str = ""  # "Thursday", named with a date that is no Thursday
 
 
 @dataclass(frozen=True)
@@ -39,6 +51,7 @@ class When:
     start: datetime
     all_day: bool
     spans: tuple[tuple[int, int], ...]
+    wrong_weekday: str = ""  # as in Days
 
     def without(self, text: str) -> str:
         """``text`` with the time expression cut out (what is left names the event)."""
@@ -58,9 +71,10 @@ _DAY_RULES: list[tuple[str, re.Pattern[str]]] = [
     ("this_week", _rule(r"(?:this|the\s+rest\s+of\s+the)\s+week")),
     ("next_week", _rule(r"next\s+week")),
     ("weekend", _rule(r"(?:this|the|next)\s+weekend")),
-    ("iso", _rule(r"(?P<y>20\d\d)-(?P<m>[01]\d)-(?P<d>[0-3]\d)")),
-    ("month_day", _rule(rf"(?:on\s+)?(?:the\s+)?{_MONTH}\.?\s+{_DAY_OF_MONTH}")),
-    ("day_month", _rule(rf"(?:on\s+)?(?:the\s+)?{_DAY_OF_MONTH}(?:\s+of)?\s+{_MONTH}")),
+    ("iso", _rule(rf"(?:on\s+)?{_NAMED}(?P<y>20\d\d)-(?P<m>[01]\d)-(?P<d>[0-3]\d)")),
+    ("month_day", _rule(rf"(?:on\s+)?{_NAMED}(?:the\s+)?{_MONTH}\.?\s+{_DAY_OF_MONTH}{_YEAR}")),
+    ("day_month", _rule(rf"(?:on\s+)?{_NAMED}(?:the\s+)?{_DAY_OF_MONTH}(?:\s+of)?\s+{_MONTH}"
+                        rf"{_YEAR}")),
     ("weekday", _rule(r"(?:(?:on|this|next|coming)\s+)?(?P<weekday>" + "|".join(WEEKDAYS)
                       + r")")),
 ]
@@ -78,7 +92,7 @@ def find_days(text: str, now: datetime) -> Days | None:
     kind, match = found
     first, count = _resolve_days(kind, match, now.date())
     return Days(_midnight(first, now), _midnight(first + timedelta(days=count), now),
-                match.group(), match.span())
+                match.group(), match.span(), _wrong_weekday(match, first))
 
 
 def find_when(text: str, now: datetime) -> When | None:
@@ -96,12 +110,13 @@ def find_when(text: str, now: datetime) -> When | None:
         return None
     first = _resolve_days(day[0], day[1], now.date())[0] if day is not None else now.date()
     spans = tuple(m.span() for m in (day[1] if day else None, clock) if m is not None)
+    wrong = _wrong_weekday(day[1], first) if day is not None else ""
     if clock is None:
-        return When(_midnight(first, now), True, spans)
+        return When(_midnight(first, now), True, spans, wrong)
     moment = datetime.combine(first, _clock_time(clock), tzinfo=now.tzinfo)
     if day is None and moment <= now:
         moment += timedelta(days=1)
-    return When(moment, False, spans)
+    return When(moment, False, spans, wrong)
 
 
 def _day_match(text: str) -> tuple[str, re.Match[str]] | None:
@@ -137,10 +152,30 @@ def _resolve_days(kind: str, match: re.Match[str], today: date) -> tuple[date, i
         return _date(int(match.group("y")), int(match.group("m")), int(match.group("d"))), 1
     month = next(i for i, name in enumerate(MONTHS, start=1)
                  if name.startswith(match.group("month").lower()[:3]))
+    if match.group("year"):
+        return _date(int(match.group("year")), month, int(match.group("dom"))), 1
     day = _date(today.year, month, int(match.group("dom")))
     if day < today:
-        day = _date(today.year + 1, month, day.day)
+        later = _date(today.year + 1, month, day.day)
+        named = _named_weekday(match)
+        # "Thursday 10 December" written on the 12th, of a Thursday gone by: that one
+        if named is None or day.weekday() != named or later.weekday() == named:
+            day = later
     return day, 1
+
+
+def _named_weekday(match: re.Match[str]) -> int | None:
+    """The weekday named before a date (0 is Monday), if one was."""
+    named = match.groupdict().get("named")
+    if not named:
+        return None
+    return next(i for i, name in enumerate(WEEKDAYS) if name.startswith(named.lower()[:3]))
+
+
+def _wrong_weekday(match: re.Match[str], day: date) -> str:
+    """The weekday named with a date, as a full name, when ``day`` falls on another."""
+    named = _named_weekday(match)
+    return "" if named is None or named == day.weekday() else WEEKDAYS[named].capitalize()
 
 
 def _date(year: int, month: int, day: int) -> date:

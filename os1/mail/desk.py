@@ -31,6 +31,13 @@ _MAIL_QUESTION = re.compile(
 _READ = re.compile(r"\bread (?:me )?(?:the |that )?(?:last |latest |newest )?"
                    r"(?:one|e-?mail|mail|message|letter) from (?P<who>[^?.!,]{1,60})",
                    re.IGNORECASE)
+# "read me the newest one", "what's the latest mail?": the newest mail in the inbox.
+# Only "mail" or "email" says so by itself; "the last one" (or message, letter) is mail
+# when it follows her answer about mail, and may be a poem or a chat message otherwise.
+_NEWEST = re.compile(r"\b(?:(?:read|open|show|tell)(?: (?:me|us))?(?: out)?|what(?:'s|s| is|"
+                     r" was| does| did| says?)(?: in)?) (?:the |my |that )?(?:very )?"
+                     r"(?:newest|latest|last|most recent|new) (?P<noun>one|e-?mail|mail|"
+                     r"message|letter)\b(?! address)", re.IGNORECASE)
 _FIND = re.compile(r"\b(?:find|search(?: for)?|look for|any) (?:the |my )?(?:e-?mails?|mail|"
                    r"messages?|letters?) (?:about|on|mentioning|regarding|that mentions?) "
                    r"(?P<what>[^?.!]{1,80})", re.IGNORECASE)
@@ -56,21 +63,28 @@ class MailDesk:
         self.who_is = who_is
         self.clock = clock
         self.lines = read_toml("mail.toml")
+        self._spoke = False  # the turn just before was hers about mail
 
     def answer(self, text: str) -> DeskAnswer | None:
         """Her answer if ``text`` is a request the desk handles, else None. What the
-        conversation keeps of it names no sender, subject or word of any mail."""
-        said = self.said(text)
+        conversation keeps of it names no sender, subject or word of any mail. It must
+        see every turn (or be told it ``passed``): "read me the last one" is about mail
+        only right after she spoke of mail."""
+        after_mail, self._spoke = self._spoke, False
+        said = self.said(text, after_mail)
         if said is None:
             return None
+        self._spoke = True
         return DeskAnswer(said, str(self.lines["kept"]))
 
     def passed(self) -> None:
         """Another desk answered this turn: a proposed errand lapses."""
+        self._spoke = False
         if self.errands is not None:
             self.errands.drop()
 
-    def said(self, text: str) -> str | None:
+    def said(self, text: str, after_mail: bool = False) -> str | None:
+        """``after_mail``: her last answer was about mail, so "the newest one" is a mail."""
         if self.errands is not None and self.store.accounts():
             done = self.errands.said(text, self._who)
             if done is not None:
@@ -78,19 +92,26 @@ class MailDesk:
         if len(text) > 200:
             return None
         read, find, asked = _READ.search(text), _FIND.search(text), _SAID.search(text)
+        newest = _NEWEST.search(text)
+        if newest is not None and not after_mail and \
+                newest.group("noun").lower() in ("one", "message", "letter"):
+            newest = None
         # "what did Amy say about the trip?" may be about a talk, not a mail: unless it
         # speaks of mail (or writing), it is hers to answer only from mail she finds
-        about_mail = read is not None or find is not None or is_mail_question(text) or \
+        about_mail = read is not None or find is not None or newest is not None or \
+            is_mail_question(text) or \
             (asked is not None and asked.group("verb").lower() in ("write", "send"))
         if not about_mail and asked is None:
             return None
         if not self.store.accounts():
             return str(self.lines["no_accounts"]) if about_mail else None
+        if read is not None:
+            return self.read_from(self._who(read.group("who")))
+        if newest is not None:
+            return self.read_newest()
         if asked is not None:
             return self.said_about(asked.group("who"), asked.group("what") or "",
                                    quiet=not about_mail)
-        if read is not None:
-            return self.read_from(self._who(read.group("who")))
         if find is not None:
             return self.find(find.group("what"))
         said = self.summary(self.store.untold(limit=MAX_NAMED), self.store.untold_counts())
@@ -126,6 +147,13 @@ class MailDesk:
         found = self.store.search([], limit=1, sender=who)
         if not found:
             return str(self.lines["none_from"]).format(who=one_line(who, 60))
+        return self._read(found[0])
+
+    def read_newest(self) -> str:
+        """The newest mail in the inbox, read out (spam, set aside, is not read)."""
+        found = self.store.in_categories(("personal", "work", "newsletter"), limit=1)
+        if not found:
+            return str(self.lines["none_newest"])
         return self._read(found[0])
 
     def _read(self, item: StoredMail) -> str:

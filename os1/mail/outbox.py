@@ -3,20 +3,22 @@ and subject fixed by code from the mail it answers, its body written by the mode
 user's style or by the user), proposed in the action log with every word and address
 that will go, and sent only from that logged proposal, unchanged, when the user says
 yes. So nothing a stranger writes into a mail can add a recipient, change the text
-after it was shown, or send anything by itself.
+after it was shown, or send anything by itself; and what the model writes is checked by
+code for words copied from other mail (mail/copied.py) before it is shown at all.
 """
 
 from __future__ import annotations
 
 import email.utils
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass
 from email.message import EmailMessage
 
 from os1.data import fill, read_text
 from os1.errors import InputError, MailError
 from os1.llm.base import GenerateOptions, Message, Model, complete
+from os1.mail.copied import without_copied
 from os1.mail.imap import MailFiler
 from os1.mail.quote import one_line
 from os1.mail.smtp import MailSender
@@ -38,26 +40,34 @@ class Draft:
     body: str
     in_reply_to: str = ""
     references: str = ""
+    # written by the model (True) or by the user: a drafted mail is not the user's own
+    # writing, and its copy in Sent never shows the model how the user writes
+    drafted: bool = True
 
     def recipients_line(self) -> str:
         return ", ".join(self.to)
 
 
-def reply_to(item: StoredMail, body: str) -> Draft:
-    """A reply to ``item``'s sender only (never to addresses named inside the mail)."""
+def reply_to(item: StoredMail, body: str, drafted: bool = True) -> Draft:
+    """A reply to ``item``'s sender only (never to addresses named inside the mail).
+    ``drafted``: ``body`` was written by the model, not by the user."""
     if not item.mail.from_addr or "@" not in item.mail.from_addr:
         raise InputError("That mail has no sender address to reply to.")
     subject = item.mail.subject.strip()
     subject = subject if _RE.match(subject) else f"Re: {subject}".strip()
     return Draft(item.account, (item.mail.from_addr,), one_line(subject, 200), _checked(body),
-                 item.mail.message_id, item.mail.message_id)
+                 item.mail.message_id, item.mail.message_id, drafted)
 
 
 def draft_body(model: Model, item: StoredMail, wish: str, user_name: str,
-               examples: list[str]) -> str:
+               examples: Sequence[str], others: Iterable[str] = ()) -> str:
     """The model's body for a reply saying ``wish``, in the style of ``examples`` (the
-    user's own sent mail). The answered mail is shown as quoted data; whatever the model
-    writes is only a proposal the user reads before anything is sent."""
+    user's own sent mail, mail/style.py). The answered mail is shown as quoted data;
+    whatever the model writes is then checked against ``examples``, the answered mail
+    and ``others`` (the rest of the user's mail), and a sentence copied from them that
+    ``wish`` did not ask for is left out (mail/copied.py). A draft that was mostly
+    copy is refused. Even then it is only a proposal the user reads before anything is
+    sent."""
     shown = "\n---\n".join(e[:STYLE_EXAMPLE_CHARS] for e in examples[:STYLE_EXAMPLES])
     prompt = fill(read_text("prompts/draft_reply.txt"), user_name=user_name,
                   wish=one_line(wish, 500), examples=shown or "(none yet: write plainly)",
@@ -66,14 +76,15 @@ def draft_body(model: Model, item: StoredMail, wish: str, user_name: str,
                   text=item.mail.text[:ANSWERED_CHARS])
     raw = complete(model, [Message("user", prompt)],
                    GenerateOptions(max_tokens=220, temperature=0.3, seed=7))
-    return _checked(_without_fences(raw))
-
-
-def style_examples(store: MailStore, account: MailAccount) -> list[str]:
-    """Bodies of the user's own recent mail (found in any synced folder, such as Sent)."""
-    return [m.mail.text.strip() for m in store.search([], limit=STYLE_EXAMPLES,
-                                                      sender=account.address)
-            if m.mail.text.strip()]
+    checked = without_copied(_checked(_without_fences(raw)), wish, item.mail.text,
+                             examples, others)
+    if checked.dropped and checked.kept_words * 2 < checked.words:
+        raise InputError(
+            "The draft repeated words from another mail that you didn't ask to say (\""
+            f"{one_line(checked.dropped[0], 80)}\"), so it was not kept. Nothing was sent.",
+            "Ask again in other words, or write the reply yourself: "
+            "os1 mail reply ID --body-file FILE.")
+    return _checked(checked.text)
 
 
 def to_message(draft: Draft, account: MailAccount) -> EmailMessage:

@@ -62,7 +62,7 @@ def parse_mail(raw: bytes) -> ParsedMail:
     for part in _leaves(message):
         kind = part.get_content_type()
         disposition = (part.get("Content-Disposition") or "").lower()
-        filename = _decoded(part.get_filename() or "")
+        filename = visible(_decoded(part.get_filename() or ""))
         if filename or disposition.startswith("attachment") or \
                 not (kind.startswith("text/") or kind == "message/rfc822"):
             payload = part.get_payload(decode=True)
@@ -156,15 +156,18 @@ def _header(message: Message, name: str) -> str:
         value = message.get(name)
     except (TypeError, ValueError):
         return ""
+    if isinstance(value, email.header.Header):  # raw 8-bit, as spam is sent: its bytes
+        return _decoded(value)
     return _decoded(str(value)) if value is not None else ""
 
 
-def _decoded(value: str) -> str:
-    """An RFC 2047 encoded header (=?utf-8?b?...?=) as text, whatever its charset."""
+def _decoded(value: str | email.header.Header) -> str:
+    """An RFC 2047 encoded header (=?utf-8?b?...?=) as text, whatever its charset; a
+    raw 8-bit one (a ``Header`` of unknown charset) read as UTF-8 where it is."""
     try:
         parts = email.header.decode_header(value)
     except (email.errors.HeaderParseError, ValueError):
-        return value
+        return str(value)
     out = []
     for chunk, charset in parts:
         out.append(_text_of(chunk, charset) if isinstance(chunk, bytes) else chunk)

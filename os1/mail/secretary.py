@@ -12,11 +12,12 @@ from os1.mail.cleanup import Cleanup
 from os1.mail.desk import MailDesk
 from os1.mail.errands import MailErrands
 from os1.mail.imap import ImapServer
-from os1.mail.outbox import Outbox, draft_body, style_examples
+from os1.mail.outbox import Outbox, draft_body
 from os1.mail.people import People, Search
 from os1.mail.secrets import Secrets
 from os1.mail.smtp import SmtpSender
 from os1.mail.store import MailAccount, MailStore, StoredMail
+from os1.mail.style import other_mail, style_examples
 from os1.storage.actions import ActionLog
 from os1.storage.db import Database
 
@@ -43,8 +44,8 @@ def mail_desk(db: Database, user: str, home: Path, model: Callable[[], Model] | 
 
     def drafter(item: StoredMail, wish: str) -> str:
         assert model is not None
-        examples = style_examples(store, store.account(item.account))
-        return draft_body(model(), item, wish, user_name, examples)
+        examples = style_examples(store, store.account(item.account), actions)
+        return draft_body(model(), item, wish, user_name, examples, other_mail(store, item))
 
     errands = MailErrands(store, outbox, cleanup, drafter if model is not None else None)
     return MailDesk(store, errands, People(memories) if memories is not None else None)

@@ -11,12 +11,14 @@ from dataclasses import dataclass
 from typing import Literal
 
 from os1.errors import InputError
+from os1.mail.known import Known
 from os1.mail.parse import Attachment, ParsedMail
 from os1.mail.triage import CATEGORIES, PRIORITY, Triage
 from os1.storage.db import Connection, Database, Row
 
 Security = Literal["tls", "starttls", "none"]
 SECURITIES: tuple[Security, ...] = ("tls", "starttls", "none")
+FOLDER_ROLES = ("", "sent")
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,39}$")
 
 
@@ -172,7 +174,35 @@ class MailStore:
             " synced_at = excluded.synced_at",
             (self.user_id, account.id, folder, uidvalidity, last_uid, time.time()))
 
+    def set_folder_role(self, account: MailAccount, folder: str, role: str) -> None:
+        """``role``: 'sent' for the folder the server keeps as Sent (only mail there, from
+        the user's own address, is taken for the user's own writing), '' for any other.
+        The inbox is never 'sent': anyone can write into it."""
+        if role not in FOLDER_ROLES:
+            raise InputError(f"{role!r} is not a folder role here.",
+                             f"Use one of: {', '.join(map(repr, FOLDER_ROLES))}.")
+        if role == "sent" and folder.upper() == "INBOX":
+            raise InputError("The inbox can't be kept as your Sent folder: anyone can "
+                             "write into it.")
+        with self._db.transaction() as tx:
+            tx.execute("UPDATE mail_folders SET role = ? WHERE user_id = ? AND account_id = ?"
+                       " AND folder = ?", (role, self.user_id, account.id, folder))
+
     # -- reading -------------------------------------------------------------------------
+
+    def sent_mail(self, account: MailAccount, limit: int = 50) -> list[StoredMail]:
+        """Newest first: mail in ``account``'s Sent folder whose sender is the account's
+        own address (and so, unlike a From line in the inbox, written by the user or by
+        a program of the user's)."""
+        rows = self._db.execute(
+            f"{_SELECT} JOIN mail_folders AS f ON f.account_id = m.account_id"
+            " AND f.folder = m.folder AND f.user_id = m.user_id"
+            " WHERE m.user_id = ? AND m.account_id = ? AND f.role = 'sent'"
+            " AND m.from_addr = ?"
+            " ORDER BY COALESCE(m.sent_at, m.stored_at) DESC, m.id DESC LIMIT ?",
+            (self.user_id, account.id, account.address.strip().lower(),
+             max(0, limit))).fetchall()
+        return [_to_mail(r) for r in rows]
 
     def messages(self, limit: int = 50, folder: str = "INBOX") -> list[StoredMail]:
         """Newest first."""
@@ -254,6 +284,22 @@ class MailStore:
         rows = self._db.execute(f"{_SELECT} WHERE m.user_id = ? AND m.sorted_by = 'you'"
                                 " ORDER BY m.id", (self.user_id,)).fetchall()
         return [(item.mail, item.category) for item in map(_to_mail, rows)]
+
+    def known(self) -> Known:
+        """Who he knows, from his own mail (mail/known.py): the addresses his Sent mail
+        went to (mail in a folder the server keeps as Sent, from his own address) and the
+        senders he sorted himself."""
+        own = [a.address.strip().lower() for a in self.accounts()]
+        rows = self._db.execute(
+            "SELECT m.to_addrs, m.cc_addrs FROM mail_messages AS m JOIN mail_folders AS f"
+            " ON f.account_id = m.account_id AND f.folder = m.folder AND f.user_id = m.user_id"
+            " JOIN mail_accounts AS a ON a.id = m.account_id AND a.user_id = m.user_id"
+            " WHERE m.user_id = ? AND f.role = 'sent'"
+            " AND m.from_addr = lower(trim(a.address))",
+            (self.user_id,)).fetchall()
+        written_to = [address for row in rows for column in (row[0], row[1])
+                      for address in json.loads(column)]
+        return Known.of(own, written_to, self.corrections())
 
     def resort(self, triage: Triage) -> int:
         """Sort again every message the user hasn't sorted (after they corrected some);

@@ -27,10 +27,13 @@ class SyncResult:
 
 def sync_folder(store: MailStore, account: MailAccount, server: MailServer,
                 folder: str = "INBOX",
-                progress: Callable[[int, int], None] | None = None) -> SyncResult:
+                progress: Callable[[int, int], None] | None = None,
+                role: str | None = None) -> SyncResult:
     """``progress(done, todo)`` after each batch. New mail is sorted as it comes in (by
-    what the user's corrections taught, or by rules until there are enough)."""
-    triage = Triage(account.address, store.corrections())
+    what the user's corrections taught, or by rules until there are enough). ``role``:
+    'sent' when the server keeps ``folder`` as Sent (see ``MailStore.set_folder_role``);
+    None leaves what is known."""
+    triage = Triage(account.address, store.corrections(), store.known())
     info = server.select(folder)
     state = store.folder_state(account, folder)
     restarted = state is not None and state.uidvalidity != info.uidvalidity
@@ -50,6 +53,8 @@ def sync_folder(store: MailStore, account: MailAccount, server: MailServer,
             progress(start + len(batch), len(uids))
     if not uids and state is None:
         store.save_batch(account, folder, info.uidvalidity, [], 0)
+    if role is not None:
+        store.set_folder_role(account, folder, role)
     return SyncResult(folder, new, store.count(folder, account), restarted)
 
 

@@ -10,7 +10,10 @@ training data: cross-validated scores, the cheapest cut when a ham called spam c
 ``HAM_COST`` missed spams.
 ``Triage`` sorts a user's mailbox: by rules until the user has corrected enough of it
 (a server's spam flag, mailing-list headers, the user's own domain), then by a
-``Classifier`` trained on their corrections, which always win over any guess.
+``Classifier`` trained on their corrections, which always win over any guess. Mail from
+someone his mailbox says he knows (``Known``: people he wrote to, senders he kept) is
+never called spam, and it comes first; mail that tries to trick him (``hostile_marks``)
+comes after every real mail that matters.
 """
 
 from __future__ import annotations
@@ -20,6 +23,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from os1.mail.hostile import hostile_marks
+from os1.mail.known import Known
 from os1.mail.parse import ParsedMail
 
 CATEGORIES = ("personal", "work", "newsletter", "spam")
@@ -30,6 +35,9 @@ FREE_MAIL = frozenset({"gmail.com", "googlemail.com", "yahoo.com", "outlook.com"
                        "gmx.de", "gmx.net", "web.de", "proton.me", "protonmail.com",
                        "fastmail.com", "mail.com", "yandex.ru"})
 PRIORITY = {"personal": 0.8, "work": 0.7, "newsletter": 0.2, "spam": 0.0}
+KNOWN_BONUS = 0.1  # a sender he knows, above any stranger's mail of the same kind
+REPLY_BONUS = 0.1  # ... and a reply of theirs above a new thread
+HOSTILE_PRIORITY = 0.3  # a trick: after every real mail that matters, before newsletters
 HAM_COST = 99  # a real mail called spam costs as much as this many spams let through
 GUARDED = "spam"  # the one category whose false alarms cost HAM_COST
 STRUCTURE = "structure:"  # the first line of ``features``: marks, not words
@@ -171,8 +179,10 @@ class Classifier:
             return []
         return [float(s) for s in _spam_margin(self._svm, self._vectors.transform(list(texts)))]
 
-    def predict(self, texts: Sequence[str]) -> list[str]:
-        """The likeliest class; spam only past ``margin``, else the next likeliest."""
+    def predict(self, texts: Sequence[str], never_spam: Sequence[bool] = ()) -> list[str]:
+        """The likeliest class; spam only past ``margin``, else the next likeliest.
+        ``never_spam``: per text, whether it may not be called spam at all (mail from
+        someone he knows)."""
         if not texts:
             return []
         import numpy as np
@@ -185,8 +195,10 @@ class Classifier:
         if GUARDED in classes:
             spam = classes.index(GUARDED)
             others = np.delete(scores, spam, axis=1).max(axis=1)
-            scores[:, spam] = np.where(scores[:, spam] - others > self.margin,
-                                       scores[:, spam], -np.inf)
+            allowed = scores[:, spam] - others > self.margin
+            if len(never_spam):
+                allowed &= ~np.asarray(never_spam, dtype=bool)
+            scores[:, spam] = np.where(allowed, scores[:, spam], -np.inf)
         return [classes[i] for i in scores.argmax(axis=1)]
 
 
@@ -210,11 +222,15 @@ class Sorted:
 
 class Triage:
     """``own_address``: the user's, whose domain marks work mail (unless it is a free-mail
-    provider's). ``corrections``: (mail, category) pairs the user has set."""
+    provider's). ``corrections``: (mail, category) pairs the user has set. ``known``: who
+    his mailbox says he knows (by default, from the corrections alone)."""
 
     def __init__(self, own_address: str,
-                 corrections: Sequence[tuple[ParsedMail, str]] = ()) -> None:
-        self.own_domain = own_address.rpartition("@")[2].lower()
+                 corrections: Sequence[tuple[ParsedMail, str]] = (),
+                 known: Known | None = None) -> None:
+        self.own_address = own_address.strip().lower()
+        self.own_domain = self.own_address.rpartition("@")[2]
+        self.known = known if known is not None else Known.of([own_address], [], corrections)
         self._model: Classifier | None = None
         kinds = {category for _, category in corrections}
         if len(corrections) >= MIN_CORRECTIONS and len(kinds) >= 2:
@@ -226,16 +242,17 @@ class Triage:
         return self._model is not None
 
     def sort(self, mails: Sequence[ParsedMail]) -> list[Sorted]:
+        vouched = [self.known.vouches_for(m) for m in mails]
         if self._model is not None:
-            guesses = self._model.predict([features(m) for m in mails])
-            return [Sorted(g, self._priority(m, g), "learned")
-                    for m, g in zip(mails, guesses, strict=True)]
-        return [self._by_rules(m) for m in mails]
+            guesses = self._model.predict([features(m) for m in mails], vouched)
+            return [Sorted(g, self._priority(m, g, v), "learned")
+                    for m, g, v in zip(mails, guesses, vouched, strict=True)]
+        return [self._by_rules(m, v) for m, v in zip(mails, vouched, strict=True)]
 
-    def _by_rules(self, mail: ParsedMail) -> Sorted:
+    def _by_rules(self, mail: ParsedMail, vouched: bool) -> Sorted:
         signals = set(mail.signals)
         domain = mail.from_addr.rpartition("@")[2]
-        if "spam-flagged" in signals:
+        if "spam-flagged" in signals and not vouched:
             category = "spam"
         elif signals & {"list", "bulk"}:
             category = "newsletter"
@@ -243,10 +260,17 @@ class Triage:
             category = "work"
         else:
             category = "personal"
-        return Sorted(category, self._priority(mail, category), "rules")
+        return Sorted(category, self._priority(mail, category, vouched), "rules")
 
-    @staticmethod
-    def _priority(mail: ParsedMail, category: str) -> float:
-        """Personal and work mail first, a reply to the user above a new thread."""
-        bonus = 0.1 if "reply" in mail.signals and PRIORITY[category] > 0.5 else 0.0
-        return min(1.0, PRIORITY.get(category, 0.5) + bonus)
+    def _priority(self, mail: ParsedMail, category: str, vouched: bool) -> float:
+        """Personal and work mail first: from people he knows (a reply of theirs above a
+        new thread), then from strangers; a mail that tries to trick him after all of
+        them. A "Re:" proves nothing from a stranger, so only a known sender's counts."""
+        priority = PRIORITY.get(category, 0.5)
+        if priority <= 0.5:
+            return priority
+        if hostile_marks(mail, self.own_address):
+            return HOSTILE_PRIORITY
+        if vouched:
+            priority += KNOWN_BONUS + (REPLY_BONUS if "reply" in mail.signals else 0.0)
+        return min(1.0, priority)

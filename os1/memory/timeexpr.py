@@ -14,8 +14,11 @@ announce. Words that name a day or month without saying which ("on Thursday", "i
 "the weekend") are read by the tense around them: "we're meeting for lunch on Thursday"
 is the coming Thursday, "I saw her on Thursday" the one gone by (``looks_ahead``); with
 no tense to go on, what is asked of her memory looks back and a note of what he said
-(extraction) tells a plan. Only English is understood; a text without a time expression
-gives None.
+(extraction) tells a plan. A date ("10 December", "Thursday 10 December") is that day, in
+the year its tense points to; a weekday named with it only picks the year when it fits
+that one alone, and never moves the day (issue 25: "on Thursday 10 December" was read as
+whichever Thursday was nearest). Only English is understood; a text without a time
+expression gives None.
 """
 
 from __future__ import annotations
@@ -42,6 +45,9 @@ _UNIT = r"(?P<unit>day|week|month|year)s?"
 _WEEKDAY = r"(?P<weekday>" + "|".join(WEEKDAYS) + r")"
 _MONTH = r"(?P<month>" + "|".join(MONTHS) + r")"
 _YEAR = r"(?P<year>(?:19|20)\d\d)"
+_DOM = r"(?P<dom>[12]\d|3[01]|0?[1-9])(?:st|nd|rd|th)?"
+# "on Thursday, the 10th of December", "next Thursday December 10, 2026"
+_DATED_LEAD = rf"(?:on\s+)?(?:(?:(?:this|next|last|this\s+past)\s+)?{_WEEKDAY},?\s+)?"
 
 _ING_NOUN = r"(?!(?:no|some|any|every)?thing\b|morning\b|evening\b|ceiling\b|spring\b" \
             r"|string\b|wedding\b|building\b|ring\b|king\b)"
@@ -234,6 +240,30 @@ def _month(match: re.Match[str], clock: _Clock) -> tuple[float, float]:
     return clock.days(first, _add_months(first, 1))
 
 
+def _dated(match: re.Match[str], clock: _Clock) -> tuple[float, float]:
+    """'10 December', 'on Thursday 10 December 2026': that day. Without a year, this
+    year's, unless it is to come and the text looks back (then last year's) or it is
+    gone and the text looks ahead (next year's); but this year's all the same when a
+    weekday named with it fits this year's and not the other."""
+    month, day = MONTHS.index(match.group("month").lower()) + 1, int(match.group("dom"))
+    today = clock.today
+    if match.group("year"):
+        return clock.day(_clamped(int(match.group("year")), month, day))
+    this = _clamped(today.year, month, day)
+    if this >= today if clock.ahead else this <= today:
+        return clock.day(this)
+    other = _clamped(today.year + (1 if clock.ahead else -1), month, day)
+    named = match.group("weekday")
+    wanted = WEEKDAYS.index(named.lower()) if named is not None else None
+    fits_this = wanted == this.weekday() != other.weekday()
+    return clock.day(this if fits_this else other)
+
+
+def _clamped(year: int, month: int, day: int) -> date:
+    """The date, or the month's last day for one it doesn't have (30 February)."""
+    return date(year, month, min(day, calendar.monthrange(year, month)[1]))
+
+
 def _year(match: re.Match[str], clock: _Clock) -> tuple[float, float]:
     year = int(match.group("year"))
     return clock.days(date(year, 1, 1), date(year + 1, 1, 1))
@@ -317,6 +347,8 @@ _RULES: list[tuple[re.Pattern[str], _Resolver]] = [
     _rule(r"(?P<which>last|this)\s+(?P<unit>week|month|year)", _calendar),
     _rule(rf"(?:last|this\s+past)\s+{_WEEKDAY}", _last_weekday),
     _rule(rf"on\s+{_WEEKDAY}", _on_weekday),
+    _rule(rf"{_DATED_LEAD}(?:the\s+)?{_DOM}(?:\s+of)?\s+{_MONTH}(?:,?\s+{_YEAR})?", _dated),
+    _rule(rf"{_DATED_LEAD}{_MONTH}\s+{_DOM}(?:,?\s+{_YEAR})?", _dated),
     _rule(rf"(?:(?P<which>in|during|last|this\s+past)\s+){_MONTH}(?:\s+(?:of\s+)?{_YEAR})?",
           _month),
     _rule(rf"{_MONTH}\s+{_YEAR}", _month),

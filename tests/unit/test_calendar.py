@@ -30,7 +30,8 @@ from os1.errors import CalendarError, InputError, MailError
 from os1.llm.fake import FakeModel
 from os1.mail.desk import MailDesk
 from os1.mail.fake import FakeMailServer
-from os1.mail.store import MailAccount, MailStore
+from os1.mail.parse import parse_mail
+from os1.mail.store import MailAccount, MailStore, StoredMail
 from os1.mail.sync import sync_folder
 from os1.mind.companion import Companion
 from os1.mind.desks import Desks
@@ -223,6 +224,24 @@ def test_moments_a_request_names(text: str, moment: datetime, all_day: bool) -> 
     found = find_when(text, NOW)
     assert found is not None and (found.start, found.all_day) == (moment, all_day)
     assert find_when("dentist", NOW) is None
+
+
+@pytest.mark.parametrize(("text", "moment", "wrong"), [
+    ("dinner Thursday 10 December at 7pm", at(10, 19), ""),
+    ("dinner on Thursday, the 10th of December at 7pm", at(10, 19), ""),
+    ("call next Thursday, December 10 at 3pm", at(10, 15), ""),
+    ("call Thu 10 Dec 2026 at 3pm", at(10, 15), ""),
+    ("dinner Friday 10 December at 7pm", at(10, 19), "Friday"),
+    ("tea Wed, 10 Dec at 4pm", at(10, 16), "Wednesday"),
+    ("I sat 10 December at 4pm", at(10, 16), ""),  # "sat" without its point is a word
+])
+def test_a_date_with_its_weekday_is_that_date_even_when_the_weekday_is_wrong(
+        text: str, moment: datetime, wrong: str) -> None:
+    """Issue 25: "Thursday 10 December" was read as the first Thursday to come."""
+    found = find_when(text, NOW)
+    assert found is not None and found.start == moment and found.wrong_weekday == wrong
+    days = find_days(text, NOW)
+    assert days is not None and days.start == at(10, 0) and days.wrong_weekday == wrong
 
 
 # -- the store -------------------------------------------------------------------------------
@@ -455,10 +474,11 @@ ACCOUNT = MailAccount(name="home", address="theo@example.org", login="theo@examp
                       smtp_host="127.0.0.1", smtp_port=465, smtp_security="tls")
 
 
-def mail(subject: str, body: str, sender: str = "Catherine <cat@example.org>") -> bytes:
+def mail(subject: str, body: str, sender: str = "Catherine <cat@example.org>",
+         date: str = "Mon, 30 Nov 2026 18:00:00 +0100") -> bytes:
     message = EmailMessage()
     message["From"], message["To"], message["Subject"] = sender, "theo@example.org", subject
-    message["Date"] = "Mon, 30 Nov 2026 18:00:00 +0100"
+    message["Date"] = date
     message["Message-ID"] = f"<{abs(hash(subject))}@example.org>"
     message.set_content(body)
     return bytes(message)
@@ -485,6 +505,79 @@ def test_a_meeting_in_mail_becomes_a_proposed_event_dated_from_the_mail(
         "'tomorrow' in a mail sent Monday is Tuesday"
     assert proposal_from_mail(sale, NOW, BERLIN) is None, "a sale is no meeting"
     assert proposal_from_mail(dinner, at(2, 9), BERLIN) is None, "a past one is not offered"
+
+
+def sent_on(date_header: str, body: str) -> StoredMail:
+    raw = EmailMessage()
+    raw["From"], raw["To"], raw["Subject"] = "Anna <anna@example.org>", "theo@example.org", "Hi"
+    raw["Date"], raw["Message-ID"] = date_header, "<hi@example.org>"
+    raw.set_content(body)
+    return StoredMail(1, "home", "INBOX", 1, parse_mail(bytes(raw)), len(bytes(raw)))
+
+
+@pytest.mark.parametrize(("sent", "read", "body", "meeting", "wrong"), [
+    # 10 December 2025 was a Wednesday: the date wins, and the weekday is said to be wrong
+    ("Mon, 01 Dec 2025 09:00:00 +0100", datetime(2025, 12, 2, 9, tzinfo=BERLIN),
+     "Dinner on Thursday 10 December at 7pm?", datetime(2025, 12, 10, 19, tzinfo=BERLIN),
+     "Thursday"),
+    ("Tue, 01 Dec 2026 09:00:00 +0100", NOW,
+     "Dinner on Thursday 10 December at 7pm?", at(10, 19), ""),
+    ("Wed, 02 Dec 2026 09:00:00 +0100", NOW,
+     "Lunch Friday, the 4th of December at 1pm.", at(4, 13), ""),
+    # across the year's end: January is next year's
+    ("Sun, 20 Dec 2026 09:00:00 +0100", datetime(2026, 12, 21, 9, tzinfo=BERLIN),
+     "Lunch on Thursday 7 January at noon?", datetime(2027, 1, 7, 12, tzinfo=BERLIN), ""),
+    ("Sun, 20 Dec 2026 09:00:00 +0100", datetime(2026, 12, 21, 9, tzinfo=BERLIN),
+     "Coffee on Wednesday 7 January 2027 at 10am?", datetime(2027, 1, 7, 10, tzinfo=BERLIN),
+     "Wednesday"),
+])
+def test_a_meeting_on_a_weekday_and_date_in_mail_is_on_that_date(
+        sent: str, read: datetime, body: str, meeting: datetime, wrong: str) -> None:
+    found = proposal_from_mail(sent_on(sent, body), read, BERLIN)
+    assert found is not None and found.event.start == meeting, found
+    assert found.wrong_weekday == wrong
+
+
+def test_a_weekday_and_date_gone_by_when_the_mail_was_written_is_not_offered() -> None:
+    """Thursday 10 December, written on Saturday the 12th: that Thursday, not next year's
+    10 December (a Friday) nor the Thursday after."""
+    item = sent_on("Sat, 12 Dec 2026 09:00:00 +0100", "Thanks for dinner on Thursday "
+                   "10 December at 7pm.")
+    assert proposal_from_mail(item, datetime(2026, 12, 12, 10, tzinfo=BERLIN), BERLIN) is None
+
+
+def test_she_says_when_a_mails_weekday_does_not_fit_its_date(
+        db: Database, server: FakeCalendarServer, home: CalendarSource) -> None:
+    clock = Clock(datetime(2025, 12, 2, 9, tzinfo=BERLIN))
+    inbox = MailStore(db, "theo")
+    account = inbox.add_account(ACCOUNT)
+    mailbox = FakeMailServer()
+    mailbox.deliver(mail("Dinner", "Dinner on Thursday 10 December at 7pm?",
+                         date="Mon, 01 Dec 2025 09:00:00 +0100"))
+    sync_folder(inbox, account, mailbox)
+    desk = CalendarDesk(db, "theo", connect=lambda s: server, mail=inbox, clock=clock, tz=BERLIN)
+    offer = desk.answer("any meetings in my mail?")
+    assert offer is not None and offer.said == (
+        'Catherine\'s mail mentions "Dinner", on Wednesday 10 December at 19:00. The mail '
+        "says Thursday, but 10 December is a Wednesday; I went by the date. Shall I put it "
+        "in your calendar? Say yes or no.")
+    desk.answer("yes")
+    assert [e.start for e in server.created] == [datetime(2025, 12, 10, 19, tzinfo=BERLIN)]
+    right = desk.answer("add dentist Thursday 11 December at 3pm")
+    assert right is not None and right.said == (
+        'Shall I put "dentist" in your calendar, on Thursday 11 December at 15:00? Say yes '
+        "or no.")
+    wrong = desk.answer("add dentist Friday 11 December at 3pm")
+    assert wrong is not None and wrong.said == (
+        'Shall I put "dentist" in your calendar, on Thursday 11 December at 15:00? You said '
+        "Friday, but 11 December is a Thursday; I went by the date. Say yes or no.")
+    reminder = desk.answer("remind me to call Ana on Friday 11 December at 6pm")
+    assert reminder is not None and reminder.said.endswith(
+        "on Thursday 11 December at 18:00? You said Friday, but 11 December is a Thursday; "
+        "I went by the date. Say yes or no.")
+    agenda = desk.answer("what do I have on Thursday 10 December?")
+    assert agenda is not None
+    assert agenda.said.startswith('You have one thing on Wednesday 10 December: "Dinner"')
 
 
 def test_she_offers_a_meeting_from_mail_and_adds_it_only_on_yes(
@@ -632,6 +725,30 @@ def test_os1_calendar_imports_shows_and_creates_only_after_yes(
     path.write_bytes(b"garbage")
     broken = runner.invoke(cli, ["calendar", "import", str(path)])
     assert isinstance(broken.exception, CalendarError)
+
+
+def test_os1_calendar_says_when_a_weekday_does_not_fit_its_date(
+        settings: Settings, db: Database, tmp_path: Path) -> None:
+    from os1.cli import cli
+
+    path = tmp_path / "empty.ics"
+    path.write_bytes(b"BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//t//EN\r\nEND:VCALENDAR\r\n")
+    runner = CliRunner()
+    assert runner.invoke(cli, ["calendar", "import", str(path)]).exit_code == 0
+    shown = runner.invoke(cli, ["calendar", "new", "Tea", "--at", "Friday 10 December 2099 4pm"],
+                          input="n\n")
+    assert "You said Friday, but 10 December is a Thursday; I went by the date." in \
+        " ".join(shown.output.split())
+    assert 'New event: "Tea", Thu 10 Dec 16:00' in shown.output, shown.output
+    inbox = MailStore(db, settings.user)
+    account = inbox.add_account(ACCOUNT)
+    mailbox = FakeMailServer()
+    mailbox.deliver(mail("Dinner", "Dinner on Friday 10 December 2099 at 7pm?"))
+    sync_folder(inbox, account, mailbox)
+    offered = runner.invoke(cli, ["calendar", "from-mail", str(inbox.messages()[0].id)],
+                            input="n\n")
+    assert "The mail says Friday, but 10 December is a Thursday; I went by the date." in \
+        " ".join(offered.output.split()), offered.output
 
 
 def test_os1_calendar_remove_forgets_a_calendar_its_events_and_password(

@@ -82,6 +82,24 @@ def test_a_mails_escape_sequences_and_hidden_characters_are_left_out() -> None:
     assert parsed.from_name == "Bank" and parsed.subject == "Note[31m 1"
 
 
+def test_an_attachments_name_holds_no_escape_sequence_or_bidi_override() -> None:
+    """`os1 mail show` printed it as it came: a title set, a name read backwards."""
+    mail = EmailMessage()
+    mail["From"], mail["Subject"] = "x@evil.example", "Report"
+    mail.set_content("See attached.")
+    mail.add_attachment(b"%PDF", maintype="application", subtype="pdf",
+                        filename="\x1b]0;pwned\x07report\u202efdp.exe")
+    [attachment] = parse_mail(bytes(mail)).attachments
+    assert attachment.filename == "]0;pwnedreportfdp.exe"
+
+
+def test_raw_utf8_headers_are_read_and_their_bidi_overrides_left_out() -> None:
+    raw = ("From: Zo\u00eb <z@example.net>\r\nSubject: Caf\u00e9 \u202egnp.exe\u202c\r\n"
+           "\r\nHi").encode()
+    parsed = parse_mail(raw)
+    assert (parsed.from_name, parsed.subject) == ("Zo\u00eb", "Caf\u00e9 gnp.exe")
+
+
 def test_an_html_only_mail_becomes_text_without_its_scripts_or_styles() -> None:
     mail = EmailMessage()
     mail["Subject"] = "Sale"
@@ -347,6 +365,52 @@ def test_she_reads_the_newest_from_someone_and_finds_mail_by_its_words(
     answer = desk.answer("read me the mail from catherine")
     assert answer is not None and "Bring wine" in answer.said
     assert "Catherine" not in answer.kept and "wine" not in answer.kept
+
+
+def test_read_me_the_newest_one_reads_the_newest_mail_once_mail_is_the_talk(
+        store: MailStore, account: MailAccount, db: Database) -> None:
+    """Issue 25: "read me the newest one", said after talking about his mail, reached the
+    model, which made a mail up. "The newest mail" is always hers to read; "the last one"
+    is only right after she spoke of mail (else it may be a poem of hers)."""
+    desk = MailDesk(store)
+    server = FakeMailServer()
+    server.deliver(sent("Catherine <cat@example.org>", "Dinner Friday?", "Bring wine.",
+                        Date="Mon, 30 Nov 2026 18:00:00 +0100"))
+    server.deliver(sent("Anna <anna@example.org>", "Trip", "The train leaves at nine.",
+                        Date="Tue, 01 Dec 2026 08:00:00 +0100"))
+    server.deliver(sent("Prize <win@prize.example>", "You won", "Claim it now.",
+                        Date="Wed, 02 Dec 2026 08:00:00 +0100"))
+    sync_folder(store, account, server)
+    spam = next(m for m in store.messages() if m.mail.subject == "You won")
+    store.correct(spam.id, "spam")
+    newest = 'Here\'s the newest one from Anna, about "Trip". It says: The train leaves at nine.'
+    assert desk.answer("Read me the newest one") is None, "no talk of mail yet"
+    for asked in ("what's the newest mail?", "Read me my latest email",
+                  "what did the most recent e-mail say?", "read me the last mail please"):
+        answer = desk.answer(asked)
+        assert answer is not None and answer.said == newest, asked
+        assert "Anna" not in answer.kept and "train" not in answer.kept
+    assert desk.answer("tell me a story") is None
+    assert desk.answer("read me the last one") is None, "after a story: the story's"
+    assert desk.answer("any new mail?") is not None
+    for asked in ("Read me the newest one", "read me the last one",
+                  "can you read me the most recent one?", "what does the latest one say?",
+                  "OK, read me the latest message"):
+        answer = desk.answer(asked)
+        assert answer is not None and answer.said == newest, asked
+    from_catherine = desk.answer("read the one from Catherine")
+    assert from_catherine is not None and "Bring wine." in from_catherine.said
+    desk.passed()  # the calendar answered the next turn
+    assert desk.answer("read me the latest one") is None
+    for other in ("read me the latest poem you wrote", "what's the newest thing in your life?",
+                  "what's my latest email address?"):
+        assert desk.answer(other) is None, other
+    assert MailDesk(MailStore(db, "amy")).said("what's the newest mail?") == (
+        "I can't see any mail yet: add your account with os1 mail add, then os1 mail sync.")
+    empty = MailStore(db, "zoe")
+    empty.add_account(ACCOUNT)
+    assert MailDesk(empty).said("what's the newest mail?") == (
+        "There's no mail in your inbox for me to read.")
 
 
 def test_hostile_mail_is_only_ever_quoted_and_causes_nothing(

@@ -153,3 +153,30 @@ def test_without_a_tense_a_note_looks_ahead_and_a_request_back() -> None:
 def test_a_day_or_month_named_without_which_is_read_by_its_tense(text: str, start: str) -> None:
     found = window(text, ahead=None)
     assert found is not None and found[0] == start
+
+
+@pytest.mark.parametrize(("text", "now", "start"), [
+    # said on Wednesday 15 May 2024
+    ("We're meeting on Thursday 23 May.", NOW, "2024-05-23 00:00"),
+    ("We're meeting on Thursday, the 23rd of May.", NOW, "2024-05-23 00:00"),
+    ("We're meeting next Thursday, May 23.", NOW, "2024-05-23 00:00"),
+    ("We're meeting on Friday 23 May.", NOW, "2024-05-23 00:00"),  # a Thursday: the date wins
+    ("I saw her on Monday 13 May.", NOW, "2024-05-13 00:00"),
+    ("I saw her on 3 May.", NOW, "2024-05-03 00:00"),
+    ("I met him on December 10.", NOW, "2023-12-10 00:00"),
+    ("I'm seeing him on December 10.", NOW, "2024-12-10 00:00"),
+    ("We married on Wednesday 15 May 2019.", NOW, "2019-05-15 00:00"),
+    ("I saw her on Thursday 16 May.", NOW, "2024-05-16 00:00"),  # only this year's fits
+    # across the year's end: said on Friday 20 December 2024
+    ("We're meeting on Tuesday 7 January.", datetime(2024, 12, 20, 9, tzinfo=UTC).timestamp(),
+     "2025-01-07 00:00"),
+    ("The party will be on Saturday, the 4th of January.",
+     datetime(2024, 12, 20, 9, tzinfo=UTC).timestamp(), "2025-01-04 00:00"),
+])
+def test_a_date_is_that_day_and_a_weekday_named_with_it_never_moves_it(
+        text: str, now: float, start: str) -> None:
+    """Issue 25: "on Thursday 23 May" was whichever Thursday was nearest."""
+    found = find_time_window(text, now, UTC)
+    assert found is not None
+    assert datetime.fromtimestamp(found.start, UTC).strftime("%Y-%m-%d %H:%M") == start
+    assert found.end - found.start == 86_400
