@@ -47,10 +47,20 @@ def sentences(text: str) -> list[str]:
 
 def states_something(sentence: str) -> bool:
     """Not a question, and not only a greeting, thanks or goodbye."""
-    if sentence.rstrip().endswith("?"):
-        return False
+    return not sentence.rstrip().endswith("?") and not _only_pleasantries(sentence)
+
+
+def without_pleasantries(text: str) -> str:
+    """``text`` without its sentences of only greeting, thanks or goodbye ("Good morning.
+    What do I do for a living?" searched her memory for "good" and "morning" and found
+    "The bus was late again this morning"); all of it when nothing else is left."""
+    kept = [s for s in sentences(text) if not _only_pleasantries(s)]
+    return " ".join(kept) if kept else text
+
+
+def _only_pleasantries(sentence: str) -> bool:
     said = [w.strip("'") for w in re.findall(r"[a-z']+", sentence.lower())]
-    return not all(w in PLEASANTRIES for w in said)
+    return all(w in PLEASANTRIES for w in said)
 
 
 def about_her(sentence: str) -> bool:

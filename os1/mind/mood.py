@@ -159,6 +159,11 @@ def _sentiment() -> Any:
     return _analyzer
 
 
+def feeling_words() -> frozenset[str]:
+    """The words the sentiment lexicon scores: they judge, they state no fact."""
+    return frozenset(_sentiment().lexicon)
+
+
 def appraise(text: str) -> Appraisal:
     config = mood_config()
     text = text[: config.max_chars]

@@ -13,7 +13,9 @@ last try it turns her first sentence round: "I write letters" becomes "You write
 
 Nor does she make up his life: asked about himself, a first sentence with a name or a
 number found nowhere in what she was told (his message, the conversation in her prompt,
-her notes, his setup answers) is invented ("Your sister's name is Sarah.", "You're 35").
+her notes, his setup answers) is invented ("Your sister's name is Sarah.", "You're 35"),
+and so is a plain claim about him with a word found there in no form ("You work as a
+software engineer.", with his notes saying he writes letters).
 The guard asks again; on its last try she says honestly that he hasn't told her.
 
 Which verbs open an answer about him is data (``steering.toml`` ``[perspective]``).
@@ -25,7 +27,8 @@ import re
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
-from os1.memory.embeddings import content_words
+from os1.memory.embeddings import content_words, stem, words
+from os1.mind.mood import feeling_words
 
 ABOUT_HIMSELF = re.compile(
     r"\b(?:what|where|when|who|whom|whose|which|how)\b[^.!?]*?\b(?:do|did|does|am|was|were"
@@ -45,6 +48,18 @@ NUMBER = re.compile(r"\d+")
 # An opening phrase before her first "I": "As a new kind of person, I..." ("As an AI, I...").
 LEAD_IN = re.compile(r"(?:as|being|for)\b[^,.!?]{0,40},\s*")
 NAME = re.compile(r"\b[A-Z][a-z]+(?:-[A-Z][a-z]+)?\b")
+
+
+# A first sentence that states something about him: "You work...", "Your sister is...".
+CLAIM = re.compile(r"\W*(?:well|so|oh|yes|yeah|of course|ah)?\W*(?:you|your)\b")
+# Words that make a sentence doubt or deny instead of claiming.
+DOUBT = re.compile(r"n't\b|\b(?:not|never|no|maybe|perhaps|might|if|whether|unless)\b")
+
+
+def _forms(found: Collection[str]) -> set[str]:
+    """Each word's stem and first five letters, so "writer" meets "write" and "letters"
+    meets "letter"."""
+    return {form for w in found for form in (stem(w), w[:5])}
 
 
 def asks_about_himself(message: str) -> bool:
@@ -89,14 +104,16 @@ class Perspective:
     known: str = ""
     honest: str = ""
     his_own: frozenset[str] = frozenset()  # "my ex-wife" in his message: "ex-wife"
+    plain: frozenset[str] = frozenset()
 
     @classmethod
     def of(cls, message: str, minds: frozenset[str], not_names: frozenset[str],
            known: Collection[str] = (), honest: str = "",
-           modifiers: frozenset[str] = frozenset()) -> Perspective:
+           modifiers: frozenset[str] = frozenset(),
+           plain: frozenset[str] = frozenset()) -> Perspective:
         owned = frozenset(re.findall(r"\bmy\s+([a-z'-]+)", message.lower().replace("\u2019", "'")))
         return cls(asks_about_himself(message), minds, not_names, modifiers,
-                   " ".join([message, *known]).lower(), honest, owned)
+                   " ".join([message, *known]).lower(), honest, owned, plain)
 
     def invents(self, first_sentence: str) -> bool:
         """Her answer about him names a name or a number she was never told."""
@@ -108,7 +125,23 @@ class Perspective:
             adverb = match.start() == 0 and word.endswith("ly")  # "Honestly," not "Emily"
             if word.lower() not in self.not_names and not adverb:
                 found.append(word)
-        return any(f.lower() not in self.known for f in found)
+        if any(f.lower() not in self.known for f in found):
+            return True
+        return bool(self.unfounded(first_sentence))
+
+    def unfounded(self, first_sentence: str) -> list[str]:
+        """The words of a plain claim about him ("You work as a software engineer.") found
+        nowhere in what she was told, in any form ("writer" is told by "write"); words
+        that judge ("lovely") or state nothing (``plain``) aside. A sentence that doubts
+        or denies ("You haven't told me") claims nothing."""
+        lowered = first_sentence.lower().replace("\u2019", "'")
+        if not CLAIM.match(lowered) or DOUBT.search(lowered):
+            return []
+        told = _forms(words(self.known))
+        ignored = self.plain | self.minds | self.modifiers | feeling_words()
+        return [w for w in content_words(lowered)
+                if len(w) > 2 and not w.isdigit() and w not in ignored
+                and w not in SWAPS.values() and not _forms([w]) & told]
 
     def mirrors(self, first_sentence: str) -> bool:
         """Her first sentence answers his question about himself as if about herself."""

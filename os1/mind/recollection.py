@@ -15,11 +15,12 @@ from dataclasses import dataclass
 
 from os1.memory.embeddings import STOPWORDS, Embedder, stem, words
 from os1.memory.notes import recalled_for, select_notes
-from os1.memory.retrieval import Scored, recall
+from os1.memory.retrieval import ABOUT_HIM, DEFAULT_WEIGHTS, Scored, recall
 from os1.memory.selfmodel import SelfHistory
 from os1.memory.shared_self import SHARED_SELF
 from os1.memory.store import Memory, MemoryStore
 from os1.mind.mood import MoodKeeper, MoodState
+from os1.mind.perspective import asks_about_himself
 from os1.mind.timesense import DAY, HOUR, describe_gap
 from os1.storage.conversations import ConversationLog
 from os1.storage.db import Database
@@ -90,13 +91,19 @@ class Recollection:
         a line when they hold what he asks about one person about another (``not_asked``:
         his name and hers). Moments already in the prompt's history (ids from
         ``in_prompt_from``) are left out: she can see those messages anyway."""
-        # Recalled beyond k, then the moments already in the prompt left out: a morning
-        # after 40 new messages filled all 12 places with moments she could already see,
-        # and "What do I do for a living?" got no note of his job.
-        scored = [s for s in recall(self.store, text, k=RECALL_K * 4, now=now)
-                  if not _in_prompt(s, in_prompt_from)][:RECALL_K]
+        scored = self._recalled(text, now, in_prompt_from)
         return recalled_for(text, select_notes(scored, NOTE_TOKENS, now, count_tokens), now,
                             not_asked)
+
+    def _recalled(self, text: str, now: float, in_prompt_from: int) -> list[Scored]:
+        # Recalled beyond k, then the moments already in the prompt left out: a morning
+        # after 40 new messages filled all 12 places with moments she could already see,
+        # and "What do I do for a living?" got no note of his job. A question about his
+        # own life is answered first from what she concluded about him.
+        about_him = asks_about_himself(text)
+        found = recall(self.store, text, k=RECALL_K * 4, now=now,
+                       weights=ABOUT_HIM if about_him else DEFAULT_WEIGHTS)
+        return [s for s in found if not _in_prompt(s, in_prompt_from)][:RECALL_K]
 
     def feel(self, text: str, message_id: int, at: float) -> MoodState:
         return self.mood.feel(text, message_id=message_id, at=at)

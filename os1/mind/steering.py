@@ -67,6 +67,7 @@ class Steering:
     minds: frozenset[str]
     modifiers: frozenset[str]
     not_names: frozenset[str] = frozenset()
+    plain: frozenset[str] = frozenset()
 
     @classmethod
     def load(cls) -> Steering:
@@ -86,6 +87,7 @@ class Steering:
             form=FormReader.load(),
             minds=frozenset(str(w).lower() for w in data["perspective"]["minds"]),
             modifiers=frozenset(str(w).lower() for w in data["perspective"]["modifiers"]),
+            plain=frozenset(str(w).lower() for w in data["perspective"]["plain"]),
         )
 
     def sentence_limit(self, message: str) -> int | None:

