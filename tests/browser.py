@@ -15,7 +15,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from axe_playwright_python.sync_playwright import Axe  # type: ignore[import-untyped]
-from playwright.sync_api import Browser, Page, WebSocket, sync_playwright
+from playwright.sync_api import Browser, Page, WebSocket, expect, sync_playwright
 
 from tests.integration.test_server_real import Server
 
@@ -23,6 +23,10 @@ CHROMIUM = "/usr/bin/chromium"
 OUTPUT = Path(__file__).resolve().parent.parent / "build" / "test-output"
 SCREENSHOTS = OUTPUT / "screenshots"
 SIZES = {"phone": (390, 844), "desktop": (1280, 800)}
+# Every expect() waits for the state it names; Playwright gives up after 5 s by default,
+# which a loaded machine exceeded ("the memory's detail still hidden after 5 s" with two
+# suites running, issue 25). A minute bounds a hung page without failing a busy one.
+expect.set_options(timeout=60_000)
 
 
 @contextmanager
