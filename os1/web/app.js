@@ -341,7 +341,7 @@ function connect() {
       replying = null;
     },
     onError: (frame, item) => {
-      if (item && frame.code !== "busy" && frame.code !== "failed") {
+      if (item && !["busy", "unavailable", "failed"].includes(frame.code)) {
         item.local.item.classList.add("failed");
       }
       if (replying && !replying.body.textContent) replying.item.remove();

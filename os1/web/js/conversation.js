@@ -122,8 +122,10 @@ export class Conversation {
     this.inFlight = null;
     this.turn = false;
     this.on.onState("listening");
-    if (item && (frame.code === "busy" || frame.code === "failed")) {
-      item.sent = false; // not stored: it waits its turn again
+    // busy, or still loading after a restart ("unavailable"): not stored, so it waits
+    // its turn again
+    if (item && ["busy", "unavailable", "failed"].includes(frame.code)) {
+      item.sent = false;
       const wait = 1000 * Math.max(1, frame.retry_after_s || 2);
       this.timer = setTimeout(() => this._flush(), wait);
     } else if (item) {
