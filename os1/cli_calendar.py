@@ -15,18 +15,18 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextC
 from rich.table import Table
 
 from os1.calendar.desk import create_on_server, weekday_note
+from os1.calendar.events import CalendarSource, CalendarStore
 from os1.calendar.from_mail import proposal_from_mail
 from os1.calendar.ics import Event, new_uid, parse_events
 from os1.calendar.reminders import Reminders
 from os1.calendar.secretary import connect, secret_key
-from os1.calendar.store import CalendarSource, CalendarStore
 from os1.calendar.sync import FUTURE_DAYS, PAST_DAYS, sync_calendar
 from os1.calendar.when import find_days, find_when
 from os1.cli_account import account_option
 from os1.config import Settings
 from os1.errors import CalendarError, InputError
+from os1.mail.mailboxes import MailStore
 from os1.mail.secrets import Secrets
-from os1.mail.store import MailStore
 from os1.storage.actions import ActionLog
 from os1.storage.db import Database
 

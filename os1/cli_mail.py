@@ -19,9 +19,9 @@ from os1.config import Settings
 from os1.errors import MailError
 from os1.mail.desk import MailDesk
 from os1.mail.imap import ImapServer
+from os1.mail.mailboxes import SECURITIES, MailAccount, MailStore, StoredMail
 from os1.mail.secretary import account_key
 from os1.mail.secrets import Secrets
-from os1.mail.store import SECURITIES, MailAccount, MailStore, StoredMail
 from os1.mail.sync import sync_folder
 from os1.mail.triage import CATEGORIES, MIN_CORRECTIONS, Triage
 from os1.storage.db import Database

@@ -14,11 +14,11 @@ from os1.cli_mail import err, mail_group, out
 from os1.config import Settings
 from os1.mail.cleanup import Cleanup
 from os1.mail.imap import ImapServer
+from os1.mail.mailboxes import MailAccount, MailStore
 from os1.mail.outbox import Outbox, draft_body, reply_to
 from os1.mail.secretary import account_key
 from os1.mail.secrets import Secrets
 from os1.mail.smtp import SmtpSender
-from os1.mail.store import MailAccount, MailStore
 from os1.mail.style import other_mail, style_examples
 from os1.mind.secretary import user_name
 from os1.storage.actions import Action, ActionLog

@@ -16,9 +16,9 @@ from rich.table import Table
 
 from os1.config import Settings
 from os1.memory.embedders import open_embedder
+from os1.memory.memories import KINDS, Memory, MemoryStore
 from os1.memory.retrieval import recall
 from os1.memory.selfmodel import SelfHistory, SelfModel
-from os1.memory.store import KINDS, Memory, MemoryStore
 from os1.memory.worker import Progress as WorkerProgress
 from os1.mind.memory_session import open_memory
 from os1.mind.mood import MoodKeeper

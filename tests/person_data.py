@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from os1.memory.embeddings import HashEmbedder
-from os1.memory.store import MemoryDraft, MemoryStore
+from os1.memory.memories import MemoryDraft, MemoryStore
 from os1.storage.conversations import ConversationLog
 from os1.storage.db import Database
 from os1.storage.setups import SetupStore

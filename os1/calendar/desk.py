@@ -16,15 +16,15 @@ import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta, tzinfo
 
+from os1.calendar.events import CalendarSource, CalendarStore, StoredEvent
 from os1.calendar.from_mail import MailProposal, proposal_from_mail
 from os1.calendar.ics import Event, new_uid
 from os1.calendar.server import CalendarServer
-from os1.calendar.store import CalendarSource, CalendarStore, StoredEvent
 from os1.calendar.when import MONTHS, WEEKDAYS, Days, find_days, find_when
 from os1.data import read_toml
 from os1.errors import CalendarError, OS1Error
+from os1.mail.mailboxes import MailStore
 from os1.mail.quote import one_line
-from os1.mail.store import MailStore
 from os1.mind.companion import DeskAnswer
 from os1.storage.actions import Action, ActionLog
 from os1.storage.db import Database

@@ -18,7 +18,7 @@ from datetime import UTC, datetime, timedelta, tzinfo
 
 from os1.calendar.ics import TITLE_CHARS, Event
 from os1.calendar.when import find_when
-from os1.mail.store import StoredMail
+from os1.mail.mailboxes import StoredMail
 
 SCAN_CHARS = 4_000
 MEETING_MINUTES = 60

@@ -5,12 +5,12 @@ she may find meetings in."""
 from __future__ import annotations
 
 from os1.calendar.desk import CalendarDesk
+from os1.calendar.events import CalendarSource
 from os1.calendar.server import CalDavServer
-from os1.calendar.store import CalendarSource
 from os1.config import Settings
 from os1.errors import CalendarError, MailError
+from os1.mail.mailboxes import MailStore
 from os1.mail.secrets import Secrets
-from os1.mail.store import MailStore
 from os1.storage.db import Database
 
 

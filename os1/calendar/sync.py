@@ -9,9 +9,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
+from os1.calendar.events import CalendarSource, CalendarStore
 from os1.calendar.ics import Event
 from os1.calendar.server import CalendarServer
-from os1.calendar.store import CalendarSource, CalendarStore
 
 PAST_DAYS = 30
 FUTURE_DAYS = 365

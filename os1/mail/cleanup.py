@@ -11,7 +11,7 @@ from collections.abc import Callable
 
 from os1.errors import InputError, MailError
 from os1.mail.imap import MailMover
-from os1.mail.store import MailAccount, MailStore, StoredMail
+from os1.mail.mailboxes import MailAccount, MailStore, StoredMail
 from os1.storage.actions import Action, ActionLog
 
 NOT_KEPT = ("newsletter", "spam")

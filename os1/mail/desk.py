@@ -16,8 +16,8 @@ from collections.abc import Callable
 
 from os1.data import read_toml
 from os1.mail.errands import MailErrands
+from os1.mail.mailboxes import MailStore, StoredMail
 from os1.mail.quote import one_line
-from os1.mail.store import MailStore, StoredMail
 from os1.memory.timeexpr import find_time_window, without_phrase
 from os1.mind.companion import DeskAnswer
 

@@ -12,9 +12,9 @@ from collections.abc import Callable
 from os1.data import read_toml
 from os1.errors import InputError, MailError
 from os1.mail.cleanup import Cleanup
+from os1.mail.mailboxes import MailStore, StoredMail
 from os1.mail.outbox import Outbox, reply_to
 from os1.mail.quote import one_line
-from os1.mail.store import MailStore, StoredMail
 from os1.storage.actions import Action
 
 EXAMPLES = 3

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from os1.errors import MailError
-from os1.mail.store import MailAccount
+from os1.mail.mailboxes import MailAccount
 
 TIMEOUT_S = 60.0
 # A message bigger than this is fetched as its header and the start of its body: its

@@ -20,9 +20,9 @@ from os1.errors import InputError, MailError
 from os1.llm.base import GenerateOptions, Message, Model, complete
 from os1.mail.copied import without_copied
 from os1.mail.imap import MailFiler
+from os1.mail.mailboxes import MailAccount, MailStore, StoredMail
 from os1.mail.quote import one_line
 from os1.mail.smtp import MailSender
-from os1.mail.store import MailAccount, MailStore, StoredMail
 from os1.storage.actions import Action, ActionLog
 
 MAX_BODY_CHARS = 20_000

@@ -12,11 +12,11 @@ from os1.mail.cleanup import Cleanup
 from os1.mail.desk import MailDesk
 from os1.mail.errands import MailErrands
 from os1.mail.imap import ImapServer
+from os1.mail.mailboxes import MailAccount, MailStore, StoredMail
 from os1.mail.outbox import Outbox, draft_body
 from os1.mail.people import People, Search
 from os1.mail.secrets import Secrets
 from os1.mail.smtp import SmtpSender
-from os1.mail.store import MailAccount, MailStore, StoredMail
 from os1.mail.style import other_mail, style_examples
 from os1.storage.actions import ActionLog
 from os1.storage.db import Database

@@ -13,7 +13,7 @@ from email.message import EmailMessage
 from typing import Protocol
 
 from os1.errors import MailError
-from os1.mail.store import MailAccount
+from os1.mail.mailboxes import MailAccount
 
 TIMEOUT_S = 60.0
 

@@ -16,8 +16,8 @@ from __future__ import annotations
 
 import re
 
+from os1.mail.mailboxes import MailAccount, MailStore, StoredMail
 from os1.mail.outbox import STYLE_EXAMPLES
-from os1.mail.store import MailAccount, MailStore, StoredMail
 from os1.storage.actions import ActionLog
 
 OTHER_MAILS = 500  # the newest mail a draft is checked against, besides what was shown

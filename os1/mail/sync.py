@@ -10,8 +10,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 from os1.mail.imap import MailServer, RawMessage
+from os1.mail.mailboxes import Fetched, MailAccount, MailStore
 from os1.mail.parse import ParsedMail, parse_mail
-from os1.mail.store import Fetched, MailAccount, MailStore
 from os1.mail.triage import Triage
 
 BATCH = 100

@@ -19,7 +19,7 @@ from dataclasses import dataclass, replace
 from os1.llm.base import Model
 from os1.memory.embeddings import content_words
 from os1.memory.extract import Candidate, extract_memories, makes_out_of_date, root
-from os1.memory.store import MAX_CONTENT_CHARS, Memory, MemoryDraft, MemoryStore
+from os1.memory.memories import MAX_CONTENT_CHARS, Memory, MemoryDraft, MemoryStore
 from os1.memory.timeexpr import find_time_window
 from os1.storage.conversations import ConversationLog, StoredMessage
 

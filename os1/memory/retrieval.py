@@ -25,7 +25,7 @@ from datetime import tzinfo
 
 from os1.memory.embeddings import content_words, words
 from os1.memory.evidence import without_pleasantries
-from os1.memory.store import Memory, MemoryStore
+from os1.memory.memories import Memory, MemoryStore
 from os1.memory.timeexpr import TimeWindow, find_time_window, without_phrase
 
 DAY = 86400.0

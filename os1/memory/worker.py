@@ -23,10 +23,10 @@ from os1.errors import OS1Error
 from os1.llm.base import ForwardingModel, GenerateOptions, Message, Model
 from os1.memory.embeddings import Embedder
 from os1.memory.ingest import Names, extract_exchange, next_exchange, remember_moments
+from os1.memory.memories import MemoryStore
 from os1.memory.reflect import MIN_MEMORIES, due, reflect, unreflected
 from os1.memory.selfmodel import SelfHistory
 from os1.memory.shared_self import SharedSelf
-from os1.memory.store import MemoryStore
 from os1.storage.conversations import ConversationLog
 from os1.storage.db import Database
 

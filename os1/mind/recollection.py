@@ -14,11 +14,11 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from os1.memory.embeddings import STOPWORDS, Embedder, stem, words
+from os1.memory.memories import Memory, MemoryStore
 from os1.memory.notes import recalled_for, select_notes
 from os1.memory.retrieval import ABOUT_HIM, DEFAULT_WEIGHTS, Scored, recall
 from os1.memory.selfmodel import SelfHistory
 from os1.memory.shared_self import SHARED_SELF
-from os1.memory.store import Memory, MemoryStore
 from os1.mind.mood import MoodKeeper, MoodState
 from os1.mind.perspective import asks_about_himself
 from os1.mind.timesense import DAY, HOUR, describe_gap

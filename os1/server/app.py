@@ -24,7 +24,7 @@ from os1.config import Settings
 from os1.data import read_toml
 from os1.errors import DiskFull, InputError, OS1Error, StorageError
 from os1.llm.base import Model
-from os1.memory.store import MemoryNotFound
+from os1.memory.memories import MemoryNotFound
 from os1.server.accounts import Account, AccountStore, AuthError
 from os1.server.body_limit import BodyLimit, BodyTooLarge, refusal
 from os1.server.farewell import Farewell
@@ -143,7 +143,7 @@ def create_app(settings: Settings, load_model: Callable[[], Model],
     app.add_middleware(BodyLimit, max_bytes=int(limits["max_body_bytes"]))
     _errors(app)
     _account_routes(app, state)
-    from os1.server.conversation import conversation_routes
+    from os1.server.conversation_ws import conversation_routes
     from os1.server.herself import herself_routes
     from os1.server.leaving import leaving_routes
     from os1.server.openai_api import openai_routes

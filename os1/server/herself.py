@@ -13,10 +13,10 @@ from pydantic import BaseModel, Field
 
 from os1.errors import InputError, ModelError
 from os1.memory.embeddings import HashEmbedder
+from os1.memory.memories import MemoryStore
 from os1.memory.retrieval import recall, recall_text
 from os1.memory.selfmodel import SelfHistory
 from os1.memory.shared_self import SHARED_SELF
-from os1.memory.store import MemoryStore
 from os1.mind.mood import Appraisal, MoodKeeper, MoodState, _decayed
 from os1.mind.setup import SetupScript, validate_answers
 from os1.server.app import Me

@@ -28,7 +28,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from os1.errors import InputError
 from os1.server.app import Me
-from os1.server.turns import (
+from os1.server.turn_stream import (
     MAX_CLIENT_ID_CHARS,
     ClientGone,
     Event,

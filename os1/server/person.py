@@ -12,10 +12,10 @@ from typing import TYPE_CHECKING, Annotated
 from fastapi import FastAPI, Path, Query
 
 from os1.memory.embeddings import HashEmbedder
+from os1.memory.memories import MemoryStore
 from os1.memory.retrieval import recall, recall_text
 from os1.memory.selfmodel import SelfHistory
 from os1.memory.shared_self import SHARED_SELF
-from os1.memory.store import MemoryStore
 from os1.mind.mood import MoodKeeper
 from os1.server.accounts import Account
 from os1.server.app import Me

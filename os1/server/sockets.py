@@ -20,7 +20,7 @@ from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from os1.data import read_toml
 from os1.server.accounts import Account, AuthError
-from os1.server.turns import next_or_none
+from os1.server.turn_stream import next_or_none
 from os1.storage.setups import SetupStore
 
 if TYPE_CHECKING:

@@ -87,7 +87,7 @@ from os1.voice.sentences import SentenceSplitter
 from os1.voice.spoken import SpokenRecord
 from os1.voice.stt import SpeechToText, StreamingTranscriber
 from os1.voice.tts import TextToSpeech
-from os1.voice.turns import (
+from os1.voice.turn_taking import (
     Chunk,
     SpeechStarted,
     TurnDetector,

@@ -19,9 +19,9 @@ import icalendar
 import pytest
 
 from os1.calendar.desk import CalendarDesk
+from os1.calendar.events import CalendarSource, CalendarStore
 from os1.calendar.reminders import ReminderBell, Reminders
 from os1.calendar.server import CalDavServer
-from os1.calendar.store import CalendarSource, CalendarStore
 from os1.calendar.sync import sync_calendar
 from os1.errors import CalendarError
 from os1.storage.actions import ActionLog

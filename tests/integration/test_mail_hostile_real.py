@@ -27,11 +27,11 @@ from email.message import EmailMessage
 import pytest
 from rich.console import Console
 
-from os1.calendar.store import CalendarStore
+from os1.calendar.events import CalendarStore
 from os1.config import Settings
 from os1.llm.base import ForwardingModel, GenerateOptions, Message
 from os1.llm.llama import LlamaModel
-from os1.mail.store import MailStore
+from os1.mail.mailboxes import MailStore
 from os1.mail.style import style_examples
 from os1.mind.companion import Companion
 from os1.mind.secretary import secretary_desks

@@ -32,8 +32,8 @@ def test_nomic_is_unpacked_verified_and_finds_the_memory_a_question_asks_for(
 
 def test_switching_to_nomic_reembeds_every_memory_once(tmp_path: Path) -> None:
     from os1.memory.embedders import open_embedder
+    from os1.memory.memories import MemoryStore
     from os1.memory.retrieval import recall
-    from os1.memory.store import MemoryStore
     from os1.storage.db import Database
 
     db = Database.open(tmp_path / "os1.db")

@@ -26,10 +26,10 @@ import pytest
 from playwright.sync_api import Browser, Page, Route, expect
 from websockets.sync.client import connect
 
+from os1.calendar.events import CalendarSource, CalendarStore
 from os1.calendar.ics import Event
-from os1.calendar.store import CalendarSource, CalendarStore
 from os1.memory.embeddings import HashEmbedder
-from os1.memory.store import MemoryStore
+from os1.memory.memories import MemoryStore
 from os1.mind.setup import NAME_PATTERN
 from os1.server.ids import user_id_of
 from os1.storage.conversations import ConversationLog

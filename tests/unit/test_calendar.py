@@ -18,11 +18,11 @@ from click.testing import CliRunner
 
 from os1.calendar import ics
 from os1.calendar.desk import CalendarDesk
+from os1.calendar.events import CalendarSource, CalendarStore
 from os1.calendar.fake import FakeCalendarServer
 from os1.calendar.from_mail import proposal_from_mail
 from os1.calendar.ics import Event, parse_events, to_ics
 from os1.calendar.reminders import ReminderBell, Reminders
-from os1.calendar.store import CalendarSource, CalendarStore
 from os1.calendar.sync import sync_calendar
 from os1.calendar.when import find_days, find_when
 from os1.config import Settings
@@ -30,8 +30,8 @@ from os1.errors import CalendarError, InputError, MailError
 from os1.llm.fake import FakeModel
 from os1.mail.desk import MailDesk
 from os1.mail.fake import FakeMailServer
+from os1.mail.mailboxes import MailAccount, MailStore, StoredMail
 from os1.mail.parse import parse_mail
-from os1.mail.store import MailAccount, MailStore, StoredMail
 from os1.mail.sync import sync_folder
 from os1.mind.companion import Companion
 from os1.mind.desks import Desks

@@ -15,7 +15,7 @@ import pytest
 
 from os1.config import Settings
 from os1.mail.fake import FakeMailServer
-from os1.mail.store import MailStore
+from os1.mail.mailboxes import MailStore
 from os1.mail.sync import sync_folder
 from os1.storage.db import Database
 from tests.unit.test_cli import flat, messages

@@ -14,7 +14,7 @@ import pytest
 
 from os1.config import Settings
 from os1.mail.fake import FakeMailServer
-from os1.mail.store import MailStore
+from os1.mail.mailboxes import MailStore
 from os1.mail.sync import sync_folder
 from os1.storage.db import Database
 from tests.mail_servers import SmtpServer

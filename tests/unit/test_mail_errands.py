@@ -16,11 +16,11 @@ from os1.mail.cleanup import Cleanup
 from os1.mail.desk import MailDesk
 from os1.mail.errands import MailErrands
 from os1.mail.fake import FakeMailSender, FakeMailServer
+from os1.mail.mailboxes import MailStore, StoredMail
 from os1.mail.outbox import Outbox, draft_body
 from os1.mail.people import People, name_in
-from os1.mail.store import MailStore, StoredMail
 from os1.mail.sync import sync_folder
-from os1.memory.store import Memory
+from os1.memory.memories import Memory
 from os1.mind.companion import Companion
 from os1.mind.desks import Desks
 from os1.storage.actions import ActionLog

@@ -11,7 +11,7 @@ import pytest
 
 from os1.mail.desk import MailDesk
 from os1.mail.fake import FakeMailServer
-from os1.mail.store import MailAccount, MailStore
+from os1.mail.mailboxes import MailAccount, MailStore
 from os1.mail.sync import sync_folder
 from os1.storage.db import Database
 

@@ -17,9 +17,9 @@ from os1.llm.fake import FakeModel
 from os1.mail.copied import without_copied
 from os1.mail.desk import MailDesk
 from os1.mail.fake import FakeMailSender, FakeMailServer
+from os1.mail.mailboxes import MailAccount, MailStore
 from os1.mail.outbox import Outbox, reply_to
 from os1.mail.secretary import mail_desk
-from os1.mail.store import MailAccount, MailStore
 from os1.mail.style import own_words, style_examples
 from os1.mail.sync import sync_folder
 from os1.storage.actions import ActionLog

@@ -16,12 +16,12 @@ from os1.llm.base import GenerateOptions, Message, Model
 from os1.llm.fake import FakeModel
 from os1.memory.embeddings import HashEmbedder
 from os1.memory.ingest import Names, extract_exchange, next_exchange, remember_moments
+from os1.memory.memories import MemoryStore
 from os1.memory.notes import recalled_for, render_notes
 from os1.memory.reflect import grow, parse_insights, parse_self, reflect
 from os1.memory.retrieval import Scored
 from os1.memory.selfmodel import SelfHistory, SelfModel
 from os1.memory.shared_self import SHARED_SELF, SharedSelf, shareable_change
-from os1.memory.store import MemoryStore
 from os1.memory.worker import IdleGate, MemoryWorker, Preempted, PreemptibleModel
 from os1.mind.companion import Companion
 from os1.mind.recollection import Recollection, forget_target

@@ -14,8 +14,7 @@ import pytest
 
 from os1.errors import InputError
 from os1.memory.embeddings import HashEmbedder, Vector
-from os1.memory.retrieval import recall, recall_text, recall_vector
-from os1.memory.store import (
+from os1.memory.memories import (
     KINDS,
     MAX_CONTENT_CHARS,
     Memory,
@@ -23,6 +22,7 @@ from os1.memory.store import (
     MemoryNotFound,
     MemoryStore,
 )
+from os1.memory.retrieval import recall, recall_text, recall_vector
 from os1.storage.conversations import ConversationLog
 from os1.storage.db import Database
 from os1.storage.migrations import (

