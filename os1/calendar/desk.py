@@ -25,7 +25,7 @@ from os1.data import read_toml
 from os1.errors import CalendarError, OS1Error
 from os1.mail.mailboxes import MailStore
 from os1.mail.quote import one_line
-from os1.mind.companion import DeskAnswer
+from os1.skills.contract import SkillAnswer
 from os1.storage.actions import Action, ActionLog
 from os1.storage.db import Database
 
@@ -86,7 +86,7 @@ class CalendarDesk:
         self.lines = read_toml("calendar.toml")
         self._pending: tuple[int, float] | None = None
 
-    def answer(self, text: str) -> DeskAnswer | None:
+    def answer(self, text: str) -> SkillAnswer | None:
         """Her answer if ``text`` is a request the desk handles, else None. It must see
         every turn the user takes: a proposal it made is open for exactly one turn, and
         lapses (logged as declined) on anything but yes or no."""
@@ -96,7 +96,7 @@ class CalendarDesk:
             fresh = self.clock() - made_at <= PENDING_S
             if fresh and (_YES.match(text) or _NO.match(text)):
                 done = self.settle(action_id, _YES.match(text) is not None)
-                return DeskAnswer(done, str(self.lines["kept_settled"]))
+                return SkillAnswer(done, str(self.lines["kept_settled"]))
             self.actions.settle(action_id, "declined", error="not confirmed")
         if len(text) > 200:
             return None
@@ -104,7 +104,7 @@ class CalendarDesk:
         if said is None:
             return None
         kept = self.lines["kept_proposed"] if proposed else self.lines["kept"]
-        return DeskAnswer(said, str(kept))
+        return SkillAnswer(said, str(kept))
 
     def passed(self) -> None:
         """Another desk answered this turn: a proposal of mine lapses, as on any reply

@@ -19,7 +19,7 @@ from os1.mail.errands import MailErrands
 from os1.mail.mailboxes import MailStore, StoredMail
 from os1.mail.quote import one_line
 from os1.memory.timeexpr import find_time_window, without_phrase
-from os1.mind.companion import DeskAnswer
+from os1.skills.contract import SkillAnswer
 
 MAX_NAMED = 4
 SUBJECT_CHARS = 80
@@ -65,7 +65,7 @@ class MailDesk:
         self.lines = read_toml("mail.toml")
         self._spoke = False  # the turn just before was hers about mail
 
-    def answer(self, text: str) -> DeskAnswer | None:
+    def answer(self, text: str) -> SkillAnswer | None:
         """Her answer if ``text`` is a request the desk handles, else None. What the
         conversation keeps of it names no sender, subject or word of any mail. It must
         see every turn (or be told it ``passed``): "read me the last one" is about mail
@@ -75,7 +75,7 @@ class MailDesk:
         if said is None:
             return None
         self._spoke = True
-        return DeskAnswer(said, str(self.lines["kept"]))
+        return SkillAnswer(said, str(self.lines["kept"]))
 
     def passed(self) -> None:
         """Another desk answered this turn: a proposed errand lapses."""

@@ -11,7 +11,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
-from typing import NamedTuple, Protocol
+from typing import NamedTuple
 
 from os1.config import Settings
 from os1.data import fill, read_text, read_toml
@@ -27,6 +27,7 @@ from os1.mind.perspective import Perspective, asks_about_himself, said_earlier
 from os1.mind.recollection import Recollection, forget_target
 from os1.mind.steering import GuardReport, OffPersonaDetector, Steering, guarded_stream
 from os1.mind.timesense import describe_gap, describe_moment
+from os1.skills.contract import Desk, SkillAnswer
 from os1.storage.conversations import ConversationLog, Status, StoredMessage
 from os1.storage.db import Database
 from os1.storage.setups import SetupRecord, SetupStore
@@ -81,25 +82,6 @@ class Turn:
 
 class NotSetUp(OS1Error):
     pass
-
-
-@dataclass(frozen=True)
-class DeskAnswer:
-    """What she says, and what the conversation log keeps of it: the log goes back into
-    the model's prompt in later turns, so a desk that quotes strangers (mail) keeps a
-    neutral account there instead of their words."""
-
-    said: str
-    kept: str
-
-
-class Desk(Protocol):
-    """Requests she answers from her own records, not the model (see mail/desk.py).
-    A desk may propose an action and ask; the proposal holds for the very next turn
-    only, so a desk is told (``passed``) of each turn another desk answered."""
-
-    def answer(self, text: str) -> DeskAnswer | None: ...
-    def passed(self) -> None: ...
 
 
 class Companion:
@@ -344,7 +326,7 @@ class Companion:
         return self.steering.sampling.options(self.settings.max_reply_tokens, attempt, bias,
                                               form.grammar())
 
-    def _answered(self, answer: DeskAnswer, held: bool) -> Turn:
+    def _answered(self, answer: SkillAnswer, held: bool) -> Turn:
         """A reply that is known already (the desk's); the log keeps ``answer.kept``."""
         turn = Turn(iter(()), held=held)
 

@@ -6,14 +6,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from os1.mind.companion import Desk, DeskAnswer
+from os1.skills.contract import Desk, SkillAnswer
 
 
 class Desks:
     def __init__(self, desks: Sequence[Desk]) -> None:
         self.desks = list(desks)
 
-    def answer(self, text: str) -> DeskAnswer | None:
+    def answer(self, text: str) -> SkillAnswer | None:
         for n, desk in enumerate(self.desks):
             found = desk.answer(text)
             if found is not None:
