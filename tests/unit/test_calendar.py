@@ -23,6 +23,7 @@ from os1.calendar.fake import FakeCalendarServer
 from os1.calendar.from_mail import proposal_from_mail
 from os1.calendar.ics import Event, parse_events, to_ics
 from os1.calendar.reminders import ReminderBell, Reminders
+from os1.calendar.skill import SKILL as CALENDAR
 from os1.calendar.sync import sync_calendar
 from os1.calendar.when import find_days, find_when
 from os1.config import Settings
@@ -32,9 +33,10 @@ from os1.mail.desk import MailDesk
 from os1.mail.fake import FakeMailServer
 from os1.mail.mailboxes import MailAccount, MailStore, StoredMail
 from os1.mail.parse import parse_mail
+from os1.mail.skill import SKILL as MAIL
 from os1.mail.sync import sync_folder
 from os1.mind.companion import Companion
-from os1.mind.desks import Desks
+from os1.skills.router import IntentRouter
 from os1.storage.actions import ActionLog
 from os1.storage.db import Database
 
@@ -643,8 +645,8 @@ def test_hostile_events_are_only_ever_quoted_and_cause_nothing(
     before = [tuple(r) for r in db.execute(rows)]
     model = FakeModel()
     desk = CalendarDesk(db, settings.user, connect=lambda s: server, clock=clock, tz=BERLIN)
-    companion = Companion(model, db, settings, desk=Desks([desk, MailDesk(MailStore(
-        db, settings.user))]))
+    companion = Companion(model, db, settings, desk=IntentRouter([(CALENDAR, desk), (MAIL, MailDesk(
+        MailStore(db, settings.user)))]))
     said = "".join(companion.reply("What do I have tomorrow?"))
     assert model.calls == [], "the model never read the events"
     assert said.startswith("You have 22 things tomorrow:") and "and 16 more" in said

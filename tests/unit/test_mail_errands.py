@@ -9,6 +9,7 @@ from __future__ import annotations
 import pytest
 
 from os1.calendar.desk import CalendarDesk
+from os1.calendar.skill import SKILL as CALENDAR
 from os1.config import Settings
 from os1.errors import InputError, MailError
 from os1.llm.fake import FakeModel
@@ -19,10 +20,11 @@ from os1.mail.fake import FakeMailSender, FakeMailServer
 from os1.mail.mailboxes import MailStore, StoredMail
 from os1.mail.outbox import Outbox, draft_body
 from os1.mail.people import People, name_in
+from os1.mail.skill import SKILL as MAIL
 from os1.mail.sync import sync_folder
 from os1.memory.memories import Memory
 from os1.mind.companion import Companion
-from os1.mind.desks import Desks
+from os1.skills.router import IntentRouter
 from os1.storage.actions import ActionLog
 from os1.storage.db import Database
 from tests.unit.test_mail import ACCOUNT, HOSTILE, sent
@@ -352,7 +354,7 @@ def test_a_draft_lapses_when_another_desk_answers_the_next_turn(db: Database) ->
     """The calendar answers the turn after her draft: a yes after that sends nothing."""
     desk = Desk(db)
     desk.deliver(sent("Catherine <cat@example.org>", "Dinner?"))
-    desks = Desks([CalendarDesk(db, "theo"), desk.desk])
+    desks = IntentRouter([(CALENDAR, CalendarDesk(db, "theo")), (MAIL, desk.desk)])
     desk.model.enqueue(DRAFT)
     assert desks.answer("reply to Catherine: Friday") is not None
     assert desks.answer("what do I have tomorrow?") is not None
