@@ -3,13 +3,19 @@
 ``RemoteCompanion`` offers the few things the terminal chat asks of a companion: her name,
 a reply as a stream of pieces, and the session calls, which a server does itself. Logins
 are kept per server URL in ``servers.json`` in the data dir, readable by the user only.
+
+Each message goes with a ``client_id`` of its own. If the connection breaks before the
+server says it was stored, it is sent once more, on a new connection, under the same id:
+a message the server did store is then not stored or answered twice (the server answers
+with what it has), and one it never got is not lost.
 """
 
 from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterator
+import uuid
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -89,15 +95,16 @@ def _check(answer: httpx.Response) -> None:
 
 
 class RemoteCompanion:
-    def __init__(self, url: str, token: str) -> None:
+    def __init__(self, url: str, token: str, connect: Callable[..., Any] | None = None) -> None:
+        """``connect``: opens a WebSocket (websockets' sync client; a fake in tests)."""
         from websockets.exceptions import WebSocketException
-        from websockets.sync.client import connect
+        from websockets.sync.client import connect as ws_connect
 
         self._errors = (OSError, WebSocketException)
         base = normalise(url)
         self._ws_url = base.replace("http", "ws", 1) + "/api/conversation"
         self._token = token
-        self._connect = connect
+        self._connect = connect or ws_connect
         self._ws: Any = None
         self.identity = RemoteIdentity("her", "")
         self._open()
@@ -112,19 +119,27 @@ class RemoteCompanion:
         """The server keeps her model warm."""
 
     def reply(self, text: str) -> Turn:
-        if self._ws is None:
-            self._open()
+        frame = json.dumps({"type": "message", "text": text, "client_id": uuid.uuid4().hex})
         try:
-            self._ws.send(json.dumps({"type": "message", "text": text}))
-            first = json.loads(self._ws.recv(TIMEOUT_S))
-        except self._errors as exc:
-            self._ws = None
-            raise BackendUnavailable(f"The connection to the server broke: {exc}.") from exc
+            first = self._sent(frame)
+        except BackendUnavailable:
+            first = self._sent(frame)  # once more, on a new connection, under the same id
         if first["type"] == "error":
             raise _error(first)
         turn = Turn(iter(()))
         turn._pieces = self._pieces(turn)
         return turn
+
+    def _sent(self, frame: str) -> dict[str, Any]:
+        """The server's first answer to ``frame`` (``accepted`` or an error)."""
+        if self._ws is None:
+            self._open()
+        try:
+            self._ws.send(frame)
+            return dict(json.loads(self._ws.recv(TIMEOUT_S)))
+        except self._errors as exc:
+            self._ws = None
+            raise BackendUnavailable(f"The connection to the server broke: {exc}.") from exc
 
     def close(self) -> None:
         if self._ws is not None:

@@ -378,7 +378,8 @@ async function resync() {
   replying = null;
   try {
     const messages = await loadHistory();
-    const arrived = messages.filter((m) => m.id > known && m.role === "user").map((m) => m.content);
+    const arrived = messages.filter((m) => m.id > known && m.role === "user" && m.client_id)
+      .map((m) => m.client_id);
     conversation.reconcile(arrived);
   } catch {
     conversation.reconcile([]);
@@ -449,8 +450,9 @@ async function toggleVoice() {
         if (replying && !replying.body.textContent) replying.item.remove();
         else if (replying) replying.item.classList.replace("streaming", "interrupted");
         replying = null;
-        if (heard && frame.code === "busy") {
-          // not stored: her words go as a typed message, which waits its turn
+        if (heard && ["busy", "unavailable"].includes(frame.code)) {
+          // not stored (all busy, or her model still loading after a restart): his words
+          // go as a typed message, which waits its turn
           heard.item.classList.add("pending");
           conversation.send(heard.body.textContent, heard);
         }

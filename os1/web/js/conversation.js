@@ -1,7 +1,8 @@
 // The WebSocket conversation, kept alive: it reconnects by itself with backoff, logs in
-// again, and sends each message exactly once. A message is ours to resend until the
-// server's "accepted" frame says it is stored; after that it is never sent again. After a
-// reconnection the caller re-reads /api/history, so nothing said meanwhile is missed.
+// again, and sends each message exactly once. Each message carries a client_id of its own:
+// it is ours to resend until the server's "accepted" frame says it is stored, and after a
+// reconnection the caller re-reads /api/history, whose client_ids say which of the
+// messages in flight arrived (a message sent again under its id is never stored twice).
 
 const BACKOFF_MS = [300, 700, 1500, 3000, 5000, 8000];
 
@@ -39,19 +40,17 @@ export class Conversation {
   }
 
   send(text, local) {
-    this.queue.push({ text, local });
+    this.queue.push({ text, local, id: clientId() });
     this._flush();
   }
 
   // The history says what the server has: a message there already (a lost "accepted")
   // is not sent again.
-  reconcile(storedUserTexts) {
-    const stored = [...storedUserTexts];
+  reconcile(storedClientIds) {
+    const stored = new Set(storedClientIds);
     for (const item of [...this.queue]) {
       if (!item.sent) continue;
-      const at = stored.indexOf(item.text);
-      if (at >= 0) {
-        stored.splice(at, 1);
+      if (stored.has(item.id)) {
         this.queue.splice(this.queue.indexOf(item), 1);
         this.on.onAccepted(item, null);
       } else {
@@ -141,7 +140,7 @@ export class Conversation {
     item.sent = true;
     this.inFlight = item;
     this.turn = true;
-    this.ws.send(JSON.stringify({ type: "message", text: item.text }));
+    this.ws.send(JSON.stringify({ type: "message", text: item.text, client_id: item.id }));
   }
 
   _closed(event) {
@@ -157,4 +156,11 @@ export class Conversation {
     this.on.onState("reconnecting");
     this.timer = setTimeout(() => this._connect(), delay);
   }
+}
+
+// A key for one message: crypto.randomUUID() exists only in secure contexts (https or
+// localhost), and a page on a home network may be neither.
+function clientId() {
+  const bytes = crypto.getRandomValues(new Uint8Array(16));
+  return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
 }
