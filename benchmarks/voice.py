@@ -26,7 +26,8 @@ machine under the same load, with the same voice.toml.
 (4) Voice-to-voice latency: from the end of the user's speech (the last frame Silero calls
     speech) to the first frame of her reply handed to the output, for spoken questions
     synthesised by Piper and played in real time through the real streaming
-    ``VoiceConversation`` (``PlaybackSource(realtime=True)`` into a realtime ``FileSink``)
+    ``VoiceConversation``, the conversation engine as ``os1 talk`` runs it
+    (``PlaybackSource(realtime=True)`` into a realtime ``FileSink``)
     with the bundled model, split by stage: end-of-turn wait; head start (the responder
     finishing the prompt it began evaluating while the user spoke, ``anticipate``);
     transcription tail; model's first piece (what the persona guard lets out: the first
@@ -95,8 +96,10 @@ from os1.mind.steering import Steering
 from os1.storage.db import Database
 from os1.storage.setups import SetupStore
 from os1.voice.audio import HEARING_RATE, Audio, AudioError, read_audio, resample
-from os1.voice.conversation import TurnTiming, VoiceConversation, VoiceParts
+from os1.voice.events import TurnTiming
 from os1.voice.io import FileSink, PlaybackSource
+from os1.voice.local_transport import VoiceConversation
+from os1.voice.ports import VoiceParts
 from os1.voice.sentences import speakable
 from os1.voice.stt import WhisperSettings, WhisperSTT
 from os1.voice.tts import TextToSpeech, open_voice

@@ -18,7 +18,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from os1.memory.embeddings import HashEmbedder
-from os1.memory.memories import MemoryDraft, MemoryStore
+from os1.memory.memories import MemoryStore
+from os1.memory.records import MemoryDraft
+from os1.storage.artefacts import ArtefactStore
 from os1.storage.conversations import ConversationLog
 from os1.storage.db import Database
 from os1.storage.setups import SetupStore
@@ -107,6 +109,7 @@ def plant(db: Database, user_id: str, home: Path | None = None,
         "SELECT embedding FROM memories WHERE user_id = ?", (user_id,))]
     _plant_mind(db, user_id, said.id, insight.id, w)
     _plant_mail_and_calendar(db, user_id, w)
+    _plant_artefacts(db, user_id, home, w)
     if home is not None:
         store.prepare_index()  # its file names the embedder, a marker
         _plant_states(home, user_id, w)
@@ -173,6 +176,20 @@ def _plant_mail_and_calendar(db: Database, user_id: str, word: Callable[[], str]
                    " due_at, said_at, missed) VALUES (?,?,?,?,?,?,?,?)",
                    (user_id, source, word(), now + 3600, f"Lunch {word()}", now + 3000,
                     None, 0))
+
+
+def _plant_artefacts(db: Database, user_id: str, home: Path | None,
+                     word: Callable[[], str]) -> None:
+    """A thing a skill made: with ``home``, its file too."""
+    if home is not None:
+        ArtefactStore(db, user_id, home).add("letters", "letter", f"To {word()}",
+                                             f"Dear {word()}", "letter.txt")
+        return
+    with db.transaction() as tx:
+        tx.execute("INSERT INTO artefacts(user_id, skill, kind, title, path, created_at)"
+                   " VALUES (?,?,?,?,?,?)",
+                   (user_id, "letters", "letter", f"To {word()}", f"letters/{word()}.txt",
+                    time.time()))
 
 
 def _plant_states(home: Path, user_id: str, word: Callable[[], str]) -> None:

@@ -13,21 +13,24 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, timedelta, tzinfo
 
 from os1.calendar.events import CalendarSource, CalendarStore, StoredEvent
 from os1.calendar.from_mail import MailProposal, proposal_from_mail
 from os1.calendar.ics import Event, new_uid
 from os1.calendar.server import CalendarServer
-from os1.calendar.when import MONTHS, WEEKDAYS, Days, find_days, find_when
 from os1.data import read_toml
 from os1.errors import CalendarError, OS1Error
 from os1.mail.mailboxes import MailStore
 from os1.mail.quote import one_line
 from os1.skills.contract import SkillAnswer
+from os1.skills.intents import builtin_intents, first_answer
+from os1.skills.replies import understood
 from os1.storage.actions import Action, ActionLog
 from os1.storage.db import Database
+from os1.when.dates import MONTHS, WEEKDAYS
+from os1.when.plans import Days, find_days, find_when
 
 MAX_NAMED = 6
 TITLE_CHARS = 80
@@ -37,15 +40,6 @@ MAIL_LOOKBACK = 30
 PENDING_S = 600.0  # a proposal not answered within ten minutes lapses
 Connect = Callable[[CalendarSource], CalendarServer]
 
-_AGENDA = re.compile(
-    r"\bwhat(?:'s| is| do i have| have i got| am i doing| have i)\b[^.!?]{0,40}"
-    r"|\b(?:my|the|\w+'s) (?:calendar|schedule|agenda|diary)\b"
-    r"|\b(?:anything|something) (?:on|planned|scheduled)\b|\bam i (?:free|busy)\b",
-    re.IGNORECASE)
-_ADD = re.compile(r"^\s*(?:please\s+|(?:can|could|would) you\s+)*(?:add|put|schedule|book"
-                  r"|create)\s+(?P<rest>.+?)[\s.!?]*$", re.IGNORECASE | re.DOTALL)
-_REMIND = re.compile(r"^\s*(?:please\s+|(?:can|could|would|will) you\s+)*remind me\s+"
-                     r"(?P<rest>.+?)[\s.!?]*$", re.IGNORECASE | re.DOTALL)
 _REMIND_WHAT = re.compile(r"^(?P<link>to|about|of|that)\s+(?P<task>.+)$", re.IGNORECASE | re.DOTALL)
 _YOURS = {"my": "your", "me": "you", "myself": "yourself", "mine": "yours", "i": "you",
           "i'm": "you're", "am": "are"}
@@ -54,20 +48,6 @@ _CALENDAR_WORDS = re.compile(r"\s*\b(?:to|on|in|into)\s+(?:my|the)\s+(?:calendar
 _LEAD_IN = re.compile(r"^(?:(?:an?|the|new)\s+)?(?:(?:event|meeting|appointment)\s+"
                       r"(?:called|named|for)\s+)?", re.IGNORECASE)
 _DANGLING = re.compile(r"(?:\s+(?:on|at|for|from|by|this|next))+$", re.IGNORECASE)
-_MAIL_MEETINGS = re.compile(r"\b(?:meetings?|appointments?|invitations?|dates?|events?)\b"
-                            r"[^.!?]{0,30}\b(?:in|from) (?:my )?(?:e-?mails?|mail|inbox)\b",
-                            re.IGNORECASE)
-# With no day named, the calendar itself must be what is asked about ("what's on my
-# calendar", "show me my schedule"), not merely named ("the password to my diary").
-_CALENDAR = r"(?:my|the|\w+'s) (?:calendar|schedule|agenda|diary)\b"
-_ON_TODAY = re.compile(
-    rf"\b(?:on|in) {_CALENDAR}|\bwhat(?:'s| is)(?: on)? {_CALENDAR}"
-    rf"|\b(?:show|read|check|tell)\b(?: me)?[^.!?]{{0,20}}\b{_CALENDAR}"
-    r"|^\s*what(?:'s| is) on\s*[?.!]*$", re.IGNORECASE)
-_YES = re.compile(r"^\s*(?:yes|yeah|yep|yup|sure|ok|okay|please do|do it|go ahead|"
-                  r"yes,? please|please)\s*[.!]*\s*$", re.IGNORECASE)
-_NO = re.compile(r"^\s*(?:no|nope|don'?t|cancel|no,? thanks?(?: you)?|never ?mind)"
-                 r"\s*[.!]*\s*$", re.IGNORECASE)
 
 
 class CalendarDesk:
@@ -87,23 +67,33 @@ class CalendarDesk:
         self._pending: tuple[int, float] | None = None
 
     def answer(self, text: str) -> SkillAnswer | None:
-        """Her answer if ``text`` is a request the desk handles, else None. It must see
-        every turn the user takes: a proposal it made is open for exactly one turn, and
-        lapses (logged as declined) on anything but yes or no."""
+        """Her answer if ``text`` is a request the desk handles, else None (the desk asked
+        by itself; the router asks ``reply`` and ``act``). It must see every turn the
+        user takes: a proposal it made is open for exactly one turn, and lapses (logged
+        as declined) on anything but yes or no."""
+        return first_answer(self, builtin_intents("calendar"), text)
+
+    def reply(self, text: str) -> SkillAnswer | None:
+        """A turn begins: her answer if it says yes or no to her proposal, else None (a
+        proposal lapses on anything else, or after ten minutes)."""
         pending, self._pending = self._pending, None
-        if pending is not None:
-            action_id, made_at = pending
-            fresh = self.clock() - made_at <= PENDING_S
-            if fresh and (_YES.match(text) or _NO.match(text)):
-                done = self.settle(action_id, _YES.match(text) is not None)
-                return SkillAnswer(done, str(self.lines["kept_settled"]))
-            self.actions.settle(action_id, "declined", error="not confirmed")
-        if len(text) > 200:
+        if pending is None:
             return None
-        said, proposed = self.said(text)
+        action_id, made_at = pending
+        reply = understood(text)
+        if self.clock() - made_at <= PENDING_S and reply is not None:
+            done = self.settle(action_id, reply == "yes")
+            return SkillAnswer(done, str(self.lines["kept_settled"]))
+        self.actions.settle(action_id, "declined", error="not confirmed")
+        return None
+
+    def act(self, intent: str, text: str, slots: Mapping[str, str]) -> SkillAnswer | None:
+        """Her answer to ``intent`` (calendar.toml's), or None when it is not hers after
+        all ("add salt to the soup": no time, no calendar)."""
+        said = self.said(intent, text, slots)
         if said is None:
             return None
-        kept = self.lines["kept_proposed"] if proposed else self.lines["kept"]
+        kept = self.lines["kept_proposed"] if self._pending is not None else self.lines["kept"]
         return SkillAnswer(said, str(kept))
 
     def passed(self) -> None:
@@ -113,31 +103,26 @@ class CalendarDesk:
         if pending is not None:
             self.actions.settle(pending[0], "declined", error="not confirmed")
 
-    def said(self, text: str) -> tuple[str | None, bool]:
-        """What she says to ``text`` and whether it proposes an action; (None, False)
-        when the desk has nothing to say to it."""
+    def said(self, intent: str, text: str, slots: Mapping[str, str]) -> str | None:
         now = self._now()
-        remind = _REMIND.match(text)
-        reminder = self.propose_reminder(remind.group("rest"), now) if remind else None
-        if reminder is not None:
-            return reminder, self._pending is not None
-        add = _ADD.match(text)
-        if add is not None:
-            said = self.propose_from_words(add.group("rest"), now)
-            if said is not None:
-                return said, self._pending is not None
-        if _MAIL_MEETINGS.search(text) and self.mail is not None:
-            return self.offer_from_mail(now), self._pending is not None
-        if _AGENDA.search(text) is None:
-            return None, False
+        if intent == "remind" and "rest" in slots:
+            return self.propose_reminder(slots["rest"], now)
+        if intent == "add" and "rest" in slots:
+            return self.propose_from_words(slots["rest"], now)
+        if intent == "from_mail" and self.mail is not None:
+            return self.offer_from_mail(now)
+        if intent != "agenda":
+            return None
+        named = "calendar" in slots  # "what's on my calendar?": today, if no day is named
         days = find_days(text, now)
-        if days is None and _ON_TODAY.search(text) is None:
-            return None, False
+        if days is None and not named:
+            return None
         if not self.store.sources():
-            return str(self.lines["no_calendars"]), False
+            # with no calendar, "what's on Thursday?" may be for her memory (he told her)
+            return str(self.lines["no_calendars"]) if named else None
         days = days or find_days("today", now)
         assert days is not None
-        return self.agenda(days), False
+        return self.agenda(days)
 
     # -- what is on ----------------------------------------------------------------------
 

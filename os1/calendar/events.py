@@ -2,7 +2,7 @@
 user like everything else: one person's events never reach another's queries.
 
 A source is a CalDAV calendar (its URL and username; the password is kept by
-os1/mail/secrets.py, never here), an imported .ics file, or 'local': the events she keeps
+os1/storage/secrets.py, never here), an imported .ics file, or 'local': the events she keeps
 herself when there is no server to put them on. Events are stored as occurrences
 (recurrences expanded), times as Unix seconds; each future timed event gets a reminder
 its lead time before it (see reminders.py).

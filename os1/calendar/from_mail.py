@@ -17,8 +17,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, tzinfo
 
 from os1.calendar.ics import TITLE_CHARS, Event
-from os1.calendar.when import find_when
 from os1.mail.mailboxes import StoredMail
+from os1.when.plans import find_when
 
 SCAN_CHARS = 4_000
 MEETING_MINUTES = 60

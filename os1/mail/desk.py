@@ -12,44 +12,22 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 
 from os1.data import read_toml
 from os1.mail.errands import MailErrands
 from os1.mail.mailboxes import MailStore, StoredMail
 from os1.mail.quote import one_line
-from os1.memory.timeexpr import find_time_window, without_phrase
 from os1.skills.contract import SkillAnswer
+from os1.skills.intents import builtin_intents, first_answer
+from os1.when.windows import find_time_window, without_phrase
 
 MAX_NAMED = 4
 SUBJECT_CHARS = 80
-_MAIL_QUESTION = re.compile(
-    r"\b(any|new|check|got|what'?s in|anything in)\b[^.!?]{0,40}\b(e-?mails?|mail|inbox)\b"
-    r"|\b(e-?mails?|mail|inbox)\b[^.!?]{0,20}\b(today|for me|new)\b", re.IGNORECASE)
 
-
-_READ = re.compile(r"\bread (?:me )?(?:the |that )?(?:last |latest |newest )?"
-                   r"(?:one|e-?mail|mail|message|letter) from (?P<who>[^?.!,]{1,60})",
-                   re.IGNORECASE)
-# "read me the newest one", "what's the latest mail?": the newest mail in the inbox.
-# Only "mail" or "email" says so by itself; "the last one" (or message, letter) is mail
-# when it follows her answer about mail, and may be a poem or a chat message otherwise.
-_NEWEST = re.compile(r"\b(?:(?:read|open|show|tell)(?: (?:me|us))?(?: out)?|what(?:'s|s| is|"
-                     r" was| does| did| says?)(?: in)?) (?:the |my |that )?(?:very )?"
-                     r"(?:newest|latest|last|most recent|new) (?P<noun>one|e-?mail|mail|"
-                     r"message|letter)\b(?! address)", re.IGNORECASE)
-_FIND = re.compile(r"\b(?:find|search(?: for)?|look for|any) (?:the |my )?(?:e-?mails?|mail|"
-                   r"messages?|letters?) (?:about|on|mentioning|regarding|that mentions?) "
-                   r"(?P<what>[^?.!]{1,80})", re.IGNORECASE)
-_SAID = re.compile(r"\bwhat did (?P<who>[^?.!,]{1,60}?) (?P<verb>say|write|send|tell me)"
-                   r"(?: (?:about|on|regarding) (?P<what>[^?.!]{1,80}))?", re.IGNORECASE)
 READ_CHARS = 1200
 _SMALL_WORDS = ("the", "a", "an", "my", "our", "his", "her", "mail", "email", "e-mail", "from",
                 "about", "in", "on", "of", "sent", "that")
-
-
-def is_mail_question(text: str) -> bool:
-    return len(text) < 200 and _MAIL_QUESTION.search(text) is not None
 
 
 class MailDesk:
@@ -63,19 +41,27 @@ class MailDesk:
         self.who_is = who_is
         self.clock = clock
         self.lines = read_toml("mail.toml")
-        self._spoke = False  # the turn just before was hers about mail
+        self._spoke = False  # her answer this turn was about mail
+        self._after_mail = False  # ... and in the turn just before
 
     def answer(self, text: str) -> SkillAnswer | None:
-        """Her answer if ``text`` is a request the desk handles, else None. What the
-        conversation keeps of it names no sender, subject or word of any mail. It must
-        see every turn (or be told it ``passed``): "read me the last one" is about mail
-        only right after she spoke of mail."""
-        after_mail, self._spoke = self._spoke, False
-        said = self.said(text, after_mail)
-        if said is None:
-            return None
-        self._spoke = True
-        return SkillAnswer(said, str(self.lines["kept"]))
+        """Her answer if ``text`` is a request the desk handles, else None (the desk asked
+        by itself; the router asks ``reply`` and ``act``). What the conversation keeps of
+        it names no sender, subject or word of any mail. It must see every turn (or be
+        told it ``passed``): "read me the last one" is about mail only right after she
+        spoke of mail."""
+        return first_answer(self, builtin_intents("mail"), text)
+
+    def reply(self, text: str) -> SkillAnswer | None:
+        """A turn begins: her answer if it settles her proposed errand, else None."""
+        self._after_mail, self._spoke = self._spoke, False
+        done = self.errands.reply(text) if self.errands is not None else None
+        return self._kept(done)
+
+    def act(self, intent: str, text: str, slots: Mapping[str, str]) -> SkillAnswer | None:
+        """Her answer to ``intent`` (mail.toml's), or None when it is not hers after all
+        (nobody by that name wrote; "the last one" was not about mail)."""
+        return self._kept(self._acted(intent, slots))
 
     def passed(self) -> None:
         """Another desk answered this turn: a proposed errand lapses."""
@@ -84,39 +70,49 @@ class MailDesk:
             self.errands.drop()
 
     def said(self, text: str, after_mail: bool = False) -> str | None:
-        """``after_mail``: her last answer was about mail, so "the newest one" is a mail."""
-        if self.errands is not None and self.store.accounts():
-            done = self.errands.said(text, self._who)
-            if done is not None:
-                return done
-        if len(text) > 200:
+        """What she says to ``text`` (``after_mail``: her last answer was about mail, so
+        "the newest one" is a mail), leaving what the desk knows of the turn before as
+        it was."""
+        spoke, self._spoke = self._spoke, after_mail
+        try:
+            answer = self.answer(text)
+        finally:
+            self._spoke = spoke
+        return answer.said if answer is not None else None
+
+    def _kept(self, said: str | None) -> SkillAnswer | None:
+        if said is None:
             return None
-        read, find, asked = _READ.search(text), _FIND.search(text), _SAID.search(text)
-        newest = _NEWEST.search(text)
-        if newest is not None and not after_mail and \
-                newest.group("noun").lower() in ("one", "message", "letter"):
-            newest = None
+        self._spoke = True
+        return SkillAnswer(said, str(self.lines["kept"]))
+
+    def _acted(self, intent: str, slots: Mapping[str, str]) -> str | None:
+        accounts = bool(self.store.accounts())
+        if intent in ("undo", "reply", "cleanup"):
+            return self.errands.act(intent, slots, self._who) \
+                if self.errands is not None and accounts else None
+        if intent == "newest" and not self._after_mail and \
+                slots.get("noun", "").lower() in ("one", "message", "letter"):
+            return None  # "the last one" after a story is the story's
         # "what did Amy say about the trip?" may be about a talk, not a mail: unless it
         # speaks of mail (or writing), it is hers to answer only from mail she finds
-        about_mail = read is not None or find is not None or newest is not None or \
-            is_mail_question(text) or \
-            (asked is not None and asked.group("verb").lower() in ("write", "send"))
-        if not about_mail and asked is None:
-            return None
-        if not self.store.accounts():
-            return str(self.lines["no_accounts"]) if about_mail else None
-        if read is not None:
-            return self.read_from(self._who(read.group("who")))
-        if newest is not None:
+        quiet = intent == "said" and "loud" not in slots and \
+            slots.get("verb", "").lower() in ("say", "tell me")
+        if not accounts:
+            return None if quiet else str(self.lines["no_accounts"])
+        if intent == "read" and "who" in slots:
+            return self.read_from(self._who(slots["who"]))
+        if intent == "newest":
             return self.read_newest()
-        if asked is not None:
-            return self.said_about(asked.group("who"), asked.group("what") or "",
-                                   quiet=not about_mail)
-        if find is not None:
-            return self.find(find.group("what"))
-        said = self.summary(self.store.untold(limit=MAX_NAMED), self.store.untold_counts())
-        self.store.mark_all_told()
-        return said
+        if intent == "said" and "who" in slots:
+            return self.said_about(slots["who"], slots.get("what", ""), quiet=quiet)
+        if intent == "find" and "what" in slots:
+            return self.find(slots["what"])
+        if intent == "summary":
+            said = self.summary(self.store.untold(limit=MAX_NAMED), self.store.untold_counts())
+            self.store.mark_all_told()
+            return said
+        return None
 
     def summary(self, top: list[StoredMail], counts: dict[str, int]) -> str:
         """``top``: the untold mail that matters most, first; ``counts``: all untold

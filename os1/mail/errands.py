@@ -6,8 +6,7 @@ next question carries it out, and anything else the user says drops the proposal
 
 from __future__ import annotations
 
-import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 
 from os1.data import read_toml
 from os1.errors import InputError, MailError
@@ -15,24 +14,10 @@ from os1.mail.cleanup import Cleanup
 from os1.mail.mailboxes import MailStore, StoredMail
 from os1.mail.outbox import Outbox, reply_to
 from os1.mail.quote import one_line
+from os1.skills.replies import understood
 from os1.storage.actions import Action
 
 EXAMPLES = 3
-_REPLY = re.compile(
-    r"\b(?:reply|respond|answer|write back)(?: to)?\s+(?:the (?:e-?mail|mail|message|one) "
-    r"from\s+)?(?P<who>[^,:;.!?]{1,60}?)(?:'s (?:e-?mail|mail|message))?\s*"
-    r"(?:[:,;]|\band (?:tell|say)\b|\bsaying\b|\bto say\b|\bthat\b)\s*(?P<wish>\S.{1,500})",
-    re.IGNORECASE | re.DOTALL)
-_CLEANUP = re.compile(
-    r"\b(?:clean(?:\s|-)?up|tidy(?: up)?|clear out|go through)\b[^.?!]{0,40}"
-    r"\b(?:mail|inbox|e-?mails?)\b|\bkeep only what matters\b", re.IGNORECASE)
-_UNDO = re.compile(r"^\s*(?:please\s+)?(?:undo(?: that| it| the clean-?up)?|put (?:them|it|"
-                   r"those|my mail) back|bring (?:them|it|those|my mail) back)\b[\s.!]*$",
-                   re.IGNORECASE)
-_YES = re.compile(r"^\s*(?:yes|yeah|yep|yup|sure|ok(?:ay)?|please do|do it|go ahead|send it|"
-                  r"confirm(?:ed)?)\b[\s\w,.!']{0,30}$", re.IGNORECASE)
-_NO = re.compile(r"^\s*(?:no|nope|don'?t|cancel|stop|never ?mind|not now|wait)\b",
-                 re.IGNORECASE)
 
 Drafter = Callable[[StoredMail, str], str]
 
@@ -47,22 +32,32 @@ class MailErrands:
         self.lines = read_toml("mail.toml")
         self.pending: Action | None = None
 
-    def said(self, text: str, who_is: Callable[[str], str] = str) -> str | None:
-        """Her answer if ``text`` answers her last proposal or asks for an errand, else
-        None. ``who_is`` turns "my sister" into a name she knows, where she knows it."""
+    def reply(self, text: str) -> str | None:
+        """Her answer if ``text`` answers her last proposal (yes or no), else None: any
+        other turn drops the proposal (declined)."""
         pending, self.pending = self.pending, None
-        if pending is not None:
-            if _YES.match(text):
-                return self._carry_out(pending)
-            self._decline(pending)
-            if _NO.match(text):
-                key = "send_declined" if pending.kind == "send" else "clean_declined"
-                return str(self.lines[key])
-        if _UNDO.match(text) and (last := self.cleanup.last_undoable()) is not None:
-            return self._undo(last)
-        if self.drafter is not None and (reply := _REPLY.search(text)):
-            return self._draft(who_is(reply.group("who")), reply.group("wish"))
-        if _CLEANUP.search(text):
+        if pending is None:
+            return None
+        reply = understood(text)
+        if reply == "yes":
+            return self._carry_out(pending)
+        self._decline(pending)
+        if reply == "no":
+            key = "send_declined" if pending.kind == "send" else "clean_declined"
+            return str(self.lines[key])
+        return None
+
+    def act(self, intent: str, slots: Mapping[str, str],
+            who_is: Callable[[str], str] = str) -> str | None:
+        """Her answer to the errand ``intent`` (undo, reply, cleanup; the router or the
+        desk found it, ``slots`` from its pattern), or None when she can't do it here.
+        ``who_is`` turns "my sister" into a name she knows, where she knows it."""
+        if intent == "undo":
+            last = self.cleanup.last_undoable()
+            return self._undo(last) if last is not None else None
+        if intent == "reply" and self.drafter is not None and "who" in slots and "wish" in slots:
+            return self._draft(who_is(slots["who"]), slots["wish"])
+        if intent == "cleanup":
             return self._propose_cleanup()
         return None
 

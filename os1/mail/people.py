@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Sequence
 
-from os1.memory.memories import Memory
+from os1.memory.records import Memory
 
 RELATIONS = (
     "sister", "brother", "mother", "mom", "mum", "father", "dad", "wife", "husband",

@@ -15,16 +15,28 @@ from os1.mail.imap import ImapServer
 from os1.mail.mailboxes import MailAccount, MailStore, StoredMail
 from os1.mail.outbox import Outbox, draft_body
 from os1.mail.people import People, Search
-from os1.mail.secrets import Secrets
 from os1.mail.smtp import SmtpSender
 from os1.mail.style import other_mail, style_examples
 from os1.storage.actions import ActionLog
 from os1.storage.db import Database
+from os1.storage.secrets import Secrets
 
 
 def account_key(user: str, account: str) -> str:
     """Where an account's password is kept (keyring entry or file name)."""
     return f"{user}/{account}"
+
+
+def mail_password(secrets: Secrets, user: str, account: str) -> str:
+    """The password kept for ``account`` (``SecretMissing``, a MailError, if none is)."""
+    return secrets.get(account_key(user, account),
+                       hint=f"Set it with: os1 mail password {account}")
+
+
+def forget_passwords(db: Database, user: str, home: Path) -> int:
+    """Removes the passwords kept for ``user``'s mail accounts; returns how many were."""
+    secrets = Secrets(home)
+    return sum(secrets.delete(account_key(user, a.name)) for a in MailStore(db, user).accounts())
 
 
 def mail_desk(db: Database, user: str, home: Path, model: Callable[[], Model] | None = None,
@@ -36,7 +48,7 @@ def mail_desk(db: Database, user: str, home: Path, model: Callable[[], Model] | 
     secrets = Secrets(home)
 
     def password(account: MailAccount) -> str:
-        return secrets.get(account_key(user, account.name))
+        return mail_password(secrets, user, account.name)
 
     outbox = Outbox(store, actions, lambda a: SmtpSender(a, password(a)),
                     lambda a: ImapServer(a, password(a)))

@@ -19,7 +19,8 @@ from collections.abc import Iterable
 from functools import cache
 
 from os1.memory.lexicon import is_ordinary, named_things
-from os1.memory.timeexpr import MONTHS, find_time_window
+from os1.when.dates import MONTHS
+from os1.when.windows import find_time_window
 
 _CAPITALISED = re.compile(r"(?<![.!?:;]\s)(?<!^)\b[A-Z][\w'-]*")
 _ADDRESS = re.compile(

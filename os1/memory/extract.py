@@ -20,8 +20,8 @@ from os1.data import fill, read_text
 from os1.llm.base import GenerateOptions, Message, Model, complete
 from os1.memory.embeddings import content_words
 from os1.memory.evidence import his_statements, keeps_stance
-from os1.memory.timeexpr import find_time_window, looks_ahead
 from os1.storage.conversations import StoredMessage
+from os1.when.windows import find_time_window, looks_ahead
 
 MAX_PER_MOMENT = 3
 MAX_CHARS_PER_MESSAGE = 1500
@@ -42,7 +42,7 @@ class Candidate:
     content: str
     importance: float
     when: str  # the words that date it, as said; "" if none
-    ahead: bool = False  # whether those words name a day to come (timeexpr.looks_ahead)
+    ahead: bool = False  # whether those words name a day to come (when/windows.py: looks_ahead)
 
 
 def extract_memories(model: Model, moment: Sequence[StoredMessage], user_name: str,

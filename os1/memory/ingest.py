@@ -7,7 +7,7 @@ never a message.
    ago before, or without, any model call.
 2. Extraction: each exchange (what the user said and her reply) goes through the model
    (``extract.py``) for facts, events, preferences, feelings and promises, dated with
-   ``timeexpr`` against when it was said. Slow on a CPU (seconds per exchange), so the
+   ``os1.when`` against when it was said. Slow on a CPU (seconds per exchange), so the
    worker runs it when she is idle.
 """
 
@@ -19,9 +19,10 @@ from dataclasses import dataclass, replace
 from os1.llm.base import Model
 from os1.memory.embeddings import content_words
 from os1.memory.extract import Candidate, extract_memories, makes_out_of_date, root
-from os1.memory.memories import MAX_CONTENT_CHARS, Memory, MemoryDraft, MemoryStore
-from os1.memory.timeexpr import find_time_window
+from os1.memory.memories import MemoryStore
+from os1.memory.records import MAX_CONTENT_CHARS, Memory, MemoryDraft
 from os1.storage.conversations import ConversationLog, StoredMessage
+from os1.when.windows import find_time_window
 
 MOMENT_IMPORTANCE = 0.3
 BATCH = 64

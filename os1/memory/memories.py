@@ -12,32 +12,36 @@ existed raise the same ``MemoryNotFound``, so ids reveal nothing.
 
 Search by vector is ``VectorSearch``'s (vector_search.py): it scales from a person's
 thousands of memories to a million, which this module need not know about beyond telling
-it of every write and forget.
+it of every write and forget. What a memory is lives in records.py, and what a forget
+reaches in forgetting.py.
 """
 
 from __future__ import annotations
 
 import json
-import math
 import time
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
 
-from os1.errors import InputError, OS1Error
+from os1.errors import InputError
+from os1.memory import forgetting, progress
 from os1.memory.embeddings import Embedder, Vector
 from os1.memory.indexed_vectors import ANN_THRESHOLD
 from os1.memory.rare_terms import rare_term_scores
+from os1.memory.records import (
+    COLUMNS,
+    M_COLUMNS,
+    Memory,
+    MemoryDraft,
+    MemoryEvent,
+    MemoryNotFound,
+    memory_from_row,
+    record_event,
+    validated,
+)
 from os1.memory.stored_vectors import chunks, embed_passages, encode, marks
 from os1.memory.vector_search import VectorSearch
-from os1.storage.db import Connection, Database, Row
+from os1.storage.db import Connection, Database
 
-KINDS = ("moment", "fact", "event", "preference", "feeling", "promise", "person", "insight",
-         "self")
-# How far each stage of the background worker got (a column of memory_progress): messages
-# kept as moments, messages whose memories were extracted, memories reflected upon.
-STAGES = {"moments": "last_moment_id", "extracted": "last_message_id",
-          "reflected": "last_reflected_id"}
-MAX_CONTENT_CHARS = 2000
 # BM25 weight of a moment's context (the moment before it) against its content's 1.0:
 # on LoCoMo this lifts evidence recall@5/@10 by ~5 points (an answer rarely repeats the
 # question's words; the turn before it holds them).
@@ -48,74 +52,6 @@ NEIGHBOUR_REACH = 64
 # A time window holding more memories than this is ranked by importance among its latest
 # ones only ("in March" holds 28k of 1M memories: ~70 ms of reading, against ~2 ms).
 WINDOW_SCAN = 1000
-_COLUMNS = ("id, kind, content, subject, importance, created_at, event_at,"
-            " source_message_ids, superseded_by, superseded_at, context")
-_M_COLUMNS = ", ".join("m." + column.strip() for column in _COLUMNS.split(","))
-
-
-class MemoryNotFound(OS1Error):
-    def __init__(self, memory_id: int) -> None:
-        super().__init__(
-            f"There is no memory {memory_id}: it doesn't exist, or it belongs to no-one "
-            "you can see.",
-            "See the memories there are with: os1 memory list",
-        )
-        self.memory_id = memory_id
-
-
-@dataclass(frozen=True)
-class Memory:
-    id: int
-    kind: str
-    content: str
-    subject: str
-    importance: float
-    created_at: float
-    event_at: float | None
-    sources: tuple[int, ...]
-    superseded_by: int | None
-    superseded_at: float | None
-    # A moment's previous moment in the same session ('' for the first, and for every
-    # other kind): searchable beside the content, never shown as the memory.
-    context: str = ""
-
-    @property
-    def active(self) -> bool:
-        return self.superseded_by is None
-
-    @property
-    def when(self) -> float:
-        """When it happened if known, else when she learned it."""
-        return self.created_at if self.event_at is None else self.event_at
-
-
-@dataclass(frozen=True)
-class MemoryDraft:
-    """A memory not yet stored (for ``add_many``); fields as in ``MemoryStore.add``."""
-
-    kind: str
-    content: str
-    subject: str = ""
-    importance: float = 0.5
-    event_at: float | None = None
-    sources: Sequence[int] = ()
-    derived_from: Sequence[int] = ()
-    replaces: int | None = None
-    # For a moment: the moment said just before it in the same session, by this user's
-    # store (see ``previous_moment``); '' otherwise.
-    context: str = ""
-
-
-@dataclass(frozen=True)
-class MemoryEvent:
-    """One line of the audit trail. ``detail`` is JSON of ids only, never content."""
-
-    memory_id: int
-    action: str
-    at: float
-    detail: str | None
-
-
 class MemoryStore:
     def __init__(self, db: Database, user_id: str, embedder: Embedder, *,
                  ann_threshold: int = ANN_THRESHOLD) -> None:
@@ -145,7 +81,7 @@ class MemoryStore:
         ``processed_up_to`` marks ``stage`` done up to that id in the same transaction, so
         a crash never stores memories without the mark (and extracts them twice) nor the
         mark without the memories (and loses them)."""
-        cleaned = [_validated(d) for d in drafts]
+        cleaned = [validated(d) for d in drafts]
         vectors = embed_passages(self.embedder, [d.content for d in cleaned])
         created = time.time() if at is None else at
         ids: list[int] = []
@@ -153,7 +89,7 @@ class MemoryStore:
             for draft, vector in zip(cleaned, vectors, strict=True):
                 ids.append(self._insert(tx, draft, vector, created))
             if processed_up_to is not None:
-                self._mark(tx, processed_up_to, stage)
+                progress.mark(tx, self.user_id, processed_up_to, stage)
         self._search.after_write(list(zip(ids, vectors, strict=True)))
         return [self.get(memory_id) for memory_id in ids]
 
@@ -168,7 +104,7 @@ class MemoryStore:
                 "only the current version can be edited.",
                 f"Edit memory {old.superseded_by} instead.",
             )
-        draft = _validated(MemoryDraft(old.kind, content, old.subject, old.importance,
+        draft = validated(MemoryDraft(old.kind, content, old.subject, old.importance,
                                        old.event_at, old.sources, self.sources_of(memory_id),
                                        context=old.context))
         if draft.content == old.content:
@@ -192,9 +128,9 @@ class MemoryStore:
         self.get(memory_id)
         self._db.prepare_forget()
         with self._db.transaction() as tx:
-            doomed = self._forget_closure(tx, memory_id)
-            self._unquote(tx, doomed)
-            removed = self._delete(tx, doomed)
+            doomed = forgetting.doomed_by(tx, self.user_id, memory_id)
+            forgetting.unquote(tx, self.user_id, doomed)
+            removed = forgetting.delete(tx, self.user_id, doomed)
         self._search.after_forget(doomed)
         self._db.scrub_forgotten()
         return removed
@@ -202,7 +138,7 @@ class MemoryStore:
     def mark_processed(self, up_to: int, stage: str = "extracted") -> None:
         """``stage`` is done up to id ``up_to`` (never goes back)."""
         with self._db.transaction() as tx:
-            self._mark(tx, up_to, stage)
+            progress.mark(tx, self.user_id, up_to, stage)
 
     def repair_embeddings(self, on_start: Callable[[str, int], Callable[[int], None]]
                           | None = None) -> int:
@@ -224,35 +160,35 @@ class MemoryStore:
 
     def get(self, memory_id: int) -> Memory:
         row = self._db.execute(
-            f"SELECT {_COLUMNS} FROM memories WHERE id = ? AND user_id = ?",
+            f"SELECT {COLUMNS} FROM memories WHERE id = ? AND user_id = ?",
             (memory_id, self.user_id),
         ).fetchone()
         if row is None:
             raise MemoryNotFound(memory_id)
-        return _to_memory(row)
+        return memory_from_row(row)
 
     def get_many(self, memory_ids: Iterable[int]) -> list[Memory]:
         """This user's memories among ``memory_ids``, in id order; unknown ids are skipped."""
         wanted = sorted(set(memory_ids))
         found: list[Memory] = []
         for chunk in chunks(wanted, 500):
-            found += [_to_memory(r) for r in self._db.execute(
-                f"SELECT {_COLUMNS} FROM memories WHERE +user_id = ? AND id IN"
+            found += [memory_from_row(r) for r in self._db.execute(
+                f"SELECT {COLUMNS} FROM memories WHERE +user_id = ? AND id IN"
                 f" ({marks(chunk)}) ORDER BY id", (self.user_id, *chunk))]
         return found
 
     def active(self, limit: int | None = None) -> list[Memory]:
         """What she currently holds true, newest first."""
-        sql = (f"SELECT {_COLUMNS} FROM memories WHERE user_id = ? AND superseded_by IS NULL"
+        sql = (f"SELECT {COLUMNS} FROM memories WHERE user_id = ? AND superseded_by IS NULL"
                " ORDER BY created_at DESC, id DESC")
         rows = self._db.execute(*((sql, (self.user_id,)) if limit is None else
                                   (sql + " LIMIT ?", (self.user_id, limit)))).fetchall()
-        return [_to_memory(r) for r in rows]
+        return [memory_from_row(r) for r in rows]
 
     def history(self, memory_id: int) -> list[Memory]:
         """Every version in the supersession chain ``memory_id`` belongs to, oldest first."""
         self.get(memory_id)
-        chain = self._chain(self._db, {memory_id})
+        chain = forgetting.versions(self._db, self.user_id, {memory_id})
         return sorted(self.get_many(chain), key=lambda m: (m.created_at, m.id))
 
     def sources_of(self, memory_id: int) -> list[int]:
@@ -268,11 +204,11 @@ class MemoryStore:
         if not message_ids:
             return []
         rows = self._db.execute(
-            f"SELECT DISTINCT {_M_COLUMNS} FROM memories AS m,"
+            f"SELECT DISTINCT {M_COLUMNS} FROM memories AS m,"
             f" {self._db.json_integers('m.source_message_ids', 'j')}"
             f" WHERE m.user_id = ? AND j.value IN ({marks(message_ids)}) ORDER BY m.id",
             (self.user_id, *message_ids)).fetchall()
-        return [_to_memory(r) for r in rows]
+        return [memory_from_row(r) for r in rows]
 
     def previous_moment(self, message_id: int) -> str:
         """The active moment of the latest earlier message in ``message_id``'s session
@@ -299,10 +235,7 @@ class MemoryStore:
     def processed_up_to(self, stage: str = "extracted") -> int:
         """The last id ``stage`` has done (0: none): a message id for "moments" and
         "extracted", a memory id for "reflected"."""
-        row = self._db.execute(
-            f"SELECT {_stage_column(stage)} FROM memory_progress WHERE user_id = ?",
-            (self.user_id,)).fetchone()
-        return 0 if row is None else int(row[0])
+        return progress.done_up_to(self._db, self.user_id, stage)
 
     def events(self, memory_id: int | None = None) -> list[MemoryEvent]:
         """The audit trail, oldest first (for one memory id, or all)."""
@@ -325,11 +258,11 @@ class MemoryStore:
             best = rare_term_scores(self._db, self.user_id, terms, limit, CONTEXT_WEIGHT)
             found = {m.id: m for m in self.get_many(i for i, _ in best)}
             return [(found[i], score) for i, score in best if i in found]
-        sql, params = self._db.text_search(_M_COLUMNS, terms, CONTEXT_WEIGHT)
+        sql, params = self._db.text_search(M_COLUMNS, terms, CONTEXT_WEIGHT)
         rows = self._db.execute(
             sql + " AND m.user_id = ? AND m.superseded_by IS NULL ORDER BY rank DESC, m.id"
             " LIMIT ?", (*params, self.user_id, limit)).fetchall()
-        return [(_to_memory(r), float(r["rank"])) for r in rows]
+        return [(memory_from_row(r), float(r["rank"])) for r in rows]
 
     def adjacent_moments(self, moments: Sequence[Memory],
                          reach: int = NEIGHBOUR_REACH) -> dict[int, list[Memory]]:
@@ -339,12 +272,12 @@ class MemoryStore:
         found: dict[int, list[Memory]] = {}
         for moment in [m for m in moments if m.kind == "moment"]:
             rows = self._db.execute(  # only the rows that can be the one before or after
-                f"SELECT {_COLUMNS} FROM memories WHERE id BETWEEN ? AND ? AND +user_id = ?"
+                f"SELECT {COLUMNS} FROM memories WHERE id BETWEEN ? AND ? AND +user_id = ?"
                 " AND kind = 'moment' AND superseded_by IS NULL AND id != ?"
                 " AND (content = ? OR context = ?) ORDER BY id",
                 (moment.id - reach, moment.id + reach, self.user_id, moment.id,
                  moment.context, moment.content)).fetchall()
-            near = [_to_memory(r) for r in rows]
+            near = [memory_from_row(r) for r in rows]
             before = [m for m in near if m.id < moment.id and moment.context
                       and m.content == moment.context]
             after = [m for m in near if m.id > moment.id and m.context == moment.content]
@@ -355,13 +288,13 @@ class MemoryStore:
         """Active memories that happened (or, undated, were learned) in ``[start, end)``,
         most important first (among the latest ``WINDOW_SCAN``; each row read once)."""
         rows = self._db.execute(
-            f"SELECT {_COLUMNS} FROM (SELECT {_COLUMNS} FROM memories WHERE user_id = ?"
+            f"SELECT {COLUMNS} FROM (SELECT {COLUMNS} FROM memories WHERE user_id = ?"
             " AND superseded_by IS NULL AND COALESCE(event_at, created_at) >= ?"
             " AND COALESCE(event_at, created_at) < ?"
             " ORDER BY COALESCE(event_at, created_at) DESC LIMIT ?) AS latest"
             " ORDER BY importance DESC, id DESC LIMIT ?",
             (self.user_id, start, end, WINDOW_SCAN, limit)).fetchall()
-        return [_to_memory(r) for r in rows]
+        return [memory_from_row(r) for r in rows]
 
     def nearest(self, query: Vector, k: int) -> list[tuple[int, float]]:
         """The ``k`` active memories most similar to ``query`` (a unit vector), with their
@@ -398,7 +331,7 @@ class MemoryStore:
             "INSERT INTO memory_links(user_id, memory_id, source_id) VALUES (?,?,?)"
             " ON CONFLICT DO NOTHING",
             [(self.user_id, new_id, source) for source in draft.derived_from])
-        self._event(tx, new_id, "created", created,
+        record_event(tx, self.user_id, new_id, "created", created,
                     {"edit_of": edit_of} if edit_of is not None else None)
         replaced = [edit_of] if edit_of is not None else self._same_subject(tx, draft, new_id)
         if draft.replaces is not None and draft.replaces not in replaced \
@@ -409,7 +342,7 @@ class MemoryStore:
                 "UPDATE memories SET superseded_by = ?, superseded_at = ?"
                 " WHERE id = ? AND user_id = ?", (new_id, created, old_id, self.user_id))
             action = "edited" if edit_of is not None else "superseded"
-            self._event(tx, old_id, action, created, {"by": new_id})
+            record_event(tx, self.user_id, old_id, action, created, {"by": new_id})
         return new_id
 
     def _same_subject(self, tx: Connection, draft: MemoryDraft,
@@ -442,110 +375,3 @@ class MemoryStore:
         if row[0] is not None:
             raise InputError(f"Memory {memory_id} was just replaced by memory {row[0]}.",
                              f"Edit memory {row[0]} instead.")
-
-    def _event(self, tx: Connection, memory_id: int, action: str, at: float,
-               detail: dict[str, int] | None = None) -> None:
-        tx.execute(
-            "INSERT INTO memory_events(user_id, memory_id, action, at, detail)"
-            " VALUES (?,?,?,?,?)",
-            (self.user_id, memory_id, action, at,
-             None if detail is None else json.dumps(detail)))
-
-    def _mark(self, tx: Connection, up_to: int, stage: str) -> None:
-        column = _stage_column(stage)
-        tx.execute(
-            f"INSERT INTO memory_progress(user_id, {column}) VALUES (?, ?)"
-            f" ON CONFLICT(user_id) DO UPDATE SET {column} = CASE WHEN"
-            f" excluded.{column} > memory_progress.{column} THEN excluded.{column}"
-            f" ELSE memory_progress.{column} END",
-            (self.user_id, up_to))
-
-    def _chain(self, db: Connection | Database, seeds: set[int]) -> set[int]:
-        """All versions connected to ``seeds`` through ``superseded_by``, both ways."""
-        chain, frontier = set(seeds), set(seeds)
-        while frontier:
-            listed = marks(frontier)
-            rows = db.execute(
-                f"SELECT id FROM memories WHERE user_id = ? AND superseded_by IN ({listed})"
-                f" UNION SELECT superseded_by FROM memories WHERE user_id = ?"
-                f" AND id IN ({listed}) AND superseded_by IS NOT NULL",
-                (self.user_id, *frontier, self.user_id, *frontier)).fetchall()
-            frontier = {int(r[0]) for r in rows} - chain
-            chain |= frontier
-        return chain
-
-    def _forget_closure(self, tx: Connection, memory_id: int) -> set[int]:
-        """The chain of ``memory_id`` plus, recursively, every insight derived from any
-        memory already in the set (and that insight's chain)."""
-        doomed = self._chain(tx, {memory_id})
-        while True:
-            rows = tx.execute(
-                f"SELECT memory_id FROM memory_links WHERE user_id = ?"
-                f" AND source_id IN ({marks(doomed)})", (self.user_id, *doomed)).fetchall()
-            derived = {int(r[0]) for r in rows} - doomed
-            if not derived:
-                return doomed
-            doomed |= self._chain(tx, derived)
-
-    def _unquote(self, tx: Connection, doomed: set[int]) -> None:
-        """Blank the context of every memory left that quotes a doomed one (the moment
-        after a forgotten moment), so its words aren't found through the next one; the
-        update trigger takes them out of the FTS index too."""
-        tx.execute(
-            f"UPDATE memories SET context = '' WHERE user_id = ? AND context != ''"
-            f" AND id NOT IN ({marks(doomed)}) AND EXISTS (SELECT 1 FROM memories AS gone"
-            f" WHERE gone.user_id = memories.user_id AND gone.id IN ({marks(doomed)})"
-            f" AND instr(memories.context, gone.content) > 0)",
-            (self.user_id, *doomed, *doomed))
-
-    def _delete(self, tx: Connection, doomed: set[int]) -> int:
-        ids, listed, at = tuple(doomed), marks(doomed), time.time()
-        tx.execute(f"UPDATE memory_events SET detail = NULL WHERE user_id = ?"
-                   f" AND memory_id IN ({listed})", (self.user_id, *ids))
-        tx.execute(f"DELETE FROM memory_links WHERE user_id = ? AND (memory_id IN ({listed})"
-                   f" OR source_id IN ({listed}))", (self.user_id, *ids, *ids))
-        # One statement: versions point at each other, and a foreign key is checked at the
-        # end of the statement, when the whole chain is gone.
-        cursor = tx.execute(f"DELETE FROM memories WHERE +user_id = ? AND id IN ({listed})",
-                            (self.user_id, *ids))
-        for gone in sorted(doomed):
-            self._event(tx, gone, "forgotten", at)
-        return cursor.rowcount
-
-
-def _validated(draft: MemoryDraft) -> MemoryDraft:
-    """The draft with content trimmed, subject normalised and importance clamped; raises
-    ``InputError`` for what can't be stored."""
-    if draft.kind not in KINDS:
-        raise InputError(f"Unknown kind of memory: {draft.kind!r}.",
-                         f"Use one of: {', '.join(KINDS)}.")
-    content = draft.content.strip()
-    if not content:
-        raise InputError("A memory can't be empty.", "Say what to remember.")
-    if len(content) > MAX_CONTENT_CHARS:
-        raise InputError(
-            f"That memory is {len(content)} characters long; the most is {MAX_CONTENT_CHARS}.",
-            "Keep a memory to a few sentences, or split it.")
-    importance = 0.5 if math.isnan(draft.importance) else min(1.0, max(0.0, draft.importance))
-    subject = " ".join(draft.subject.split()).lower()
-    context = draft.context.strip()[:MAX_CONTENT_CHARS] if draft.kind == "moment" else ""
-    return MemoryDraft(draft.kind, content, subject, importance, draft.event_at,
-                       tuple(int(s) for s in draft.sources),
-                       tuple(dict.fromkeys(int(d) for d in draft.derived_from)),
-                       draft.replaces, context)
-
-
-def _stage_column(stage: str) -> str:
-    if stage not in STAGES:
-        raise ValueError(f"unknown stage {stage!r}; one of {sorted(STAGES)}")
-    return STAGES[stage]
-
-
-def _to_memory(row: Row) -> Memory:
-    return Memory(
-        id=int(row["id"]), kind=str(row["kind"]), content=str(row["content"]),
-        subject=str(row["subject"]), importance=float(row["importance"]),
-        created_at=float(row["created_at"]), event_at=row["event_at"],
-        sources=tuple(int(s) for s in json.loads(row["source_message_ids"])),
-        superseded_by=row["superseded_by"], superseded_at=row["superseded_at"],
-        context=str(row["context"]))

@@ -19,7 +19,7 @@ from datetime import datetime
 from os1.data import fill, read_text
 from os1.memory.retrieval import Scored, fit_memories
 from os1.memory.whose import someone_else
-from os1.mind.timesense import describe_gap
+from os1.when.gaps import describe_gap
 
 CountTokens = Callable[[str], int]
 WEEK = 7 * 86400.0

@@ -17,7 +17,8 @@ from os1.data import fill, read_text
 from os1.llm.base import GenerateOptions, Message, Model, complete
 from os1.memory.extract import grounded
 from os1.memory.ingest import Names
-from os1.memory.memories import Memory, MemoryDraft, MemoryStore
+from os1.memory.memories import MemoryStore
+from os1.memory.records import Memory, MemoryDraft
 from os1.memory.selfmodel import ASPECTS, SelfHistory, SelfModel, SelfVersion
 
 # Reflect once this many new memories (moments aside) have come in since the last time.

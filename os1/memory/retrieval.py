@@ -25,8 +25,9 @@ from datetime import tzinfo
 
 from os1.memory.embeddings import content_words, words
 from os1.memory.evidence import without_pleasantries
-from os1.memory.memories import Memory, MemoryStore
-from os1.memory.timeexpr import TimeWindow, find_time_window, without_phrase
+from os1.memory.memories import MemoryStore
+from os1.memory.records import Memory
+from os1.when.windows import TimeWindow, find_time_window, without_phrase
 
 DAY = 86400.0
 MIN_POOL = 32

@@ -14,14 +14,13 @@ import re
 from collections.abc import Sequence
 
 from os1.memory.embeddings import content_words
+from os1.when.dates import MONTHS, WEEKDAYS
 
 NAME = re.compile(r"\b[A-Z][a-z]+(?:-[A-Z][a-z]+)?\b")
 # Capitalised words that open questions and sentences, or name days and months: no one's.
 _NOT_NAMES_TEXT = """what when where who whom whose which why how did does do is are was
-were can could would will should have has had tell remember i you my your the a an and
-monday tuesday wednesday thursday friday saturday sunday january february march april may
-june july august september october november december"""
-NOT_NAMES = frozenset(_NOT_NAMES_TEXT.split())
+were can could would will should have has had tell remember i you my your the a an and"""
+NOT_NAMES = frozenset(_NOT_NAMES_TEXT.split()) | frozenset(WEEKDAYS) | frozenset(MONTHS)
 # Question words that say what kind of answer is wanted, not what it is about.
 _ASKING_TEXT = """what when where who whom whose which why how did does do kind type name
 often much many long ever"""

@@ -3,6 +3,9 @@
 perceive (validate, store what you said first) → recall (the conversation window within
 the token budget) → think (the model, streamed through the persona guard) → remember
 (store what she actually said, marked interrupted if you cut her off).
+
+What a turn in progress is (turn.py) and how her reply is kept in character as it
+streams (in_character.py) are theirs; this module is the loop that ties them together.
 """
 
 from __future__ import annotations
@@ -10,74 +13,29 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, nullcontext
-from dataclasses import dataclass, field
-from typing import NamedTuple
 
 from os1.config import Settings
 from os1.data import fill, read_text, read_toml
 from os1.errors import EmptyMessage, MessageTooLong, OS1Error
 from os1.llm.base import GenerateOptions, Message, Model
 from os1.memory.notes import notes_block
-from os1.mind.addressing import Addressing, others_named
 from os1.mind.context import Budget, HistoryWindow, fit_text
-from os1.mind.critic import Critic, TurnEar
+from os1.mind.critic import Critic
 from os1.mind.form import Form
+from os1.mind.in_character import InCharacter
 from os1.mind.persona import Persona
-from os1.mind.perspective import Perspective, asks_about_himself, said_earlier
+from os1.mind.perspective import asks_about_himself, said_earlier
 from os1.mind.recollection import Recollection, forget_target
-from os1.mind.steering import GuardReport, OffPersonaDetector, Steering, guarded_stream
-from os1.mind.timesense import describe_gap, describe_moment
+from os1.mind.steering import Steering
+from os1.mind.turn import Said, Turn
 from os1.skills.contract import Desk, SkillAnswer
 from os1.storage.conversations import ConversationLog, Status, StoredMessage
 from os1.storage.db import Database
 from os1.storage.setups import SetupRecord, SetupStore
+from os1.when.gaps import describe_gap, describe_moment
 
 MAX_MESSAGE_CHARS = 2_000_000
 HISTORY_LOAD = 2000
-
-
-class Said(NamedTuple):
-    """What the model is answering: ``text`` in the user's turn, and ``notes`` (hers:
-    that she is speaking aloud, what she recalls, her mood) in a system message just
-    before it, so the small model never takes them for the user's words."""
-
-    text: str
-    notes: str = ""
-
-
-@dataclass
-class Turn:
-    """One reply in progress. Iterate to stream it; ``close()`` interrupts it.
-
-    ``notice`` is something the user should be told before the reply (e.g. that their
-    message was too long to read whole); ``text`` and ``status`` are final once the
-    iteration ends or the turn is closed.
-    """
-
-    _pieces: Iterator[str]
-    notice: str | None = None
-    text: str = ""
-    status: Status | None = None
-    guard: GuardReport = field(default_factory=GuardReport)
-    held: bool = False
-    _store: Callable[[str, Status], None] | None = None
-
-    def __iter__(self) -> Iterator[str]:
-        return self._pieces
-
-    def close(self) -> None:
-        close = getattr(self._pieces, "close", None)
-        if close is not None:
-            close()
-
-    def settle(self, said: str, interrupted: bool) -> None:
-        """A held (spoken) turn is stored only now, as what was actually heard: she may
-        have written more than she got to say before she was cut off. A turn closed before it
-        began has nothing to store."""
-        self.close()
-        store, self._store = self._store, None
-        if store is not None and said.strip():
-            store(said, "interrupted" if interrupted else self.status or "complete")
 
 
 class NotSetUp(OS1Error):
@@ -153,12 +111,6 @@ class Companion:
             self._system = (key, messages, tokens)
         return list(self._system[1]), self._system[2]
 
-    def detector(self) -> OffPersonaDetector | None:
-        if self.steering is None:
-            return None
-        setup = self.identity
-        return self.steering.detector(setup.companion_name, setup.user_name)
-
     # -- turns ----------------------------------------------------------------------
 
     def open_session(self, client: str) -> None:
@@ -189,7 +141,7 @@ class Companion:
             return self._forget(self.memory, said.id, target, spoken)
         answer = self.desk.answer(text) if self.desk is not None else None
         if answer is not None:
-            return self._answered(answer, held=spoken)
+            return self._answered(answer, held=spoken, said_id=said.id)
         fitted = fit_text(text, self._budget.message_tokens, self.model.count_tokens,
                           self.persona.truncated_note)
         notice = None
@@ -198,7 +150,7 @@ class Companion:
                       f"once: she'll read the beginning and the end ({fitted.omitted_chars:,} "
                       "characters in the middle skipped). The whole message is saved.")
         message = self._said(fitted.text, spoken, said.created_at, said.id)
-        return self._turn(history, message, notice, held=spoken, said=text)
+        return self._turn(history, message, notice, held=spoken, said=text, said_id=said.id)
 
     def _forget(self, memory: Recollection, request_id: int, what: str, spoken: bool) -> Turn:
         if not what:
@@ -209,7 +161,7 @@ class Companion:
             prompt = ("prompts/forgotten_about.txt" if forgotten.messages or forgotten.memories
                       else "prompts/forgot_nothing.txt")
         note = fill(read_text(prompt), user_name=self.identity.user_name)
-        return self._turn(self._history(), Said(note), None, held=spoken)
+        return self._turn(self._history(), Said(note), None, held=spoken, said_id=request_id)
 
     def anticipate(self, text: str, *, spoken: bool = False) -> None:
         """Evaluate the prompt a reply to ``text`` would get, while the user is still
@@ -326,30 +278,28 @@ class Companion:
         return self.steering.sampling.options(self.settings.max_reply_tokens, attempt, bias,
                                               form.grammar())
 
-    def _answered(self, answer: SkillAnswer, held: bool) -> Turn:
+    def _answered(self, answer: SkillAnswer, held: bool, said_id: int) -> Turn:
         """A reply that is known already (the desk's); the log keeps ``answer.kept``."""
-        turn = Turn(iter(()), held=held)
+        turn = Turn(iter(()), held=held, said_id=said_id)
 
-        def keep(_: str, status: Status) -> None:
-            self._store_reply(answer.kept, status)
+        def keep(_: str, status: Status) -> int:
+            return self._store_reply(answer.kept, status)
 
         def pieces() -> Iterator[str]:
             turn.text, turn.status = answer.said, "complete"
             yield answer.said
             if held:
-                turn._store = keep
+                turn.hold(keep)
             else:
-                keep(answer.said, "complete")
+                turn.reply_id = keep(answer.said, "complete")
 
-        turn._pieces = pieces()
-        return turn
+        return turn.streaming(pieces())
 
     def _turn(self, history: list[StoredMessage], last: Said, notice: str | None,
-              held: bool = False, said: str = "") -> Turn:
+              held: bool = False, said: str = "", said_id: int | None = None) -> Turn:
         """``said``: the user's own words, which her reply must not open by repeating."""
-        turn = Turn(iter(()), notice=notice, held=held)
-        turn._pieces = self._run(turn, history, last, said)
-        return turn
+        turn = Turn(iter(()), notice=notice, held=held, said_id=said_id)
+        return turn.streaming(self._run(turn, history, last, said))
 
     def _run(self, turn: Turn, history: list[StoredMessage], last: Said,
              said: str) -> Iterator[str]:
@@ -359,27 +309,17 @@ class Companion:
             return self.model.stream_chat(self._prompt(history, last, attempt),
                                           self._options(attempt, form))
 
-        detector = self.detector()
+        character = None if self.steering is None else InCharacter(
+            self.steering, self.persona, self.critic, self.identity)
         pieces: Iterator[str] = iter(())
         status: Status = "interrupted"
         busy = self._busy()
         busy.__enter__()
         try:
-            if detector is None or self.steering is None:
+            if character is None:
                 pieces = generate(0)
             else:
-                limit = form.sentences or self.steering.sentence_limit(last.text)
-                perspective = self._perspective(said, history, last)
-                # asked about himself, her whole first sentence is judged before a word of
-                # it goes out: "As a new kind of person," hid the "I don't have a job" after it
-                clause = None if perspective.asked_about_himself \
-                    else self.steering.first_clause_words
-                pieces = guarded_stream(generate, detector, turn.guard, max_sentences=limit,
-                                        first_clause_words=clause, echo_of=said,
-                                        addressing=self._addressing(said),
-                                        repair=self.steering.repair,
-                                        ear=self._ear(said, limit is not None and not form.asked),
-                                        perspective=perspective)
+                pieces = character.reply(generate, turn.guard, form, said, history, last)
             for piece in pieces:
                 turn.text += piece
                 yield piece
@@ -397,44 +337,11 @@ class Companion:
             turn.status = status
             busy.__exit__(None, None, None)
             if turn.held:
-                turn._store = self._store_reply
+                turn.hold(self._store_reply)
             elif turn.text or status == "complete":
-                self._store_reply(turn.text, status)
+                turn.reply_id = self._store_reply(turn.text, status)
 
-    def _perspective(self, said: str, history: list[StoredMessage], last: Said) -> Perspective:
-        """Who "I" is in his message, and all she was told that an answer about him may
-        draw on: what he said so far, her notes, his setup answers, their names."""
-        assert self.steering is not None
-        setup = self.identity
-        known = [m.content for m in history if m.role == "user"] + [last.notes, setup.user_name,
-                                                 setup.companion_name, *setup.answers.values()]
-        return Perspective.of(said, self.steering.minds, self.steering.not_names, known,
-                              self.persona.never_told, self.steering.modifiers,
-                              self.steering.plain)
-
-    def _ear(self, said: str, later: bool) -> TurnEar | None:
-        """Her critic, listening to this turn (None without one, or without his words:
-        a greeting of hers answers nothing he said). ``later``: sentences after the first
-        are heard too, except in a form he asked for, or a story. Asked about his own
-        life, her first sentence is for the perspective check to judge: the critic took
-        an honest "I'm sorry, but I don't know your sister's name" for a refusal."""
-        if self.critic is None or not said:
-            return None
-        setup = self.identity
-        return TurnEar(self.critic, said, setup.companion_name, setup.user_name, later,
-                       first=not asks_about_himself(said))
-
-    def _addressing(self, said: str) -> Addressing:
-        """Names she must not call him by: those in his message that are not his, and
-        hers."""
-        assert self.steering is not None
-        setup = self.identity
-        mine = setup.user_name.split()
-        names = others_named(said, mine, self.steering.not_names)
-        if setup.companion_name.lower() not in {n.lower() for n in mine}:
-            names.append(setup.companion_name)
-        return Addressing(names)
-
-    def _store_reply(self, text: str, status: Status) -> None:
-        self.log.append(self._session(), "assistant", text, status, at=self.clock())
+    def _store_reply(self, text: str, status: Status) -> int:
+        stored = self.log.append(self._session(), "assistant", text, status, at=self.clock())
         self._after_reply()
+        return stored.id

@@ -2,27 +2,29 @@
 
 Their rows in every table (``storage.person_rows``: the FTS entries go with them and the
 freed pages are zeroed), the vector index file of their memories, the model's saved
-states of their conversation (``os1 chat``'s and ``os1 serve``'s), the passwords of their
-mail and calendar accounts (keyring or file), and, for the local person, the logins this
-data dir keeps for other servers. Files are zeroed before they are removed. Her one self
-on a server (``shared_self``) is nobody's and stays.
+states of their conversation (``os1 chat``'s and ``os1 serve``'s), the files of the things
+her skills made for them, what each installed skill keeps for them outside the database
+(the passwords of their mail and calendar accounts: ``Skill.forget``), and, for the local
+person, the logins this data dir keeps for other servers. Files are zeroed before they are
+removed. Her one self on a server (``shared_self``) is nobody's and stays.
 """
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from pathlib import Path
 
-from os1.calendar.secretary import secret_key
 from os1.config import Settings
-from os1.errors import MailError
-from os1.mail.secretary import account_key
-from os1.mail.secrets import Secrets
 from os1.memory.indexed_vectors import drop_index
+from os1.skills.registry import installed_skills
+from os1.storage.artefacts import forget_files
 from os1.storage.db import Database
 from os1.storage.person_rows import delete_person
 from os1.storage.person_tables import Person, person_of
 from os1.storage.private_files import shred
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -41,40 +43,30 @@ def forget_person(db: Database, home: Path, user_id: str) -> Forgotten:
     """Delete ``user_id`` (a local person, or an account with everything of theirs) for
     good. The caller makes sure nothing is writing for them meanwhile."""
     person = person_of(db, user_id)
-    keys = _password_keys(db, home, user_id)
+    passwords = _forget_in_skills(db, home, user_id)
     rows = delete_person(db, person)
     files = drop_index(db, user_id) + [p for p in _state_files(home, user_id) if shred(p)]
+    files += forget_files(home, user_id)
     if person.account_id is None and shred(home / "servers.json"):
         files.append(home / "servers.json")
-    return Forgotten(person, rows, files, _delete_passwords(home, keys))
+    return Forgotten(person, rows, files, passwords)
 
 
-def _password_keys(db: Database, home: Path, user_id: str) -> list[str]:
-    """Where the passwords of their mail accounts and calendars are kept."""
-    mail = [account_key(user_id, str(r[0])) for r in db.execute(
-        "SELECT name FROM mail_accounts WHERE user_id = ?", (user_id,))]
-    as_them = Settings(home=home, user=user_id)
-    calendars = [secret_key(as_them, str(r[0])) for r in db.execute(
-        "SELECT name FROM calendar_sources WHERE user_id = ?", (user_id,))]
-    return mail + calendars
-
-
-def _delete_passwords(home: Path, keys: list[str]) -> int:
-    if not keys:
-        return 0
-    secrets, deleted = Secrets(home), 0
-    for key in keys:
+def _forget_in_skills(db: Database, home: Path, user_id: str) -> int:
+    """What each installed skill keeps for them outside the database (their mail and
+    calendar passwords), removed while their rows still say what was kept."""
+    as_them, removed = Settings(home=home, user=user_id), 0
+    for skill in installed_skills():
         try:
-            secrets.get(key)
-            deleted += 1
-        except MailError:
-            pass  # none kept
-        secrets.delete(key)
-    return deleted
+            removed += skill.forget(as_them, db)
+        except Exception:  # one broken plugin must not keep a person from being forgotten
+            log.exception("The skill %r failed to forget what it keeps for %s; the rest "
+                          "is forgotten.", skill.name, user_id)
+    return removed
 
 
 def _state_files(home: Path, user_id: str) -> list[Path]:
-    """The model's saved states of their conversation: ``os1 chat``'s (cli.py) and the
+    """The model's saved states of their conversation: ``os1 chat``'s (ui/commands.py: ``opened``) and the
     server's kept states (server/states.py), with a save cut off half-way."""
     state = (home / "state").resolve()
     saved = [state / f"{user_id}.kv", state / "server" / f"{user_id.replace(':', '-')}.kv"]

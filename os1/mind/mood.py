@@ -279,7 +279,7 @@ class MoodKeeper:
         appraisal = appraise(text)
         with self.db.transaction() as tx:
             before = self._state(tx, at)
-            valence, arousal = self._moved(before, appraisal)
+            valence, arousal = self.moved(before, appraisal)
             tx.execute(
                 "INSERT INTO moods(user_id, valence, arousal, updated_at) VALUES (?,?,?,?)"
                 " ON CONFLICT(user_id) DO UPDATE SET valence=excluded.valence,"
@@ -303,7 +303,7 @@ class MoodKeeper:
         """Most recent first."""
         return self._events("", limit)
 
-    def _moved(self, before: MoodState, appraisal: Appraisal) -> tuple[float, float]:
+    def moved(self, before: MoodState, appraisal: Appraisal) -> tuple[float, float]:
         """Part of the way toward how the message feels: further for a more emotional
         message, and further still for a hurtful one."""
         cfg = self.config
@@ -323,10 +323,10 @@ class MoodKeeper:
         if row is None:
             return MoodState(cfg.baseline_valence, cfg.baseline_arousal, now, hurt)
         elapsed = max(0.0, now - float(row["updated_at"]))
-        valence = _decayed(float(row["valence"]), cfg.baseline_valence, elapsed,
-                           cfg.valence_half_life_s)
-        arousal = _decayed(float(row["arousal"]), cfg.baseline_arousal, elapsed,
-                           cfg.arousal_half_life_s)
+        valence = decayed(float(row["valence"]), cfg.baseline_valence, elapsed,
+                          cfg.valence_half_life_s)
+        arousal = decayed(float(row["arousal"]), cfg.baseline_arousal, elapsed,
+                          cfg.arousal_half_life_s)
         return MoodState(valence, arousal, now, hurt)
 
     def _hurt(self, conn: Connection | Database, now: float) -> float:
@@ -364,7 +364,7 @@ def _event(row: Row) -> MoodEvent:
     )
 
 
-def _decayed(value: float, baseline: float, elapsed: float, half_life: float) -> float:
+def decayed(value: float, baseline: float, elapsed: float, half_life: float) -> float:
     if elapsed <= 0:
         return value  # exact, so a state read back right away equals the one stored
     return baseline + (value - baseline) * _fade(elapsed, half_life)

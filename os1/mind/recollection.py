@@ -14,16 +14,17 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from os1.memory.embeddings import STOPWORDS, Embedder, stem, words
-from os1.memory.memories import Memory, MemoryStore
+from os1.memory.memories import MemoryStore
 from os1.memory.notes import recalled_for, select_notes
+from os1.memory.records import Memory
 from os1.memory.retrieval import ABOUT_HIM, DEFAULT_WEIGHTS, Scored, recall
 from os1.memory.selfmodel import SelfHistory
 from os1.memory.shared_self import SHARED_SELF
 from os1.mind.mood import MoodKeeper, MoodState
 from os1.mind.perspective import asks_about_himself
-from os1.mind.timesense import DAY, HOUR, describe_gap
 from os1.storage.conversations import ConversationLog
 from os1.storage.db import Database
+from os1.when.gaps import DAY, HOUR, describe_gap
 
 NOTE_TOKENS = 400
 RECALL_K = 12

@@ -21,9 +21,9 @@ from zxcvbn import zxcvbn
 
 from os1.data import read_toml
 from os1.errors import InputError, OS1Error
-from os1.server.ids import account_user_id
 from os1.server.login_guard import LoginGuard
-from os1.storage.db import Connection, Database, DuplicateError
+from os1.storage.accounts import AccountTable, InvitationRefused, account_user_id
+from os1.storage.db import Database, DuplicateError
 
 MIN_STRENGTH = 2  # zxcvbn's 0-4 scale; 2: "somewhat guessable", beyond online guessing
 _USERNAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
@@ -75,7 +75,7 @@ def digest(secret: str) -> str:
 class AccountStore:
     def __init__(self, db: Database, clock: Callable[[], float] = time.time,
                  hasher: PasswordHasher | None = None) -> None:
-        self._db = db
+        self._table = AccountTable(db)
         self._clock = clock
         self._hasher = hasher or PasswordHasher()
         self.guard = LoginGuard(db, clock=clock)
@@ -93,55 +93,44 @@ class AccountStore:
         with self.guard.hashing():  # slow on purpose: before the transaction
             password_hash = self._hasher.hash(password)
         now = self._clock()
+        code = digest(invitation or "") if invitation_required or invitation else None
         try:
-            with self._db.transaction() as tx:
-                account_id = int(tx.execute(
-                    "INSERT INTO accounts(username, display_name, password_hash, created_at)"
-                    " VALUES (?,?,?,?) RETURNING id",
-                    (username, name, password_hash, now)).fetchone()[0])
-                if invitation_required or invitation:
-                    self._use_invitation(tx, invitation or "", account_id, now)
+            account_id = self._table.add(username, name, password_hash, now, code)
         except DuplicateError as exc:
             raise SignUpError(f"The username {username!r} is taken.",
                               "Choose another one.") from exc
+        except InvitationRefused as exc:
+            raise SignUpError(str(exc), exc.hint) from exc
         return Account(account_id, username, name, now)
 
     def log_in(self, username: str, password: str) -> Login:
         self.guard.check(username)
-        row = self._db.execute(
-            "SELECT id, password_hash FROM accounts WHERE lower(username) = lower(?)",
-            (username,)).fetchone()
-        if not self._matches(username, row["password_hash"] if row else None, password):
+        found = self._table.password_hash_of_name(username)
+        if not self._matches(username, found[1] if found else None, password):
             raise AuthError("Wrong username or password.")
+        assert found is not None
         token = secrets.token_urlsafe(32)
         now = self._clock()
-        with self._db.transaction() as tx:
-            tx.execute("INSERT INTO account_tokens(digest, account_id, created_at, expires_at)"
-                       " VALUES (?,?,?,?)", (digest(token), row["id"], now, now + self.token_s))
+        self._table.add_token(digest(token), found[0], now, now + self.token_s)
         return Login(token, now + self.token_s)
 
     def account_for(self, token: str) -> Account:
         """The account a token belongs to; AuthError if it is unknown, expired or revoked."""
-        row = self._db.execute(
-            "SELECT a.*, t.expires_at, t.revoked_at FROM account_tokens AS t"
-            " JOIN accounts AS a ON a.id = t.account_id WHERE t.digest = ?",
-            (digest(token),)).fetchone()
-        if row is None:
+        found = self._table.token(digest(token))
+        if found is None:
             raise AuthError("That token is not known here.", "Log in again.")
-        if row["revoked_at"] is not None:
+        if found.revoked_at is not None:
             raise AuthError("That token was revoked (logged out).", "Log in again.")
-        if row["expires_at"] <= self._clock():
+        if found.expires_at <= self._clock():
             raise AuthError("That token has expired.", "Log in again.")
-        return Account(row["id"], row["username"], row["display_name"], row["created_at"],
-                       token)
+        row = found.account
+        return Account(row.id, row.username, row.display_name, row.created_at, token)
 
     def check_password(self, account: Account, password: str) -> None:
         """AuthError unless ``password`` is the account's: for what a token alone must not
         do (deleting the account). Guarded like a log-in; no token is made."""
         self.guard.check(account.username)
-        row = self._db.execute("SELECT password_hash FROM accounts WHERE id = ?",
-                               (account.id,)).fetchone()
-        if not self._matches(account.username, row["password_hash"] if row else None,
+        if not self._matches(account.username, self._table.password_hash_of(account.id),
                              password):
             raise AuthError("Wrong password.")
 
@@ -173,12 +162,7 @@ class AccountStore:
         self._check_password(new)
         with self.guard.hashing():
             hashed = self._hasher.hash(new)
-        now = self._clock()
-        with self._db.transaction() as tx:
-            tx.execute("UPDATE accounts SET password_hash = ? WHERE id = ?", (hashed, account.id))
-            tx.execute("UPDATE account_tokens SET revoked_at = ? WHERE account_id = ?"
-                       " AND revoked_at IS NULL AND digest <> ?",
-                       (now, account.id, digest(account.token)))
+        self._table.set_password(account.id, hashed, self._clock(), digest(account.token))
 
     def still_signed_in(self, account: Account) -> None:
         """AuthError once the token an open connection logged in with is revoked or has
@@ -186,22 +170,15 @@ class AccountStore:
         self.account_for(account.token)
 
     def revoke(self, token: str) -> None:
-        with self._db.transaction() as tx:
-            tx.execute("UPDATE account_tokens SET revoked_at = ? WHERE digest = ?"
-                       " AND revoked_at IS NULL", (self._clock(), digest(token)))
+        self._table.revoke_token(digest(token), self._clock())
 
     def revoke_all(self, account_id: int) -> int:
-        with self._db.transaction() as tx:
-            cursor = tx.execute("UPDATE account_tokens SET revoked_at = ? WHERE account_id = ?"
-                                " AND revoked_at IS NULL", (self._clock(), account_id))
-            return cursor.rowcount
+        return self._table.revoke_tokens(account_id, self._clock())
 
     def invite(self) -> str:
         """A one-use invitation code (shown once; only its digest is kept)."""
         code = secrets.token_urlsafe(12)
-        with self._db.transaction() as tx:
-            tx.execute("INSERT INTO invitations(digest, created_at) VALUES (?,?)",
-                       (digest(code), self._clock()))
+        self._table.add_invitation(digest(code), self._clock())
         return code
 
     def _check_new(self, username: str, password: str) -> None:
@@ -220,12 +197,3 @@ class AccountStore:
         if weak is not None:
             raise SignUpError(f"That password is too easy to guess: {weak}",
                               "A few unrelated words together make a strong one.")
-
-    @staticmethod
-    def _use_invitation(tx: Connection, code: str, account_id: int, now: float) -> None:
-        cursor = tx.execute("UPDATE invitations SET used_by = ?, used_at = ?"
-                            " WHERE digest = ? AND used_by IS NULL",
-                            (account_id, now, digest(code)))
-        if cursor.rowcount != 1:
-            raise SignUpError("That invitation code is unknown or already used.",
-                              "Ask whoever runs this server for a new one.")

@@ -72,7 +72,7 @@ async def _refuse(max_bytes: int, scope: Scope, receive: Receive, send: Send) ->
 
 
 def refusal(error: BodyTooLarge) -> JSONResponse:
-    """The 413, in the shape of app.error_body; the connection closes after it, since
+    """The 413, in the shape of error_replies.error_body; the connection closes after it, since
     what is left of the body is not read."""
     return JSONResponse({"error": {
         "message": error.detail, "type": "too_large",

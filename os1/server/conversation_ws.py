@@ -1,4 +1,5 @@
-"""The WebSocket conversation: ``/api/conversation``.
+"""The conversation: its history (``GET /api/history``) and the WebSocket
+``/api/conversation``.
 
 Protocol (JSON text frames). The client's first frame authenticates, since browsers can't
 set headers on a WebSocket: ``{"type": "auth", "token": ...}``. Then each
@@ -11,7 +12,7 @@ a failed login (closed with 4401) and an oversize frame (closed with 1009).
 
 A message may carry ``"client_id"`` (the client's key for it, such as a UUID): sent again
 with a key already stored, it is not stored or answered again (``accepted`` with
-``"repeat": true``, then her stored reply; see ``turns.py``). The client's leaving is
+``"repeat": true``, then her stored reply; see ``turn_stream.py``). The client's leaving is
 heard at once, while its turn waits or runs (``sockets.Inbox``), and the turn is given
 up. On shutdown the turns under way finish, new ones get the error ``unavailable``, and
 the connection is closed with 1001 (``farewell.py``).
@@ -23,15 +24,18 @@ import asyncio
 import contextlib
 from contextlib import aclosing
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import Annotated, Any
 
-from fastapi import FastAPI, WebSocket
+from fastapi import APIRouter, Query, WebSocket
 
 from os1.calendar.reminders import Reminder, Reminders
 from os1.data import read_toml
 from os1.errors import DiskFull, InputError, OS1Error
 from os1.server.accounts import Account, AuthError
+from os1.server.dependencies import Me, Reading, State
 from os1.server.gate import Busy, Unavailable
+from os1.server.schemas import MessageOut
+from os1.server.server_state import ServerState
 from os1.server.sockets import (
     Gone,
     Inbox,
@@ -49,25 +53,38 @@ from os1.server.turn_stream import (
     check_client_id,
     run_turn,
 )
+from os1.storage.conversations import ConversationLog
 
-if TYPE_CHECKING:
-    from os1.server.app import ServerState
+router = APIRouter()
 
-def conversation_routes(app: FastAPI, state: ServerState) -> None:
-    @app.websocket("/api/conversation")
-    async def conversation(ws: WebSocket) -> None:
-        await ws.accept()
-        with state.farewell.connection(ws), contextlib.suppress(Gone):
-            account = await log_in(ws, state)
-            if account is None:
-                return
-            leaving = asyncio.Event()
-            reminding = asyncio.create_task(_remind(ws, state, account, leaving))
-            try:
-                await _talk(ws, state, account)
-            finally:
-                leaving.set()  # not cancelled: a reminder it claimed is sent or given back
-                await reminding
+
+@router.get("/api/history", response_model=list[MessageOut], tags=["you"])
+def history(account: Me, db: Reading,
+            limit: Annotated[int, Query(ge=1, le=500)] = 50,
+            before: Annotated[int | None, Query(ge=1, le=2**62)] = None,
+            ) -> list[MessageOut]:
+    """Your conversation with her, oldest first; ``before`` pages back."""
+    log = ConversationLog(db, account.user_id)
+    messages = log.before(before, limit) if before else log.recent(limit)
+    return [MessageOut(id=m.id, role=m.role, content=m.content, status=m.status,
+                       created_at=m.created_at, client_id=m.client_id)
+            for m in messages]
+
+
+@router.websocket("/api/conversation")
+async def conversation(ws: WebSocket, state: State) -> None:
+    await ws.accept()
+    with state.farewell.connection(ws), contextlib.suppress(Gone):
+        account = await log_in(ws, state)
+        if account is None:
+            return
+        leaving = asyncio.Event()
+        reminding = asyncio.create_task(_remind(ws, state, account, leaving))
+        try:
+            await _talk(ws, state, account)
+        finally:
+            leaving.set()  # not cancelled: a reminder it claimed is sent or given back
+            await reminding
 
 
 async def _talk(ws: WebSocket, state: ServerState, account: Account) -> None:
@@ -154,18 +171,14 @@ async def _remind(ws: WebSocket, state: ServerState, account: Account,
 
 
 def _due_reminders(state: ServerState, account: Account) -> list[tuple[Reminder, str]]:
-    from os1.server.person import _reading
-
-    with _reading(state) as db:
+    with state.reading() as db:
         reminders = Reminders(db, account.user_id)
         now = datetime.now(UTC)
         return [(r, reminders.line(r, now)) for r in reminders.due(now)]
 
 
 def _unsay(state: ServerState, account: Account, undelivered: list[Reminder]) -> None:
-    from os1.server.person import _reading
-
-    with _reading(state) as db:
+    with state.reading() as db:
         Reminders(db, account.user_id).unsay(undelivered)
 
 

@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING
 from starlette.websockets import WebSocket
 
 if TYPE_CHECKING:
-    from os1.server.app import ServerState
+    from os1.server.server_state import ServerState
 
 GOING_AWAY = 1001
 CLOSING_S = 5.0  # how long the clients get to answer the close, all at once

@@ -47,7 +47,7 @@ class GateStatus:
 
 class TurnGate:
     """Lives on the event loop: a waiting turn is a future, not a thread, so thousands
-    waiting cost next to nothing. Only an admitted turn gets a thread (``turns.py``)."""
+    waiting cost next to nothing. Only an admitted turn gets a thread (``turn_stream.py``)."""
 
     def __init__(self, slots: int = 1, max_waiting: int = 16) -> None:
         self.slots = slots

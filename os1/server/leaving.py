@@ -14,36 +14,33 @@ import asyncio
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import TYPE_CHECKING
 
-from fastapi import FastAPI
+from fastapi import APIRouter
 
 from os1.mind.forget_me import Forgotten, forget_person
 from os1.server.accounts import Account
-from os1.server.app import Me
+from os1.server.dependencies import Me, State
 from os1.server.gate import Busy
 from os1.server.schemas import AccountDeletion, DeletedOut
-from os1.storage.db import Database
-
-if TYPE_CHECKING:
-    from os1.server.app import ServerState
+from os1.server.server_state import ServerState
 
 WAIT_FOR_TURN_S = 60.0
 
+router = APIRouter(tags=["accounts"])
 
-def leaving_routes(app: FastAPI, state: ServerState) -> None:
-    @app.delete("/api/account", response_model=DeletedOut, tags=["accounts"])
-    async def delete_account(body: AccountDeletion, account: Me) -> DeletedOut:
-        """Your account and everything of yours, deleted for good: your conversation,
-        her memories of you (their index and vectors included), her mood toward you,
-        your mail and calendar records and their passwords, the saved model states of
-        your conversation. Every token is revoked. Needs your password."""
-        await asyncio.to_thread(state.accounts.check_password, account, body.password)
-        await asyncio.to_thread(state.accounts.revoke_all, account.id)
-        async with _their_turn(state, account.user_id):
-            gone = await asyncio.to_thread(_forget, state, account)
-        return DeletedOut(rows=gone.rows, total_rows=gone.total_rows, files=len(gone.files),
-                          passwords=gone.passwords)
+
+@router.delete("/api/account", response_model=DeletedOut)
+async def delete_account(body: AccountDeletion, account: Me, state: State) -> DeletedOut:
+    """Your account and everything of yours, deleted for good: your conversation,
+    her memories of you (their index and vectors included), her mood toward you,
+    your mail and calendar records and their passwords, the saved model states of
+    your conversation. Every token is revoked. Needs your password."""
+    await asyncio.to_thread(state.accounts.check_password, account, body.password)
+    await asyncio.to_thread(state.accounts.revoke_all, account.id)
+    async with _their_turn(state, account.user_id):
+        gone = await asyncio.to_thread(_forget, state, account)
+    return DeletedOut(rows=gone.rows, total_rows=gone.total_rows, files=len(gone.files),
+                      passwords=gone.passwords)
 
 
 @asynccontextmanager
@@ -66,8 +63,5 @@ async def _their_turn(state: ServerState, user_id: str) -> AsyncIterator[None]:
 def _forget(state: ServerState, account: Account) -> Forgotten:
     if state.minds is not None:
         state.minds.forget(account.user_id)
-    db = Database.open(state.settings.storage, migrate=False)
-    try:
+    with state.reading() as db:
         return forget_person(db, state.settings.home, account.user_id)
-    finally:
-        db.close()

@@ -20,6 +20,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 
 from os1.server.gate import Busy
+from os1.storage.accounts import LoginFailures
 from os1.storage.db import Database
 
 
@@ -35,7 +36,7 @@ class GuardRules:
 class LoginGuard:
     def __init__(self, db: Database, rules: GuardRules = GuardRules(),
                  clock: Callable[[], float] = time.time) -> None:
-        self._db = db
+        self._failures = LoginFailures(db)
         self.rules = rules
         self._clock = clock
         self._hashing = threading.BoundedSemaphore(rules.hashing_at_once)
@@ -43,28 +44,21 @@ class LoginGuard:
     def check(self, username: str) -> None:
         """Busy (429) while ``username`` has to wait after too many wrong passwords."""
         now = self._clock()
-        row = self._db.execute(
-            "SELECT COUNT(*), MAX(at) FROM login_failures WHERE username = ? AND at > ?",
-            (username.lower(), now - self.rules.window_s)).fetchone()
-        failures, last = int(row[0]), row[1]
+        failures, last = self._failures.since(username, now - self.rules.window_s)
         if failures < self.rules.free_tries or last is None:
             return
         wait = min(self.rules.longest_wait_s,
                    self.rules.first_wait_s * 2 ** (failures - self.rules.free_tries))
-        left = math.ceil(float(last) + wait - now)
+        left = math.ceil(last + wait - now)
         if left > 0:
             raise Busy("Too many wrong passwords for that username.", left)
 
     def failed(self, username: str) -> None:
         now = self._clock()
-        with self._db.transaction() as tx:
-            tx.execute("DELETE FROM login_failures WHERE at <= ?", (now - self.rules.window_s,))
-            tx.execute("INSERT INTO login_failures(username, at) VALUES (?, ?)",
-                       (username.lower(), now))
+        self._failures.add(username, now, now - self.rules.window_s)
 
     def succeeded(self, username: str) -> None:
-        with self._db.transaction() as tx:
-            tx.execute("DELETE FROM login_failures WHERE username = ?", (username.lower(),))
+        self._failures.clear(username)
 
     @contextmanager
     def hashing(self) -> Iterator[None]:

@@ -30,6 +30,7 @@ from os1.memory.ingest import Names
 from os1.memory.worker import IdleGate, MemoryWorker
 from os1.mind.memory_session import names_of
 from os1.storage.db import Database
+from os1.storage.memory_claims import claim, people_behind, release
 
 log = logging.getLogger(__name__)
 
@@ -37,11 +38,6 @@ log = logging.getLogger(__name__)
 # how soon a worker that found someone else's claim looks again.
 CLAIM_S = 1800.0
 CLAIM_RETRY_S = 5.0
-
-PENDING = (
-    "SELECT DISTINCT m.user_id FROM messages AS m"
-    " LEFT JOIN memory_progress AS p ON p.user_id = m.user_id"
-    " WHERE m.user_id LIKE 'account:%' AND m.id > COALESCE(p.last_message_id, 0)")
 
 
 class ServerMemory:
@@ -64,7 +60,7 @@ class ServerMemory:
     def start(self) -> None:
         db = Database.open(self.storage)
         try:
-            pending = [str(r[0]) for r in db.execute(PENDING)]
+            pending = people_behind(db)
         finally:
             db.close()
         for user_id in pending:
@@ -149,24 +145,6 @@ class ServerMemory:
                          stop=self._stop, shared_self=True).catch_up(db)
         finally:
             release(db, user_id, self.holder)
-
-
-def claim(db: Database, user_id: str, holder: str, until: float) -> bool:
-    """Take (or renew) the right to write ``user_id``'s memories until ``until``; False
-    while another holder's claim lasts."""
-    with db.transaction() as tx:
-        cursor = tx.execute(
-            "INSERT INTO memory_claims(user_id, holder, until) VALUES (?,?,?)"
-            " ON CONFLICT(user_id) DO UPDATE SET holder = excluded.holder,"
-            " until = excluded.until WHERE memory_claims.holder = excluded.holder"
-            " OR memory_claims.until < ?", (user_id, holder, until, time.time()))
-        return cursor.rowcount == 1
-
-
-def release(db: Database, user_id: str, holder: str) -> None:
-    with db.transaction() as tx:
-        tx.execute("DELETE FROM memory_claims WHERE user_id = ? AND holder = ?",
-                   (user_id, holder))
 
 
 def _names(user_id: str, db: Database) -> Names:

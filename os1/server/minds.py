@@ -22,8 +22,8 @@ from os1.memory.embeddings import Embedder
 from os1.mind.companion import Companion
 from os1.mind.critic import Critic
 from os1.mind.recollection import Recollection
-from os1.mind.secretary import secretary_desks
 from os1.mind.setup import SetupAnswers, SetupScript, complete_setup
+from os1.mind.skilled import skill_desks
 from os1.mind.steering import Steering
 from os1.server.accounts import Account
 from os1.server.memory import ServerMemory
@@ -166,7 +166,7 @@ class Minds:
             else (lambda: None))
         # this person's own mail and calendars (os1 mail/calendar --account), drafting
         # with the worker lent to the turn under way
-        companion.desk = secretary_desks(settings, db, lambda: companion.model,
-                                         memory.store.text_search if memory else None)
+        companion.desk = skill_desks(settings, db, lambda: companion.model,
+                                     memory.store.text_search if memory else None)
         companion.open_session("server")
         return companion, db

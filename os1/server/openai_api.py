@@ -20,14 +20,14 @@ import time
 import uuid
 from collections.abc import AsyncGenerator, AsyncIterator
 from contextlib import aclosing
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import Annotated, Any
 
-from fastapi import FastAPI, Header, Request, Response
+from fastapi import APIRouter, Header, Request, Response
 from fastapi.responses import JSONResponse, StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from os1.errors import InputError
-from os1.server.app import Me
+from os1.server.dependencies import Me, State
 from os1.server.turn_stream import (
     MAX_CLIENT_ID_CHARS,
     ClientGone,
@@ -37,9 +37,6 @@ from os1.server.turn_stream import (
     check_client_id,
     run_turn,
 )
-
-if TYPE_CHECKING:
-    from os1.server.app import ServerState
 
 MODEL_ID = "os1"
 
@@ -78,45 +75,47 @@ def said(request: ChatRequest) -> str:
                      'The last message must be {"role": "user", "content": "..."}.')
 
 
-def openai_routes(app: FastAPI, state: ServerState) -> None:
-    @app.get("/v1/models", tags=["openai"])
-    def models(account: Me) -> dict[str, Any]:
-        return {"object": "list", "data": [{"id": MODEL_ID, "object": "model", "created": 0,
-                                            "owned_by": "os1"}]}
+router = APIRouter(tags=["openai"])
 
-    @app.post("/v1/chat/completions", tags=["openai"], response_model=None)
-    async def completions(body: ChatRequest, account: Me, request: Request,
-                          idempotency_key: Annotated[str | None, Header(
-                              max_length=MAX_CLIENT_ID_CHARS)] = None) -> Response:
-        text = said(body)
-        client_id = _client_id(body.client_id, idempotency_key)
-        reply_id = f"chatcmpl-{uuid.uuid4().hex}"
-        gone = asyncio.Event()
-        watching: asyncio.Task[None] | None = asyncio.create_task(_watch(request, gone))
-        events = run_turn(state, account, text, client_id, until=(gone,))
-        try:
-            first = await anext(events)  # errors (busy, too long) become HTTP statuses here
-            if body.stream:
-                streaming, watching = watching, None  # the stream's now, to its end
-                assert streaming is not None
-                return StreamingResponse(_sse(reply_id, first, events, streaming),
-                                         media_type="text/event-stream")
-            async with aclosing(events):
-                pieces = [first, *[e async for e in events]]
-        except ClientGone:
-            return Response(status_code=CLIENT_CLOSED)
-        finally:
-            if watching is not None:
-                watching.cancel()
-        reply = "".join(e.text for e in pieces if isinstance(e, Piece))
-        done = next((e for e in pieces if isinstance(e, Finished)), None)
-        return JSONResponse({
-            "id": reply_id, "object": "chat.completion", "created": int(time.time()),
-            "model": MODEL_ID,
-            "choices": [{"index": 0, "message": {"role": "assistant", "content": reply},
-                         "finish_reason": _finish(done)}],
-            "usage": {"prompt_tokens": 0, "completion_tokens": 0, "total_tokens": 0}})
 
+@router.get("/v1/models")
+def models(account: Me) -> dict[str, Any]:
+    return {"object": "list", "data": [{"id": MODEL_ID, "object": "model", "created": 0,
+                                        "owned_by": "os1"}]}
+
+
+@router.post("/v1/chat/completions", response_model=None)
+async def completions(body: ChatRequest, account: Me, request: Request, state: State,
+                      idempotency_key: Annotated[str | None, Header(
+                          max_length=MAX_CLIENT_ID_CHARS)] = None) -> Response:
+    text = said(body)
+    client_id = _client_id(body.client_id, idempotency_key)
+    reply_id = f"chatcmpl-{uuid.uuid4().hex}"
+    gone = asyncio.Event()
+    watching: asyncio.Task[None] | None = asyncio.create_task(_watch(request, gone))
+    events = run_turn(state, account, text, client_id, until=(gone,))
+    try:
+        first = await anext(events)  # errors (busy, too long) become HTTP statuses here
+        if body.stream:
+            streaming, watching = watching, None  # the stream's now, to its end
+            assert streaming is not None
+            return StreamingResponse(_sse(reply_id, first, events, streaming),
+                                     media_type="text/event-stream")
+        async with aclosing(events):
+            pieces = [first, *[e async for e in events]]
+    except ClientGone:
+        return Response(status_code=CLIENT_CLOSED)
+    finally:
+        if watching is not None:
+            watching.cancel()
+    reply = "".join(e.text for e in pieces if isinstance(e, Piece))
+    done = next((e for e in pieces if isinstance(e, Finished)), None)
+    return JSONResponse({
+        "id": reply_id, "object": "chat.completion", "created": int(time.time()),
+        "model": MODEL_ID,
+        "choices": [{"index": 0, "message": {"role": "assistant", "content": reply},
+                     "finish_reason": _finish(done)}],
+        "usage": {"prompt_tokens": 0, "completion_tokens": 0, "total_tokens": 0}})
 
 
 def _client_id(in_body: str | None, in_header: str | None) -> str | None:

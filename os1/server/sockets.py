@@ -24,7 +24,7 @@ from os1.server.turn_stream import next_or_none
 from os1.storage.setups import SetupStore
 
 if TYPE_CHECKING:
-    from os1.server.app import ServerState
+    from os1.server.server_state import ServerState
 
 AUTH_TIMEOUT_S = 10.0
 READ_AHEAD = 8  # frames read while she answers; past them the client's sending waits

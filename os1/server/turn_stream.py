@@ -23,16 +23,14 @@ import re
 import threading
 from collections.abc import AsyncGenerator, Callable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, TypeVar
+from typing import TypeVar
 
 from os1.errors import InputError, MessageTooLong
 from os1.mind.companion import Companion
 from os1.server.accounts import Account
+from os1.server.server_state import ServerState
 from os1.storage.conversations import ConversationLog
 from os1.storage.db import DuplicateError
-
-if TYPE_CHECKING:
-    from os1.server.app import ServerState
 
 MAX_CLIENT_ID_CHARS = 100
 _CLIENT_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:-]*")
@@ -167,18 +165,16 @@ def _take_turn(companion: Companion, text: str, client_id: str | None,
             put(event)
         assert isinstance(earlier[-1], Finished)
         return earlier[-1]
-    said = companion.log.last()
-    put(Accepted(said.id if said else 0))
+    assert turn.said_id is not None  # reply() stores what was said before it returns
+    put(Accepted(turn.said_id))
     try:
         for piece in turn:
             if cancelled.is_set():
                 break
             put(Piece(piece))
     finally:
-        turn.close()
-    reply = companion.log.last()
-    return Finished(reply.id if reply and reply.role == "assistant" else None,
-                    turn.status or "interrupted", turn.text)
+        turn.close()  # her reply is stored now, as far as it got, if it began
+    return Finished(turn.reply_id, turn.status or "interrupted", turn.text)
 
 
 def _stored_before(state: ServerState, account: Account, client_id: str) \

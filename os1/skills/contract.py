@@ -21,7 +21,7 @@ from os1.llm.base import Model
 from os1.storage.db import Database
 
 if TYPE_CHECKING:
-    from os1.memory.memories import Memory
+    from os1.memory.records import Memory
 
 # Her long-term memory, asked by words: the best ``limit`` memories with their scores.
 MemorySearch = Callable[[Sequence[str], int], "list[tuple[Memory, float]]"]
@@ -71,7 +71,7 @@ class Skill(Protocol):
     def commands(self) -> Any: ...
     def router(self) -> Any: ...
     def view(self) -> Traversable | None: ...
-    def forget(self, settings: Settings) -> None: ...
+    def forget(self, settings: Settings, db: Database) -> int: ...
 
 
 class BaseSkill:
@@ -99,6 +99,10 @@ class BaseSkill:
         """A folder of static files its web view is made of, or None."""
         return None
 
-    def forget(self, settings: Settings) -> None:
+    def forget(self, settings: Settings, db: Database) -> int:
         """Remove what it keeps for ``settings.user`` outside the database (kept
-        passwords); the database rows go with the person's other rows."""
+        passwords), and say how many passwords went. Called by forget-me before the
+        person's rows are deleted (they say what was kept); the rows go with the
+        person's other rows, and the things it made (``storage/artefacts.py``) with
+        theirs."""
+        return 0

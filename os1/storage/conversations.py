@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
@@ -110,6 +111,18 @@ class ConversationLog:
             (self.user_id, message_id, limit),
         ).fetchall()
         return [_to_message(row) for row in reversed(rows)]
+
+    def by_ids(self, message_ids: Sequence[int]) -> list[StoredMessage]:
+        """This user's messages among ``message_ids`` (another's are not found), oldest
+        first: where a memory came from."""
+        if not message_ids:
+            return []
+        marks = ",".join("?" * len(message_ids))
+        rows = self._db.execute(
+            f"SELECT * FROM messages WHERE user_id = ? AND id IN ({marks}) ORDER BY id",
+            (self.user_id, *message_ids),
+        ).fetchall()
+        return [_to_message(row) for row in rows]
 
     def forget(self, message_ids: list[int]) -> int:
         """Blank these messages ("forget that"): the text goes, the row stays, marked.

@@ -225,7 +225,7 @@ def m007_memory_claims(db: Connection) -> None:
 
 def mail_schema(id_column: str, time_type: str) -> list[str]:
     """The mail tables in either dialect (``id_column``: how an auto-numbered id is
-    spelt). Passwords are never here (``mail/secrets.py``). A message is one per
+    spelt). Passwords are never here (``storage/secrets.py``). A message is one per
     (account, folder, UIDVALIDITY, UID), so a sync that is cut off and run again stores
     nothing twice. ``category`` is how she sorted it, ``sorted_by`` who decided (a user's
     correction is never overwritten), ``told`` whether she has told the user about it."""
@@ -346,8 +346,25 @@ def m013_message_client_ids(db: Connection) -> None:
     db.execute("CREATE UNIQUE INDEX messages_by_client_id ON messages(user_id, client_id)")
 
 
+def artefacts_schema(id_column: str, time_type: str) -> list[str]:
+    """Things her skills make for a person (a letter, a drawing): the file is under the
+    person's own folder in the data dir (``storage/artefacts.py``), ``path`` relative to
+    it, so the row and the file move with the data dir."""
+    return [
+        f"CREATE TABLE artefacts ({id_column}, user_id TEXT NOT NULL, skill TEXT NOT NULL,"
+        " kind TEXT NOT NULL, title TEXT NOT NULL, path TEXT NOT NULL,"
+        f" created_at {time_type} NOT NULL, UNIQUE (user_id, path))",
+        "CREATE INDEX artefacts_by_user ON artefacts(user_id, id)",
+    ]
+
+
+def m014_artefacts(db: Connection) -> None:
+    for statement in artefacts_schema("id INTEGER PRIMARY KEY", "REAL"):
+        db.execute(statement)
+
+
 MIGRATIONS: list[Migration] = [m001_conversations, m002_setup, m003_memories, m004_mind,
                                m005_memory_context, m006_accounts, m007_memory_claims,
                                m008_mail, m009_actions, m010_calendar,
                                m011_login_failures, m012_mail_folder_roles,
-                               m013_message_client_ids]
+                               m013_message_client_ids, m014_artefacts]

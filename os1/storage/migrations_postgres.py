@@ -14,6 +14,7 @@ from __future__ import annotations
 from os1.storage.db import Connection, Migration
 from os1.storage.migrations import (
     actions_schema,
+    artefacts_schema,
     calendar_schema,
     login_failures_schema,
     m007_memory_claims,
@@ -116,9 +117,15 @@ def pg011_login_failures(db: Connection) -> None:
         db.execute(statement)
 
 
+def pg014_artefacts(db: Connection) -> None:
+    for statement in artefacts_schema(ID, TIME):
+        db.execute(statement)
+
+
 POSTGRES_MIGRATIONS: list[tuple[int, Migration]] = [(6, pg006_schema), (7, m007_memory_claims),
                                                     (8, pg008_mail), (9, pg009_actions),
                                                     (10, pg010_calendar),
                                                     (11, pg011_login_failures),
                                                     (12, m012_mail_folder_roles),
-                                                    (13, m013_message_client_ids)]
+                                                    (13, m013_message_client_ids),
+                                                    (14, pg014_artefacts)]

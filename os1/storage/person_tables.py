@@ -76,6 +76,8 @@ PERSON_TABLES: tuple[PersonTable, ...] = (
     PersonTable("calendar_sources"),
     PersonTable("calendar_events", refs={"source_id": Ref("calendar_sources")}),
     PersonTable("calendar_reminders", refs={"source_id": Ref("calendar_sources")}),
+    # the rows of what her skills made; their files stay in the data dir (artefacts.py)
+    PersonTable("artefacts"),
 )
 BY_NAME = {table.name: table for table in PERSON_TABLES}
 
@@ -88,7 +90,7 @@ NOT_EXPORTED: dict[str, str] = {
 }
 
 # User ids that are no one's to import into: the server's shared self (memory/
-# shared_self.py) and the accounts' own (server/ids.py: "account:<id>").
+# shared_self.py) and the accounts' own (storage/accounts.py: "account:<id>").
 SHARED_SELF_USER = "her"
 _ACCOUNT_USER = re.compile(r"account:(\d+)")
 

@@ -57,6 +57,13 @@ class SetupStore:
         return [_to_record(row) for row in rows]
 
 
+def user_name(db: Database, user_id: str) -> str:
+    """What the person asked to be called at setup (how a drafted reply is signed): here,
+    beside the setups, so a skill's commands need not reach into her mind for it."""
+    setup = SetupStore(db, user_id).current()
+    return setup.user_name if setup is not None else "the user"
+
+
 def _to_record(row: Row) -> SetupRecord:
     return SetupRecord(
         user_name=row["user_name"],

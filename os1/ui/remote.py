@@ -23,7 +23,7 @@ from typing import Any
 import httpx
 
 from os1.errors import BackendUnavailable, InputError, OS1Error
-from os1.mind.companion import Turn
+from os1.mind.turn import Turn
 
 TIMEOUT_S = 300.0
 
@@ -127,8 +127,7 @@ class RemoteCompanion:
         if first["type"] == "error":
             raise _error(first)
         turn = Turn(iter(()))
-        turn._pieces = self._pieces(turn)
-        return turn
+        return turn.streaming(self._pieces(turn))
 
     def _sent(self, frame: str) -> dict[str, Any]:
         """The server's first answer to ``frame`` (``accepted`` or an error)."""

@@ -16,7 +16,7 @@ from typing import Protocol
 from rich.console import Console
 
 from os1.errors import OS1Error
-from os1.mind.companion import Turn
+from os1.mind.turn import Turn
 from os1.ui.input import InputLine, decode_lines
 from os1.ui.wrap import StreamWrapper
 from os1.visible_text import visible

@@ -1,4 +1,8 @@
-"""Integration fixtures: the real bundled model, assembled once into the shared cache."""
+"""Integration fixtures: the real bundled model, assembled once into the shared cache.
+
+Every test under tests/integration is marked ``integration`` here, whether or not its
+module says so, so ``-m "not integration"`` (``./run-tests --fast``) selects exactly the
+unit tests."""
 
 from __future__ import annotations
 
@@ -37,3 +41,11 @@ def os1_env(tmp_path: Path) -> dict[str, str]:
 
 
 OS1 = [sys.executable, "-m", "os1"]
+INTEGRATION = Path(__file__).parent
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """A conftest's hook sees every collected test, so only those under this folder."""
+    for item in items:
+        if INTEGRATION in item.path.parents:
+            item.add_marker(pytest.mark.integration)

@@ -34,7 +34,7 @@ from os1.llm.llama import LlamaModel
 from os1.mail.mailboxes import MailStore
 from os1.mail.style import style_examples
 from os1.mind.companion import Companion
-from os1.mind.secretary import secretary_desks
+from os1.mind.skilled import skill_desks
 from os1.storage.actions import ActionLog
 from os1.storage.db import Database
 from os1.storage.setups import SetupStore
@@ -269,7 +269,7 @@ class Session:
         self.model = Recorder(model)
         self.store, self.actions = MailStore(db, settings.user), ActionLog(db, settings.user)
         companion = Companion(self.model, db, settings,
-                              desk=secretary_desks(settings, db, lambda: self.model, None))
+                              desk=skill_desks(settings, db, lambda: self.model, None))
         companion.open_session("terminal")
         self.printed, self.errors = io.StringIO(), io.StringIO()
         self.chat = TerminalChat(companion, Console(file=self.printed, width=100),

@@ -34,9 +34,10 @@ from os1.voice.audio import (
     resample,
     write_wav,
 )
-from os1.voice.conversation import VoiceConversation, VoiceParts
 from os1.voice.festival import FestivalTTS
 from os1.voice.io import FileSink, PlaybackSource
+from os1.voice.local_transport import VoiceConversation
+from os1.voice.ports import VoiceParts
 from os1.voice.stt import WhisperSettings, WhisperSTT
 from os1.voice.tts import TextToSpeech, open_voice
 from os1.voice.vad import FRAME, SileroVAD

@@ -31,7 +31,7 @@ from os1.calendar.ics import Event
 from os1.memory.embeddings import HashEmbedder
 from os1.memory.memories import MemoryStore
 from os1.mind.setup import NAME_PATTERN
-from os1.server.ids import user_id_of
+from os1.storage.accounts import user_id_of
 from os1.storage.conversations import ConversationLog
 from os1.storage.db import Database
 from tests.browser import (

@@ -25,7 +25,6 @@ from os1.calendar.ics import Event, parse_events, to_ics
 from os1.calendar.reminders import ReminderBell, Reminders
 from os1.calendar.skill import SKILL as CALENDAR
 from os1.calendar.sync import sync_calendar
-from os1.calendar.when import find_days, find_when
 from os1.config import Settings
 from os1.errors import CalendarError, InputError, MailError
 from os1.llm.fake import FakeModel
@@ -39,6 +38,7 @@ from os1.mind.companion import Companion
 from os1.skills.router import IntentRouter
 from os1.storage.actions import ActionLog
 from os1.storage.db import Database
+from os1.when.plans import find_days, find_when
 
 pytestmark = pytest.mark.both_backends
 
@@ -313,10 +313,13 @@ def test_what_do_i_have_tomorrow_is_answered_from_her_records(
 
 
 def test_no_calendar_yet_says_how_to_add_one(desk: CalendarDesk) -> None:
-    for question in ("what do I have tomorrow?", "what's on my calendar?", "what's my schedule",
-                     "show me my agenda", "anything in my diary?"):
+    for question in ("what's on my calendar?", "what's my schedule", "show me my agenda",
+                     "anything in my diary?", "what's on my calendar tomorrow?"):
         answer = desk.answer(question)
         assert answer is not None and "os1 calendar add" in answer.said, question
+    # without a calendar, a day's question may be for her memory (he told her): not hers
+    for question in ("what do I have tomorrow?", "Do you remember what's happening on Thursday?"):
+        assert desk.answer(question) is None, question
 
 
 def test_an_event_is_proposed_logged_and_created_only_after_yes(
@@ -757,7 +760,7 @@ def test_os1_calendar_remove_forgets_a_calendar_its_events_and_password(
         settings: Settings, db: Database, tmp_path: Path) -> None:
     from os1.calendar.secretary import secret_key
     from os1.cli import cli
-    from os1.mail.secrets import Secrets
+    from os1.storage.secrets import Secrets
 
     soon = datetime.now(BERLIN).replace(microsecond=0) + timedelta(minutes=5)
     path = tmp_path / "work.ics"

@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from os1.mail.secrets import Secrets
 from os1.memory.indexed_vectors import index_path
 from os1.mind.forget_me import forget_person
 from os1.storage.db import Database
+from os1.storage.secrets import Secrets
 from tests.person_data import Planted, has_user_id, new_account, plant, rows_of, schema_tables
 from tests.storage_checks import fts_hits
 
@@ -22,7 +22,7 @@ pytestmark = pytest.mark.both_backends
 @pytest.fixture(autouse=True)
 def no_keyring(monkeypatch: pytest.MonkeyPatch) -> None:
     """Passwords in their files under the data dir, where the test can see them."""
-    monkeypatch.setattr("os1.mail.secrets._usable_keyring", lambda: None)
+    monkeypatch.setattr("os1.storage.secrets._usable_keyring", lambda: None)
 
 
 def plant_everything(db: Database, home: Path, user_id: str) -> Planted:

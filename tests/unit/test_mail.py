@@ -18,10 +18,10 @@ from os1.mail.desk import MailDesk
 from os1.mail.fake import FakeMailServer
 from os1.mail.mailboxes import MailAccount, MailAccountNotFound, MailStore
 from os1.mail.parse import MAX_TEXT_CHARS, parse_mail
-from os1.mail.secrets import Secrets
 from os1.mail.sync import BATCH, sync_folder
 from os1.mind.companion import Companion
 from os1.storage.db import Database
+from os1.storage.secrets import Secrets
 from tests.storage_checks import dump
 
 pytestmark = pytest.mark.both_backends

@@ -22,7 +22,7 @@ from os1.mail.outbox import Outbox, draft_body
 from os1.mail.people import People, name_in
 from os1.mail.skill import SKILL as MAIL
 from os1.mail.sync import sync_folder
-from os1.memory.memories import Memory
+from os1.memory.records import Memory
 from os1.mind.companion import Companion
 from os1.skills.router import IntentRouter
 from os1.storage.actions import ActionLog
@@ -357,6 +357,6 @@ def test_a_draft_lapses_when_another_desk_answers_the_next_turn(db: Database) ->
     desks = IntentRouter([(CALENDAR, CalendarDesk(db, "theo")), (MAIL, desk.desk)])
     desk.model.enqueue(DRAFT)
     assert desks.answer("reply to Catherine: Friday") is not None
-    assert desks.answer("what do I have tomorrow?") is not None
+    assert desks.answer("what's on my calendar tomorrow?") is not None
     assert desks.answer("yes") is None
     assert desk.sender.sent == [] and desk.actions.recent()[0].status == "declined"

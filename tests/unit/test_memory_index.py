@@ -13,12 +13,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-import os1.cli as cli
+import os1.cli.sessions as cli
 import os1.memory.rare_terms as rare_terms
 from os1.config import Settings
 from os1.llm.fake import FakeModel
 from os1.memory.embeddings import Vector, normalise_rows
-from os1.memory.memories import MemoryDraft, MemoryStore
+from os1.memory.memories import MemoryStore
+from os1.memory.records import MemoryDraft
 from os1.memory.retrieval import recall, recall_text, recall_vector
 from os1.memory.vector_index import VectorIndex
 from os1.storage.db import Database

@@ -14,14 +14,8 @@ import pytest
 
 from os1.errors import InputError
 from os1.memory.embeddings import HashEmbedder, Vector
-from os1.memory.memories import (
-    KINDS,
-    MAX_CONTENT_CHARS,
-    Memory,
-    MemoryDraft,
-    MemoryNotFound,
-    MemoryStore,
-)
+from os1.memory.memories import MemoryStore
+from os1.memory.records import KINDS, MAX_CONTENT_CHARS, Memory, MemoryDraft, MemoryNotFound
 from os1.memory.retrieval import recall, recall_text, recall_vector
 from os1.storage.conversations import ConversationLog
 from os1.storage.db import Database

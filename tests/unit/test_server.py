@@ -13,7 +13,6 @@ from collections.abc import Iterator, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from types import SimpleNamespace
 from typing import Any, cast
 
 import openai
@@ -26,6 +25,7 @@ from os1.calendar.events import CalendarSource, CalendarStore
 from os1.calendar.ics import Event, to_ics
 from os1.calendar.reminders import Reminders
 from os1.config import Settings
+from os1.data import read_toml
 from os1.llm.base import GenerateOptions, Message, Model
 from os1.llm.fake import FakeModel
 from os1.memory.embeddings import HashEmbedder
@@ -35,11 +35,13 @@ from os1.server.accounts import Account, AccountStore, AuthError
 from os1.server.app import create_app
 from os1.server.conversation_ws import _remind
 from os1.server.gate import Busy, GateStatus, RateLimiter, TurnGate
-from os1.server.ids import user_id_of
-from os1.server.memory import ServerMemory, claim, release
+from os1.server.memory import ServerMemory
 from os1.server.minds import Minds
+from os1.server.server_state import ServerState
 from os1.server.turn_stream import Accepted, run_turn
+from os1.storage.accounts import user_id_of
 from os1.storage.db import Database
+from os1.storage.memory_claims import claim, release
 
 pytestmark = pytest.mark.both_backends
 
@@ -336,7 +338,7 @@ def test_a_reminder_whose_page_closed_as_it_was_sent_is_kept_for_next_time(
     soon = datetime.now(UTC).replace(microsecond=0) + timedelta(minutes=5, seconds=20)
     store.replace_events(home, [Event(f"{title}@test", title, soon, soon + timedelta(hours=1))
                                 for title in ("Dentist", "Call Amy")])
-    state = cast(Any, SimpleNamespace(settings=settings))
+    state = ServerState.open(settings, db, read_toml("server.toml")["limits"])
     account = Account(7, "theo", "Theo", 0.0)
     asyncio.run(_remind(cast(Any, Closing()), state, account, asyncio.Event()))  # page gone
     again = Reminders(db, "account:7").due(datetime.now(UTC))

@@ -26,8 +26,8 @@ from os1.server.voice_ws import Timeline
 from os1.storage.db import Database
 from os1.storage.setups import SetupStore
 from os1.voice.audio import Audio
-from os1.voice.conversation import VoiceParts
 from os1.voice.fakes import ScriptedSTT, ToneTTS, quiet, tone
+from os1.voice.ports import VoiceParts
 from os1.voice.vad import EnergyVAD
 from tests.conftest import make_setup_record
 from tests.unit.test_server import PASSWORD, GatedModel, auth, serve, sign_up

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import pytest
 from rich.console import Console
 
-from os1.mind.companion import Turn
+from os1.mind.turn import Turn
 from os1.ui.terminal import TerminalChat
 
 

@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime, timedelta, timezone
 
 import pytest
 
-from os1.memory.timeexpr import find_time_window, looks_ahead, without_phrase
+from os1.when.windows import find_time_window, looks_ahead, without_phrase
 
 NOW = datetime(2024, 5, 15, 14, 0, tzinfo=UTC).timestamp()
 

@@ -6,7 +6,7 @@ from datetime import datetime
 
 import pytest
 
-from os1.mind.timesense import DAY, HOUR, MINUTE, describe_gap, describe_moment
+from os1.when.gaps import DAY, HOUR, MINUTE, describe_gap, describe_moment
 
 
 @pytest.mark.parametrize(("seconds", "expected"), [

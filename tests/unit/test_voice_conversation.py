@@ -15,17 +15,18 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
-from os1 import cli_voice
 from os1.cli import cli
+from os1.cli import voice as cli_voice
 from os1.llm.base import GenerateOptions, Message
 from os1.llm.fake import FakeModel
 from os1.mind.companion import Companion
 from os1.storage.db import Database
 from os1.voice import io as voice_io
 from os1.voice.audio import HEARING_RATE, Audio, AudioError, Samples, write_wav
-from os1.voice.conversation import VoiceConversation, VoiceParts
 from os1.voice.fakes import ScriptedSTT, ToneTTS, quiet, tone
 from os1.voice.io import FileSink, PlaybackSource
+from os1.voice.local_transport import VoiceConversation
+from os1.voice.ports import VoiceParts
 from os1.voice.vad import FRAME, EnergyVAD
 from tests.conftest import PrefillingModel
 
@@ -325,7 +326,7 @@ def test_with_steering_her_first_words_come_at_a_long_first_clause_spoken_or_typ
 
 def test_ctrl_c_cuts_her_off_while_she_speaks_and_ends_the_talk_while_she_listens(
         companion: Companion, fake_model: FakeModel, db: Database) -> None:
-    from os1.cli_voice import ctrl_c_handler
+    from os1.cli.voice import ctrl_c_handler
 
     fake_model.enqueue(REPLY)
     sink = RecordingSink()
