@@ -37,7 +37,9 @@ LIKING = re.compile(r"\b(?:likes?|liked|liking|loves?|loved|loving|enjoys?|enjoy
 _PLEASANTRIES_TEXT = """hi hello hey hiya morning good night goodnight evening afternoon bye
 goodbye later see soon thanks thank much ok okay yes yeah yep no nope sure well sleep tight
 sweet dreams talk tomorrow cheers oh ah hmm um lol haha love xx dear it you too a to the
-all very so for my i we"""
+all very so for my i we
+gotta gtg ttyl got go run have good one day take care catch nice chat chatting talking must
+now off i'm i've"""  # the second part takes leave ("Gotta run, bye!", "Have a good one!")
 PLEASANTRIES = frozenset(_PLEASANTRIES_TEXT.split())
 
 

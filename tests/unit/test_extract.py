@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import pytest
+
 from os1.llm.fake import FakeModel
+from os1.memory.evidence import sentences, states_something
 from os1.memory.extract import (
     exclusive_attribute,
     extract_memories,
@@ -145,3 +148,19 @@ def test_a_you_know_does_not_make_his_news_about_her() -> None:
     kept = parse_notes("- Theo's sister lives in Lisbon.", "Theo", "Wren",
                        "You know, my sister lives in Lisbon now.", "")
     assert [c.content for c in kept] == ["Theo's sister lives in Lisbon."]
+
+
+@pytest.mark.parametrize("leaving", ["Gotta run, bye!", "Have a good one!", "Take care.",
+                                     "I've got to go now.", "Nice chatting, talk tomorrow!",
+                                     "gtg, ttyl"])
+def test_taking_leave_states_nothing(leaving: str) -> None:
+    """The extraction benchmark's two goodbyes kept as facts (BENCHMARKS 3e)."""
+    assert not states_something(leaving)
+
+
+@pytest.mark.parametrize("statement", ["I have to go to the dentist tomorrow.",
+                                       "Got a new job today!", "I run every morning.",
+                                       "Have you met my sister? She's a nurse.",
+                                       "Good news: I passed the exam."])
+def test_a_statement_with_those_words_still_states_something(statement: str) -> None:
+    assert any(states_something(s) for s in sentences(statement))
