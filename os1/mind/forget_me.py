@@ -66,8 +66,9 @@ def _forget_in_skills(db: Database, home: Path, user_id: str) -> int:
 
 
 def _state_files(home: Path, user_id: str) -> list[Path]:
-    """The model's saved states of their conversation: ``os1 chat``'s (ui/commands.py: ``opened``) and the
-    server's kept states (server/states.py), with a save cut off half-way."""
+    """The model's saved states of their conversation: ``os1 chat``'s (``opened`` in
+    ui/commands.py) and the server's kept states (server/states.py), with a save cut off
+    half-way."""
     state = (home / "state").resolve()
     saved = [state / f"{user_id}.kv", state / "server" / f"{user_id.replace(':', '-')}.kv"]
     return [p for kv in saved for p in (kv, kv.with_name(kv.name + ".partial"))
