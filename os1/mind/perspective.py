@@ -27,16 +27,11 @@ import re
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
+from os1.data import read_toml
 from os1.memory.embeddings import content_words, stem, words
 from os1.mind.mood import feeling_words
 
-ABOUT_HIMSELF = re.compile(
-    r"\b(?:what|where|when|who|whom|whose|which|how)\b[^.!?]*?\b(?:do|did|does|am|was|were"
-    r"|have|had)\s+i\b"
-    r"|\b(?:what|where|when|who|whose|which)(?:'s|\s+is|\s+was|\s+are|\s+were)?\b[^.!?]*?"
-    r"\bmy\b[^.!?]*\?"
-    r"|\bhow\s+old\s+am\s+i\b|\bremind\s+me\b"
-    r"|\b(?:do|did)\s+you\s+(?:know|remember)\b[^.!?]*\b(?:i|my)\b", re.IGNORECASE)
+ABOUT_HIMSELF = re.compile(str(read_toml("her_intents.toml")["about_himself"]), re.IGNORECASE)
 SWAPS = {"i": "you", "i'm": "you're", "i've": "you've", "i'd": "you'd", "i'll": "you'll",
          "me": "you", "my": "your", "mine": "yours", "myself": "yourself", "am": "are",
          "was": "were"}

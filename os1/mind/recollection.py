@@ -12,7 +12,9 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import cache
 
+from os1.data import read_toml
 from os1.memory.embeddings import STOPWORDS, Embedder, stem, words
 from os1.memory.memories import MemoryStore
 from os1.memory.notes import recalled_for, select_notes
@@ -30,15 +32,21 @@ NOTE_TOKENS = 400
 RECALL_K = 12
 THREAD_KINDS = ("insight", "self", "event", "promise", "feeling")
 
-_LEAD = (r"^\W*(?:(?:please|ok(?:ay)?|hey|so|and|actually|oh|um|no|wait|hmm|just|sorry)\W+)*"
-         r"(?:(?:can|could|would|will) you\s+)?(?:please\s+)?")
-_LAST = r"(?:that|this|it|what i (?:just )?(?:said|told you|wrote))"
-_FORGET_LAST = re.compile(
-    _LEAD + r"(?:forget|don't remember|do not remember|erase|delete)\s+(?:about\s+)?" + _LAST
-    + r"(?:\W*$|\s*[,;.!?-]\s)", re.IGNORECASE)
-_FORGET_ABOUT = re.compile(
-    _LEAD + r"forget\s+(?:(?:that|about|the fact that|what i (?:just )?(?:said|told you) about)"
-    r"\s+|(?=my\s))(?P<what>\w.*)$", re.IGNORECASE | re.DOTALL)
+
+
+@cache
+def _forget_patterns() -> tuple[re.Pattern[str], re.Pattern[str]]:
+    """"forget that" and "forget that my ...", from data/her_intents.toml."""
+    data = read_toml("her_intents.toml")
+
+    def pattern(key: str) -> re.Pattern[str]:
+        text = str(data[key]).replace("{lead}", str(data["lead"]))
+        return re.compile(text.replace("{last}", str(data["last"])),
+                          re.IGNORECASE | re.DOTALL)
+
+    return pattern("forget_last"), pattern("forget_about")
+
+
 # How many of the user's newest messages a "forget that my ..." looks through directly
 # (older ones are moments in the store by then, and are found there).
 _LOG_REACH = 500
@@ -51,9 +59,10 @@ def forget_target(text: str) -> str | None:
     that merely contains the words, or a long one)."""
     if len(text) > 200:
         return None
-    if _FORGET_LAST.match(text):
+    forget_last, forget_about = _forget_patterns()
+    if forget_last.match(text):
         return ""
-    about = _FORGET_ABOUT.match(text)
+    about = forget_about.match(text)
     if about is None:
         return None
     what = about.group("what").strip(" .!?")
