@@ -12,8 +12,8 @@ from os1.llm.base import Model
 from os1.memory.embedders import open_embedder
 from os1.mind.companion import Companion
 from os1.mind.critic import Critic
+from os1.mind.her import companion_for
 from os1.mind.memory_session import MemorySession, open_memory
-from os1.mind.skilled import skill_desks
 from os1.mind.steering import Steering
 from os1.storage.db import Database
 from os1.ui.commands import count_bar, progress_bar
@@ -37,11 +37,9 @@ def remembering(settings: Settings, db: Database, llm: Model) -> Iterator[Memory
 
 def with_memory(llm: Model, db: Database, settings: Settings,
                 memory: MemorySession) -> Companion:
-    return Companion(llm, db, settings, steering=Steering.load(), memory=memory.recollection,
-                     critic=Critic.sharing(memory.recollection.store.embedder),
-                     desk=skill_desks(settings, db, lambda: llm,
-                                      memory.recollection.store.text_search),
-                     busy=memory.worker.gate.busy, after_reply=memory.worker.wake)
+    return companion_for(llm, db, settings, memory.recollection, steering=Steering.load(),
+                         critic=Critic.sharing(memory.recollection.store.embedder),
+                         busy=memory.worker.gate.busy, after_reply=memory.worker.wake)
 
 
 @contextmanager

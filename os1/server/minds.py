@@ -21,9 +21,9 @@ from os1.llm.base import Model
 from os1.memory.embeddings import Embedder
 from os1.mind.companion import Companion
 from os1.mind.critic import Critic
+from os1.mind.her import companion_for
 from os1.mind.recollection import Recollection
 from os1.mind.setup import SetupAnswers, SetupScript, complete_setup
-from os1.mind.skilled import skill_desks
 from os1.mind.steering import Steering
 from os1.server.accounts import Account
 from os1.server.memory import ServerMemory
@@ -158,15 +158,12 @@ class Minds:
         memory = None if self.embedder is None else \
             Recollection(db, account.user_id, self.embedder, self.clock, shared_self=True)
         writer = self.memory
-        companion = Companion(
-            self.model, db, settings, steering=self.steering, clock=self.clock, memory=memory,
-            critic=self.critic,
-            busy=writer.gate.busy if writer is not None else nullcontext,
+        # her skills serve this person's own mail and calendars (os1 mail/calendar
+        # --account), drafting with the worker lent to the turn under way
+        companion = companion_for(
+            self.model, db, settings, memory, steering=self.steering, critic=self.critic,
+            clock=self.clock, busy=writer.gate.busy if writer is not None else nullcontext,
             after_reply=(lambda: writer.wake(account.user_id)) if writer is not None
             else (lambda: None))
-        # this person's own mail and calendars (os1 mail/calendar --account), drafting
-        # with the worker lent to the turn under way
-        companion.desk = skill_desks(settings, db, lambda: companion.model,
-                                     memory.store.text_search if memory else None)
         companion.open_session("server")
         return companion, db
