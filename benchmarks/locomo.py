@@ -75,6 +75,7 @@ from os1.memory.memories import MemoryStore
 from os1.memory.notes import notes_block, recalled_for, select_notes
 from os1.memory.records import MAX_CONTENT_CHARS, MemoryDraft
 from os1.memory.retrieval import Scored, recall, recall_text, recall_vector
+from os1.memory.whose import lent_answer, someone_else
 from os1.storage.db import Database
 
 HERE = Path(__file__).resolve().parent
@@ -99,7 +100,7 @@ LENIENT_ABSTAIN = (*OFFICIAL_ABSTAIN, "don't know", "do not know", "dont know", 
                    "doesn't say", "does not say", "unknown", "not specified", "no information")
 EVIDENCE_ID = re.compile(r"D:?(\d+):0*(\d+)")
 SESSION_KEY = re.compile(r"session_(\d+)")
-ANSWERERS = ("her", "full-context", "no-memory")
+ANSWERERS = ("her", "her-unchecked", "full-context", "no-memory")
 
 # -- data ------------------------------------------------------------------------------------
 
@@ -370,15 +371,37 @@ def latency(seconds: Sequence[float]) -> dict[str, float]:
             "mean": round(float(ms.mean()), 2)}
 
 
-def timed_recall(fn: Recaller, item: Ingested, question: Question) -> tuple[list[str], float]:
+def timed_recall(fn: Recaller, item: Ingested, question: Question
+                 ) -> tuple[list[str], float, list[Scored]]:
     start = time.perf_counter()
     scored = fn(item.store, question.text, item.conv.now)
     elapsed = time.perf_counter() - start
-    return [item.dia_of.get(s.memory.id, "") for s in scored], elapsed
+    return [item.dia_of.get(s.memory.id, "") for s in scored], elapsed, scored
+
+
+@dataclass
+class WhoseTally:
+    """How often the whose check (memory/whose.py) says her best ``NOTES_K`` notes hold
+    what is asked about someone else, per category: on 5 (adversarial) the most her
+    answers could abstain through it, on 1-4 the answers it could wrongly turn away.
+    No model: every question of every conversation."""
+
+    fired: dict[int, list[bool]] = field(default_factory=dict)
+
+    def add(self, question: Question, scored: Sequence[Scored]) -> None:
+        notes = [s.memory.content for s in scored[:NOTES_K]]
+        fired = someone_else(question.text, notes) is not None
+        self.fired.setdefault(question.category, []).append(fired)
+
+    def summary(self) -> dict[str, Any]:
+        out: dict[str, Any] = {CATEGORIES[c]: rate(self.fired.get(c, [])) for c in CATEGORIES}
+        main = [f for c in MAIN for f in self.fired.get(c, [])]
+        return out | {"overall_1_4": rate(main), "n_1_4": len(main),
+                      "n_adversarial": len(self.fired.get(5, []))}
 
 
 def evaluate_recall(ingested: Sequence[Ingested]
-                    ) -> tuple[dict[str, RecallOutcome], RecallOutcome]:
+                    ) -> tuple[dict[str, RecallOutcome], RecallOutcome, WhoseTally]:
     """Every question with evidence, the three systems interleaved per question (so load
     from other processes falls on all of them alike); one untimed warm-up call each per
     conversation (the store loads its vectors into memory once). Also, apart: her recall
@@ -386,18 +409,21 @@ def evaluate_recall(ingested: Sequence[Ingested]
     (what re-weighting the same signals could reach)."""
     outcomes = {name: RecallOutcome() for name in RECALL}
     deep = RecallOutcome(ks=DEEP_KS)
+    whose = WhoseTally()
     for n, item in enumerate(ingested, 1):
         for fn in RECALL.values():
             fn(item.store, "warm-up", item.conv.now)
         questions = [q for q in item.conv.questions if q.evidence]
         for question in questions:
             for name, fn in RECALL.items():
-                found, seconds = timed_recall(fn, item, question)
+                found, seconds, scored = timed_recall(fn, item, question)
                 outcomes[name].add(found, question, seconds)
-            found, seconds = timed_recall(her_deep_recall, item, question)
+                if name == "her":
+                    whose.add(question, scored)
+            found, seconds, _ = timed_recall(her_deep_recall, item, question)
             deep.add(found, question, seconds)
         log(f"  recall {item.conv.sample_id} ({n}/{len(ingested)}): {len(questions)} questions")
-    return outcomes, deep
+    return outcomes, deep, whose
 
 
 # -- (b) answers: scoring --------------------------------------------------------------------
@@ -535,9 +561,12 @@ def ask(model: LlamaModel, system: str, user: str, notes: str = "") -> tuple[str
     return text.strip(), time.perf_counter() - start
 
 
-def answer_hers(model: LlamaModel, item: Ingested, question: Question) -> tuple[str, float,
-                                                                                dict[str, Any]]:
-    """Recall, notes as in her chat prompt, then the model; the time covers all three."""
+def answer_hers(model: LlamaModel, item: Ingested, question: Question
+                ) -> tuple[str, float, dict[str, Any]]:
+    """Recall, notes as in her chat prompt, then the model, then the whose check on her
+    answer (memory/whose.py: an answer lent from another person's note becomes "Not
+    mentioned"); the time covers all four. Her answer before the check is kept, so the
+    same run scores her without it ("her-unchecked") on the very same answers."""
     start = time.perf_counter()
     now = item.conv.now
     scored = recall(item.store, question.text, k=NOTES_K, now=now, tz=UTC)
@@ -546,7 +575,20 @@ def answer_hers(model: LlamaModel, item: Ingested, question: Question) -> tuple[
     text, _ = ask(model, instructions(item.conv, HER_SOURCE), question.text, block)
     found = {item.dia_of.get(s.memory.id, "") for s in notes}
     hit = len(question.evidence & found) / len(question.evidence) if question.evidence else None
-    return text, time.perf_counter() - start, {"notes": len(notes), "evidence_in_notes": hit}
+    contents = [s.memory.content for s in sorted(notes, key=lambda s: s.memory.when)]
+    lent = lent_answer(question.text, text, contents)
+    extra = {"notes": len(notes), "evidence_in_notes": hit,
+             "whose_line": someone_else(question.text, contents) is not None,
+             "lent_from": lent and lent[1], "answer_before_check": text}
+    return ABSTAIN if lent else text, time.perf_counter() - start, extra
+
+
+def unchecked(answer: Answer, question: Question) -> Answer:
+    """Her answer as the model wrote it, before the check on whose it is."""
+    text = answer.extra["answer_before_check"]
+    return Answer("her-unchecked", answer.sample_id, answer.question, answer.category, text,
+                  score(question, text), abstained(text, LENIENT_ABSTAIN), answer.seconds,
+                  {})
 
 
 def answer_full(model: LlamaModel, system: str, question: Question) -> tuple[str, float,
@@ -620,9 +662,11 @@ def run_answers(model: LlamaModel, ingested: Sequence[Ingested],
                                                                            dict[str, Any]]:
     by_id = {i.conv.sample_id: i for i in ingested}
     answers: list[Answer] = []
-    for system, fn in (("no-memory", answer_none), ("her", answer_hers)):
+    for system, fn in (("her", answer_hers), ("no-memory", answer_none)):
         for n, (conv, q) in enumerate(sample, 1):
             answers.append(record(system, conv, q, fn(model, by_id[conv.sample_id], q)))
+            if system == "her":
+                answers.append(unchecked(answers[-1], q))
             if n % 10 == 0 or n == len(sample):
                 log(f"  {system}: {n}/{len(sample)} ({answers[-1].seconds:.1f} s last)")
     info = run_full_context(model, sample, answers)
@@ -694,6 +738,14 @@ def depth_table(depth: dict[str, Any]) -> str:
     lat = depth["latency_ms"]
     lines.append(f"\nasked for {max(DEEP_KS)}: p50 {lat['p50']:.1f} ms, p95 {lat['p95']:.1f} ms")
     return "\n".join(lines)
+
+
+def whose_table(fired: dict[str, Any]) -> str:
+    cols = [CATEGORIES[c] for c in MAIN] + ["overall_1_4", "adversarial"]
+    return "\n".join(["| " + " | ".join(c.replace("_", " ") for c in cols) + " |",
+                      "|" + "---:|" * len(cols),
+                      "| " + " | ".join(fmt(fired[c]) for c in cols) + " |",
+                      f"\nquestions: 1-4 {fired['n_1_4']}, adversarial {fired['n_adversarial']}"])
 
 
 def embedder_table(embedders: dict[str, Any]) -> str:
@@ -786,6 +838,7 @@ def qa_stage(args: argparse.Namespace, ingested: Sequence[Ingested]) -> dict[str
             "summary": summary, "full_context": full_info,
             "her_minus_full_context_f1_1_4": paired_f1(answers, "her", "full-context"),
             "her_minus_no_memory_f1_1_4": paired_f1(answers, "her", "no-memory"),
+            "her_minus_unchecked_f1_1_4": paired_f1(answers, "her", "her-unchecked"),
             "answers": [a.__dict__ for a in answers]}
 
 
@@ -830,11 +883,11 @@ def main(argv: Sequence[str] | None = None) -> None:
                 ingested, ingest_report = ingest_all(convs, Path(folder) / name, name)
             log(f"recall with {name} ...")
             with load.stage(f"recall ({name})"):
-                outcomes, deep = evaluate_recall(ingested)
+                outcomes, deep, whose = evaluate_recall(ingested)
             result["embedders"][name] = {
                 "ingestion": ingest_report.summary(),
                 "recall": {n: o.summary() for n, o in outcomes.items()},
-                "her_recall_depth": deep.summary()}
+                "her_recall_depth": deep.summary(), "whose_check_fired": whose.summary()}
             if name == args.embedders[0]:  # her answers are asked with the first
                 answered = ingested
                 result |= {"turns": ingest_report.turns,
@@ -864,6 +917,9 @@ def print_report(result: dict[str, Any]) -> None:
     if "her_recall_depth" in result:
         print("\n**How deep her ranking holds the evidence**\n")
         print(depth_table(result["her_recall_depth"]))
+    if "whose_check_fired" in result:
+        print("\n**The whose check on her best 10 notes (share of questions it fires on)**\n")
+        print(whose_table(result["whose_check_fired"]))
     if len(result.get("embedders", {})) > 1:
         print("\n**Her recall by embedder** (categories 1-4; ingestion per 1,000 turns)\n")
         print(embedder_table(result["embedders"]))
@@ -872,7 +928,8 @@ def print_report(result: dict[str, Any]) -> None:
               f"from {', '.join(qa['conversations'])}; {qa['model']}; official token F1 on "
               "1-4, abstention rate on 5)\n")
         print(qa_table(qa["summary"]))
-        for key in ("her_minus_full_context_f1_1_4", "her_minus_no_memory_f1_1_4"):
+        for key in ("her_minus_full_context_f1_1_4", "her_minus_no_memory_f1_1_4",
+                    "her_minus_unchecked_f1_1_4"):
             d = qa[key]
             if d:
                 print(f"\n{key}: {d['diff']:+.3f} [{d['ci95'][0]:+.3f}, {d['ci95'][1]:+.3f}] "

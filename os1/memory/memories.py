@@ -185,6 +185,17 @@ class MemoryStore:
                                   (sql + " LIMIT ?", (self.user_id, limit)))).fetchall()
         return [memory_from_row(r) for r in rows]
 
+    def active_of(self, kinds: Sequence[str], limit: int) -> list[Memory]:
+        """The newest ``limit`` active memories of these ``kinds``: what she concluded
+        ("fact", "event"...), without the thousands of moments beside it."""
+        if not kinds or limit <= 0:
+            return []
+        rows = self._db.execute(
+            f"SELECT {COLUMNS} FROM memories WHERE user_id = ? AND superseded_by IS NULL"
+            f" AND kind IN ({marks(kinds)}) ORDER BY created_at DESC, id DESC LIMIT ?",
+            (self.user_id, *kinds, limit)).fetchall()
+        return [memory_from_row(r) for r in rows]
+
     def history(self, memory_id: int) -> list[Memory]:
         """Every version in the supersession chain ``memory_id`` belongs to, oldest first."""
         self.get(memory_id)

@@ -111,6 +111,24 @@ def recall_vector(store: MemoryStore, query: str, k: int = 8) -> list[Scored]:
             for m in _in_order(store.get_many(best), best)]
 
 
+def recall_of_kinds(store: MemoryStore, query: str, kinds: Sequence[str], k: int,
+                    scan: int = 2000) -> list[Scored]:
+    """The ``k`` memories of these ``kinds`` (among the newest ``scan``) nearest in meaning
+    to ``query``, best first: "What do I do for a living?" shares no word with "Theo
+    writes letters for other people at work", and among all memories a dozen moments
+    outranked it. Greetings in ``query`` are left out (they pulled "morning" notes up)."""
+    topic = without_pleasantries(query)
+    if k <= 0 or not words(topic):
+        return []
+    found = store.active_of(kinds, scan)
+    if not found:
+        return []
+    cosines = store.similarities(store.embedder.embed_query(topic), [m.id for m in found])
+    ranked = sorted((m for m in found if m.id in cosines), key=lambda m: -cosines[m.id])
+    now = time.time()
+    return [_scored(m, cosines[m.id], 0.0, cosines[m.id], now) for m in ranked[:k]]
+
+
 def recall(store: MemoryStore, query: str, *, k: int = 8, now: float | None = None,
            weights: Weights = DEFAULT_WEIGHTS, tz: tzinfo | None = None) -> list[Scored]:
     """The ``k`` memories that best answer ``query``, best first (see the module doc).

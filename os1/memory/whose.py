@@ -6,6 +6,16 @@ person about what another did or said, she never once said she didn't know (cate
 0.000). The notes are checked in code before she answers: if every note on what he asks
 names someone else and none names the person asked about, a line in her notes says so,
 and that she says she doesn't know rather than lend one person's life to another.
+
+The small model mostly passes that line over, so her answer is checked too, once it
+is written (``lent_answer``): where its words are found most fully, and first, in a note
+about someone else, the answer is lent, and she says she doesn't know instead. A note is
+about the first person it names (the speaker of "Tim: we watch Home Alone", the subject
+of "Anna is a nurse"); a name further on is mostly someone spoken to ("Thanks, Sam!").
+On LoCoMo, with its gold and adversarial answers standing in for hers, this caught 63 %
+of the adversarial questions and turned away 8 % of the answerable ones, on conversations
+0-4 and 5-7 alike (ties going to the person asked instead of the earliest note: 54 % and
+6 %); benchmarks/locomo.py measures it on her own answers.
 """
 
 from __future__ import annotations
@@ -51,3 +61,37 @@ def someone_else(question: str, notes: Sequence[str],
     others = [name for n in about for name in names_in(n, exempt)
               if name.lower() not in mentioned]
     return (asked, others[0]) if others else None
+
+
+def about_whom(note: str, exempt: frozenset[str] = frozenset()) -> str | None:
+    """The person a note is about: the first it names, lowercased."""
+    named = names_in(note, exempt)
+    return named[0].lower() if named else None
+
+
+def lent_answer(question: str, answer: str, notes: Sequence[str],
+                not_asked: Sequence[str] = ()) -> tuple[str, str] | None:
+    """(the person asked about, the one the answer is about) when ``answer`` to
+    ``question`` comes from another person's note: of the notes (oldest first) holding at
+    least half its words (first five letters), the fullest, and of those the earliest
+    (what was said before it was echoed back: "Tim: I'm learning German", then "John:
+    Impressive you're learning German"), is about someone else. None when nobody is
+    asked about, the answer has no word of substance, or no note holds it (an answer
+    from nowhere is another check's)."""
+    exempt = frozenset(n.lower() for n in not_asked)
+    named = names_in(question, exempt)
+    if not named:
+        return None
+    asked, mentioned = named[0].lower(), {n.lower()[:5] for n in named}
+    wanted = {w[:5] for w in content_words(answer)} - mentioned
+    if not wanted:
+        return None
+    held = [len(wanted & {w[:5] for w in content_words(n)}) for n in notes]
+    fullest = max(held, default=0)
+    if fullest < max(1, round(len(wanted) / 2)):
+        return None
+    source = next(n for n, count in zip(notes, held, strict=True) if count == fullest)
+    owner = about_whom(source, exempt)
+    if owner is None or owner == asked:
+        return None
+    return named[0], names_in(source, exempt)[0]

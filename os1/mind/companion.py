@@ -27,6 +27,7 @@ from os1.mind.persona import Persona
 from os1.mind.perspective import asks_about_himself, said_earlier
 from os1.mind.recollection import Recollection, forget_target
 from os1.mind.steering import Steering
+from os1.mind.told_me import told_me
 from os1.mind.turn import Said, Turn
 from os1.skills.contract import Desk, SkillAnswer
 from os1.storage.conversations import ConversationLog, Status, StoredMessage
@@ -217,7 +218,8 @@ class Companion:
         """``text`` with her notes: spoken, that she is talking aloud, then what she
         recalls and her mood (memory/notes.py). The spoken note comes first, so a prompt
         evaluated before the user has finished speaking (``anticipate``) has it already.
-        With ``message_id`` the message moves her mood (a real turn), else the mood is read.
+        With ``message_id`` the message moves her mood (a real turn), else the mood is read
+        (and no note is checked for an answer: that costs her model's time).
         A question about his own life gets a note that she doesn't make his life up."""
         notes = [read_text("prompts/spoken.txt").strip()] if spoken else []
         if self.memory is not None:
@@ -228,17 +230,41 @@ class Companion:
                                              self.model.count_tokens, names) \
                 if text.strip() else ""
             notes.append(notes_block(self.identity.user_name, recalled, mood.tone))
+        told = ""
         if self.steering is not None and asks_about_himself(text):
-            # he asks about his own life: the small model made answers up ("Your sister's
-            # name is Sarah") where it had no note to go on
-            name = self.identity.user_name
-            earlier = said_earlier(text, [m.content for m in self._history()
-                                          if m.role == "user" and m.id != message_id])
-            if earlier is not None:
-                notes.append(fill(read_text("prompts/he_said_earlier.txt").strip(),
-                                  user_name=name, said=" ".join(earlier.split())[:300]))
-            notes.append(fill(read_text("prompts/about_them.txt").strip(), user_name=name))
-        return Said(text, "\n\n".join(n for n in notes if n))
+            told = self._told(text) if message_id is not None else ""
+            notes += self._about_himself(text, message_id, told)
+        return Said(text, "\n\n".join(n for n in notes if n), told)
+
+    def _about_himself(self, text: str, message_id: int | None, told: str) -> list[str]:
+        """Notes for a question about his own life: the small model made answers up
+        ("Your sister's name is Sarah") where it had no note to go on, and overlooked
+        the one it had; what he said earlier and ``told`` (her note that answers it)
+        are quoted beside his question."""
+        name = self.identity.user_name
+        notes = []
+        earlier = said_earlier(text, [m.content for m in self._history()
+                                      if m.role == "user" and m.id != message_id])
+        if earlier is not None:
+            notes.append(fill(read_text("prompts/he_said_earlier.txt").strip(),
+                              user_name=name, said=" ".join(earlier.split())[:300]))
+        if told:
+            notes.append(fill(read_text("prompts/he_told_me.txt").strip(), user_name=name,
+                              note=" ".join(told.split())[:300]))
+        notes.append(fill(read_text("prompts/about_them.txt").strip(), user_name=name))
+        return notes
+
+    def _told(self, text: str) -> str:
+        """Her note that answers his question about himself, her model asked of the
+        nearest few (told_me.py); "" without one, or without memory."""
+        if self.memory is None:
+            return ""
+        asking = told_me()
+        notes = self.memory.nearest_notes(text, asking.kinds, asking.candidates)
+        if not notes:
+            return ""
+        with self._busy():
+            return asking.answering(self.model, text, notes) or ""
 
     def _session(self) -> int:
         if self.session_id is None:

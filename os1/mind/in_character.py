@@ -1,7 +1,7 @@
 """One reply kept in character: the guard (steering.py) set up for this turn with what it
-must know of him: who "I" is in his message and what she was told of his life
-(perspective.py), the names she must not call him by (addressing.py), and her critic's ear
-(critic.py).
+must know of him: who "I" is in his message, what she was told of his life
+(perspective.py) and the note that answers his question (told_me.py), the names she
+must not call him by (addressing.py), and her critic's ear (critic.py).
 
 Why apart from companion.py: the companion decides what a turn is and what is stored;
 this decides how her words are checked as they stream, from his setup, her persona, her
@@ -11,14 +11,16 @@ critic and the form he asked for, and knows nothing of the log or the model.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
+from os1.data import fill
 from os1.mind.addressing import Addressing, others_named
 from os1.mind.critic import Critic, TurnEar
 from os1.mind.form import Form
 from os1.mind.persona import Persona
 from os1.mind.perspective import Perspective, asks_about_himself
 from os1.mind.steering import GuardReport, Steering, guarded_stream
+from os1.mind.told_me import told_him
 from os1.mind.turn import Said
 from os1.storage.conversations import StoredMessage
 from os1.storage.setups import SetupRecord
@@ -58,9 +60,18 @@ class InCharacter:
         setup = self.setup
         known = [m.content for m in history if m.role == "user"] + [
             last.notes, setup.user_name, setup.companion_name, *setup.answers.values()]
-        return Perspective.of(said, self.steering.minds, self.steering.not_names, known,
-                              self.persona.never_told, self.steering.modifiers,
-                              self.steering.plain)
+        told = told_him(last.told, self.setup.user_name) if last.told else None
+        # where every try made his life up (or left her note out): the note said to
+        # him ("You write letters for other people at work, you told me."), or that he
+        # hasn't told her
+        honest = self.persona.never_told if told is None else fill(self.persona.told_me,
+                                                                   told=told)
+        seen = Perspective.of(said, self.steering.minds, self.steering.not_names, known,
+                              honest, self.steering.modifiers, self.steering.plain,
+                              told or "")
+        return replace(seen, notes=tuple(last.notes.splitlines()),
+                       names=(setup.user_name, setup.companion_name),
+                       not_theirs=self.persona.not_theirs)
 
     def ear(self, said: str, later: bool) -> TurnEar | None:
         """Her critic, listening to this turn (None without one, or without his words:

@@ -29,6 +29,8 @@ class Persona:
     truncated_note: str
     lost_for_words: str
     never_told: str
+    told_me: str = "{told}"
+    not_theirs: str = "{other}, not {asked}."
     examples: tuple[tuple[str, str], ...] = ()
 
     @classmethod
@@ -44,6 +46,8 @@ class Persona:
             truncated_note=str(data["truncated_note"]),
             lost_for_words=str(data["lost_for_words"]),
             never_told=str(data["never_told"]),
+            told_me=str(data["told_me"]),
+            not_theirs=str(data["not_theirs"]),
             examples=tuple((str(e["his"]), str(e["hers"]))
                            for e in read_toml("examples.toml")["exchange"]),
         )

@@ -18,6 +18,11 @@ and so is a plain claim about him with a word found there in no form ("You work 
 software engineer.", with his notes saying he writes letters).
 The guard asks again; on its last try she says honestly that he hasn't told her.
 
+And where a note of hers answers him (told_me.py), she says it: a first sentence with
+less than half of what the note tells beyond his question (two of its words at most) is
+asked for again ("You write for a living." for "You write letters for other people at
+work"; "I don't know" where she does), and on the last try she says the note to him.
+
 Which verbs open an answer about him is data (``steering.toml`` ``[perspective]``).
 """
 
@@ -27,8 +32,9 @@ import re
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
-from os1.data import read_toml
+from os1.data import fill, read_toml
 from os1.memory.embeddings import content_words, stem, words
+from os1.memory.whose import lent_answer
 from os1.mind.mood import feeling_words
 
 ABOUT_HIMSELF = re.compile(str(read_toml("her_intents.toml")["about_himself"]), re.IGNORECASE)
@@ -100,15 +106,32 @@ class Perspective:
     honest: str = ""
     his_own: frozenset[str] = frozenset()  # "my ex-wife" in his message: "ex-wife"
     plain: frozenset[str] = frozenset()
+    answer: str = ""  # her note that answers him, said to him ("You write letters...")
+    message: str = ""
+    notes: tuple[str, ...] = ()  # her note lines, oldest first
+    names: tuple[str, ...] = ()  # his name and hers: no one asked about
+    not_theirs: str = ""  # persona.toml: her answer was about someone else
+
+    def lent(self, first_sentence: str) -> str | None:
+        """Asked a question about someone, her first sentence came from a note about
+        someone else (memory/whose.py): what she says instead; None when it did not."""
+        if "?" not in self.message:
+            return None
+        found = lent_answer(self.message, first_sentence, self.notes, self.names)
+        return None if found is None else fill(self.not_theirs, asked=found[0],
+                                                other=found[1])
 
     @classmethod
     def of(cls, message: str, minds: frozenset[str], not_names: frozenset[str],
            known: Collection[str] = (), honest: str = "",
            modifiers: frozenset[str] = frozenset(),
-           plain: frozenset[str] = frozenset()) -> Perspective:
+           plain: frozenset[str] = frozenset(), answer: str = "") -> Perspective:
+        """``answer``: a note that answers his question, said to him; ``honest`` is then
+        that note said to him rather than "you haven't told me"."""
         owned = frozenset(re.findall(r"\bmy\s+([a-z'-]+)", message.lower().replace("\u2019", "'")))
         return cls(asks_about_himself(message), minds, not_names, modifiers,
-                   " ".join([message, *known]).lower(), honest, owned, plain)
+                   " ".join([message, *known]).lower(), honest, owned, plain, answer,
+                   message)
 
     def invents(self, first_sentence: str) -> bool:
         """Her answer about him names a name or a number she was never told."""
@@ -137,6 +160,23 @@ class Perspective:
         return [w for w in content_words(lowered)
                 if len(w) > 2 and not w.isdigit() and w not in ignored
                 and w not in SWAPS.values() and not _forms([w]) & told]
+
+    def misses(self, first_sentence: str) -> bool:
+        """A note answers him and her first sentence says too little of it: fewer than
+        half of the note's telling words (those not in his question, nor plain), two at
+        most. "You write for a living" says one of "write", "letters", "other"; "She
+        lives in Lisbon" says enough of "Your sister Marguerite lives in Lisbon" for
+        "Where does my sister live?" (one of "Marguerite", "Lisbon")."""
+        if not self.asked_about_himself or not self.answer:
+            return False
+        asked = _forms(words(self.message))
+        ignored = self.plain | self.minds | self.modifiers
+        telling = {w for w in content_words(self.answer)
+                   if len(w) > 2 and w not in ignored and w not in SWAPS.values()
+                   and not _forms([w]) & asked}
+        said = _forms(words(first_sentence))
+        found = sum(1 for w in telling if _forms([w]) & said)
+        return found < min(2, (len(telling) + 1) // 2)
 
     def mirrors(self, first_sentence: str) -> bool:
         """Her first sentence answers his question about himself as if about herself."""

@@ -19,7 +19,7 @@ from os1.memory.embeddings import STOPWORDS, Embedder, stem, words
 from os1.memory.memories import MemoryStore
 from os1.memory.notes import recalled_for, select_notes
 from os1.memory.records import Memory
-from os1.memory.retrieval import ABOUT_HIM, DEFAULT_WEIGHTS, Scored, recall
+from os1.memory.retrieval import ABOUT_HIM, DEFAULT_WEIGHTS, Scored, recall, recall_of_kinds
 from os1.memory.selfmodel import SelfHistory
 from os1.memory.shared_self import SHARED_SELF
 from os1.mind.mood import MoodKeeper, MoodState
@@ -104,6 +104,11 @@ class Recollection:
         scored = self._recalled(text, now, in_prompt_from)
         return recalled_for(text, select_notes(scored, NOTE_TOKENS, now, count_tokens), now,
                             not_asked)
+
+    def nearest_notes(self, text: str, kinds: Sequence[str], k: int) -> list[str]:
+        """What she concluded of these ``kinds`` nearest in meaning to ``text``, nearest
+        first: the notes that may answer his question about himself (told_me.py)."""
+        return [s.memory.content for s in recall_of_kinds(self.store, text, kinds, k)]
 
     def _recalled(self, text: str, now: float, in_prompt_from: int) -> list[Scored]:
         # Recalled beyond k, then the moments already in the prompt left out: a morning

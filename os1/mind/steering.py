@@ -104,7 +104,7 @@ class Steering:
 # words of it in a row in a reply are her reading her notes out ("Theodore is asking about
 # their own life.", said to him in the companion benchmark).
 NOTE_FRAMES = ("about_them.txt", "someone_else.txt", "he_said_earlier.txt",
-               "memory_notes.txt", "mood_note.txt", "spoken.txt")
+               "he_told_me.txt", "memory_notes.txt", "mood_note.txt", "spoken.txt")
 RECITED_WORDS = 5
 
 
@@ -273,9 +273,9 @@ class _Attempt:
 
     def _about_him(self, chunk: str) -> tuple[str, bool] | None:
         """Her first sentence, answering his question about himself: None to ask again,
-        else the sentence to say (turned round if it mirrored him, or her honest "you
-        haven't told me" on the last try if it made something up) and whether it is that
-        honest line."""
+        else the sentence to say (turned round if it mirrored him; on the last try, if it
+        made something up or left out the note that answers him, her honest line: that
+        note said to him, or "you haven't told me") and whether it is that line."""
         assert self.perspective is not None
         sentence = chunk.strip()
         if self.perspective.mirrors(sentence):
@@ -283,9 +283,14 @@ class _Attempt:
             if not self.last_try:
                 return None
             sentence = self.perspective.turned(sentence)
-        if self.perspective.invents(sentence):
-            self.report.labels = ("invented",)
+        slip = "invented" if self.perspective.invents(sentence) else \
+            "missed" if self.perspective.misses(sentence) else None
+        if slip is not None:  # made up, or her note that answers him not said
+            self.report.labels = (slip,)
             return None if not self.last_try else (self.perspective.honest, True)
+        if (not_theirs := self.perspective.lent(sentence)) is not None:
+            self.report.labels = ("lent",)  # one person's life given to another
+            return None if not self.last_try else (not_theirs, True)
         return chunk if sentence == chunk.strip() else sentence, False
 
     def _say(self, said: _Said, chunks: list[str]) -> Generator[str, None, bool | None]:

@@ -18,10 +18,12 @@ from os1.storage.conversations import Status
 class Said(NamedTuple):
     """What the model is answering: ``text`` in the user's turn, and ``notes`` (hers:
     that she is speaking aloud, what she recalls, her mood) in a system message just
-    before it, so the small model never takes them for the user's words."""
+    before it, so the small model never takes them for the user's words. ``told``: the
+    note of hers that answers his question about himself (told_me.py), if one does."""
 
     text: str
     notes: str = ""
+    told: str = ""
 
 
 @dataclass

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 
 import pytest
 
@@ -161,3 +162,30 @@ def test_a_made_up_claim_is_asked_again_and_the_told_one_said() -> None:
     text = "".join(guarded_stream(generate, DETECTOR, GuardReport(),  # type: ignore[arg-type]
                                   perspective=seen("What do I do for a living?", NOTES)))
     assert text == "You write letters for other people." and attempts == [0, 1]
+
+
+def lent_seen(message: str, notes: tuple[str, ...]) -> Perspective:
+    return replace(seen(message, *notes), notes=notes, names=("Theo", "Juniper"),
+                   not_theirs="That's {other}'s, not {asked}'s.")
+
+
+NOTES_OF_OTHERS = ("- Theo's sister Anna is a nurse in Lisbon.", "- Theo's friend Amy paints.")
+
+
+def test_an_answer_about_one_person_from_a_note_about_another_is_lent() -> None:
+    assert lent_seen("What does Amy do?", NOTES_OF_OTHERS).lent(
+        "She is a nurse in Lisbon.") == "That's Anna's, not Amy's."
+    assert lent_seen("What does Anna do?", NOTES_OF_OTHERS).lent(
+        "She is a nurse in Lisbon.") is None
+    assert lent_seen("Amy is a nurse in Lisbon, you know.", NOTES_OF_OTHERS).lent(
+        "A nurse in Lisbon!") is None  # no question: nothing asked of her notes
+
+
+def test_lent_on_every_try_she_says_whose_it_is() -> None:
+    attempts, generate = script("She is a nurse in Lisbon. She works nights.")
+    report = GuardReport()
+    text = "".join(guarded_stream(generate, DETECTOR, report,  # type: ignore[arg-type]
+                                  perspective=lent_seen("What does Amy do?",
+                                                        NOTES_OF_OTHERS)))
+    assert attempts == [0, 1, 2] and report.labels == ("lent",)
+    assert text == "That's Anna's, not Amy's."
