@@ -24,7 +24,8 @@ names such a name or number, or claims something ("You ...") without saying she 
 know. The no-memory home is the baseline: what the same model and guard say without his
 notes.
 
-Run: python benchmarks/never_told.py      (~10 min on two cores)
+Run: python benchmarks/never_told.py      (~30-60 min on two cores: her turns about himself
+     ask her model which note answers)
 Writes benchmarks/results/never_told.json and prints a markdown table.
 """
 
@@ -137,7 +138,9 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     settings = Settings().with_overrides(context_size=4096)
     model = open_model(settings)
     rows: list[dict[str, Any]] = []
-    questions: list[tuple[str, Sequence[str] | None]] = [*ASKED, *((q, None) for q in NEVER)]
+    # told and never told in turn, so that a run cut short still weighs both alike
+    questions: list[tuple[str, Sequence[str] | None]] = [
+        q for pair in zip(ASKED, ((q, None) for q in NEVER), strict=True) for q in pair]
     with tempfile.TemporaryDirectory(prefix="os1-never-told-") as name:
         homes = {"her": home(model, settings, Path(name) / "her", True),
                  "no memory": home(model, settings, Path(name) / "none", False)}
@@ -148,9 +151,19 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                 rows.append({"home": who, "question": question, "told": wanted is not None,
                              "reply": reply, **judge(question, reply, wanted)})
                 log(f"[{who}] {question} -> {reply[:120]!r}")
+            write(args.out, result_of(settings, rows))  # kept question by question
     model.close()
+    return result_of(settings, rows)
+
+
+def result_of(settings: Settings, rows: list[dict[str, Any]]) -> dict[str, Any]:
     return {"benchmark": "never_told", "machine": machine(), "os1": os1_revision(),
             "embedder": settings.embedder, "rows": rows, "summary": summarise(rows)}
+
+
+def write(path: Path, result: dict[str, Any]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(result, indent=1) + "\n", encoding="utf-8")
 
 
 def summarise(rows: Sequence[dict[str, Any]]) -> dict[str, Any]:
@@ -188,8 +201,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT)
     args = parser.parse_args(argv)
     result = run(args)
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(result, indent=1) + "\n", encoding="utf-8")
+    write(args.out, result)
     print(markdown(result))
     log(f"wrote {args.out}")
 
