@@ -115,9 +115,12 @@ class Perspective:
     def lent(self, first_sentence: str) -> str | None:
         """Asked a question about someone, her first sentence came from a note about
         someone else (memory/whose.py): what she says instead; None when it did not."""
-        if "?" not in self.message:
-            return None
-        found = lent_answer(self.message, first_sentence, self.notes, self.names)
+        if "?" not in self.message or self.asked_about_himself:
+            return None  # his own life: her notes are about him and those he names
+        # a capitalised word opening a sentence is no one ("Quick question: what is my
+        # cat called?" asked nothing of a "Quick")
+        openers = tuple(re.findall(r"(?:^|[.!?:]\s+)([A-Z][a-z]+)", self.message))
+        found = lent_answer(self.message, first_sentence, self.notes, (*self.names, *openers))
         return None if found is None else fill(self.not_theirs, asked=found[0],
                                                 other=found[1])
 

@@ -189,3 +189,12 @@ def test_lent_on_every_try_she_says_whose_it_is() -> None:
                                                         NOTES_OF_OTHERS)))
     assert attempts == [0, 1, 2] and report.labels == ("lent",)
     assert text == "That's Anna's, not Amy's."
+
+
+@pytest.mark.parametrize("message", ["Quick question: what is my cat called?",
+                                     "Remind me, what is my sister's name?",
+                                     "Remind me: what does Anna do?"])
+def test_a_word_opening_his_sentence_or_his_own_life_is_no_one_asked_about(
+        message: str) -> None:
+    notes = ("(He said earlier: My cat Pickles is ginger and my sister Anna is a nurse.)",)
+    assert lent_seen(message, notes).lent("Pickles! She is a nurse, Anna.") is None
