@@ -69,7 +69,10 @@ class InCharacter:
         seen = Perspective.of(said, self.steering.minds, self.steering.not_names, known,
                               honest, self.steering.modifiers, self.steering.plain,
                               told or "")
-        return replace(seen, notes=tuple(last.notes.splitlines()),
+        # her note lines only ("- (3 days ago) ..."): a frame's words ("(Earlier Theo
+        # said: ...)") are no one's, and "Earlier" was once taken for a person
+        notes = tuple(line for line in last.notes.splitlines() if line.startswith("- "))
+        return replace(seen, notes=notes,
                        names=(setup.user_name, setup.companion_name),
                        not_theirs=self.persona.not_theirs)
 
