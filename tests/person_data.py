@@ -17,6 +17,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from os1.letters.library import LetterLibrary
+from os1.letters.records import Edit
+from os1.letters.review import Reviews
 from os1.memory.embeddings import HashEmbedder
 from os1.memory.memories import MemoryStore
 from os1.memory.records import MemoryDraft
@@ -110,6 +113,7 @@ def plant(db: Database, user_id: str, home: Path | None = None,
     _plant_mind(db, user_id, said.id, insight.id, w)
     _plant_mail_and_calendar(db, user_id, w)
     _plant_artefacts(db, user_id, home, w)
+    _plant_letters(db, user_id, w)
     if home is not None:
         store.prepare_index()  # its file names the embedder, a marker
         _plant_states(home, user_id, w)
@@ -192,6 +196,20 @@ def _plant_artefacts(db: Database, user_id: str, home: Path | None,
                     time.time()))
 
 
+def _plant_letters(db: Database, user_id: str, word: Callable[[], str]) -> None:
+    """A letter in two versions, her suggestion on it waiting, a change he said no to."""
+    library = LetterLibrary(db, user_id)
+    letter = library.add(f"Dear {word()}, evrey day.", written_for=word())
+    letter = library.revise(letter.id, f"Dear {word()}, evrey day.", "edited")
+    start = letter.text.index("evrey")
+    Reviews(db, user_id, library).open(letter, [Edit(start, start + 5, "evrey", "every",
+                                                     "spelling", word(), "harper")])
+    with db.transaction() as tx:
+        tx.execute("INSERT INTO letter_rejections(user_id, original, replacement, kind,"
+                   " created_at) VALUES (?,?,?,?,?)",
+                   (user_id, word(), word(), "spelling", time.time()))
+
+
 def _plant_states(home: Path, user_id: str, word: Callable[[], str]) -> None:
     """The model's saved states of their conversation, as ``os1 chat`` and ``os1 serve``
     name them (their contents here are only markers)."""
@@ -216,6 +234,8 @@ REFERENCES = {
     ("mail_messages", "account_id"): "mail_accounts",
     ("calendar_events", "source_id"): "calendar_sources",
     ("calendar_reminders", "source_id"): "calendar_sources",
+    ("letter_versions", "letter_id"): "letters",
+    ("letter_edits", "letter_id"): "letters",
 }
 JSON_REFERENCES = {("memories", "source_message_ids"): "messages",
                    ("self_versions", "source_ids"): "memories",

@@ -7,6 +7,7 @@ something of a person's carries ``user_id`` so that isolation lives in storage.
 from __future__ import annotations
 
 from os1.storage.db import Connection, Migration
+from os1.storage.migrations_letters import m015_letters
 
 
 def m001_conversations(db: Connection) -> None:
@@ -367,4 +368,5 @@ MIGRATIONS: list[Migration] = [m001_conversations, m002_setup, m003_memories, m0
                                m005_memory_context, m006_accounts, m007_memory_claims,
                                m008_mail, m009_actions, m010_calendar,
                                m011_login_failures, m012_mail_folder_roles,
-                               m013_message_client_ids, m014_artefacts]
+                               m013_message_client_ids, m014_artefacts,
+                               m015_letters]

@@ -78,6 +78,12 @@ PERSON_TABLES: tuple[PersonTable, ...] = (
     PersonTable("calendar_reminders", refs={"source_id": Ref("calendar_sources")}),
     # the rows of what her skills made; their files stay in the data dir (artefacts.py)
     PersonTable("artefacts"),
+    # his letters: every version, her suggestions waiting for his answer, the changes he
+    # said no to (letters/library.py)
+    PersonTable("letters"),
+    PersonTable("letter_versions", refs={"letter_id": Ref("letters")}),
+    PersonTable("letter_edits", refs={"letter_id": Ref("letters")}),
+    PersonTable("letter_rejections"),
 )
 BY_NAME = {table.name: table for table in PERSON_TABLES}
 

@@ -102,11 +102,11 @@ def test_forgetting_an_account_takes_its_logins_too(db: Database, os1_home: Path
 
 def test_forget_me_deletes_from_a_table_no_one_mapped(db: Database, os1_home: Path) -> None:
     with db.transaction() as tx:
-        tx.execute("CREATE TABLE letters (user_id TEXT NOT NULL, body TEXT NOT NULL)")
-        tx.execute("INSERT INTO letters VALUES ('local', 'Dear you'), ('amy', 'Dear Amy')")
+        tx.execute("CREATE TABLE postcards (user_id TEXT NOT NULL, body TEXT NOT NULL)")
+        tx.execute("INSERT INTO postcards VALUES ('local', 'Dear you'), ('amy', 'Dear Amy')")
     forgotten = forget_person(db, os1_home, "local")
-    assert forgotten.rows == {"letters": 1}
-    assert [tuple(r) for r in db.execute("SELECT * FROM letters")] == [("amy", "Dear Amy")]
+    assert forgotten.rows == {"postcards": 1}
+    assert [tuple(r) for r in db.execute("SELECT * FROM postcards")] == [("amy", "Dear Amy")]
 
 
 @pytest.mark.sqlite_only

@@ -168,8 +168,8 @@ def test_a_column_added_later_travels_without_a_change(db: Database, theo: str,
 def test_a_table_no_one_mapped_stops_the_export(db: Database, theo: str,
                                                 tmp_path: Path) -> None:
     with db.transaction() as tx:
-        tx.execute("CREATE TABLE letters (user_id TEXT NOT NULL, body TEXT NOT NULL)")
-    with pytest.raises(StorageError, match="doesn't know whether to export the tables letters"):
+        tx.execute("CREATE TABLE postcards (user_id TEXT NOT NULL, body TEXT NOT NULL)")
+    with pytest.raises(StorageError, match="doesn't know whether to export the tables postcards"):
         export_person(db, theo, tmp_path / "theo.os1.tar")
     assert not (tmp_path / "theo.os1.tar").exists()
 

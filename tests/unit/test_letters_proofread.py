@@ -1,0 +1,110 @@
+"""Her proofreading (os1/letters/proofread.py, model_edits.py, checkers.py): the real
+checkers (Harper, quire-grammar) with a scripted model in place of hers. Her rewrite
+becomes exact edits; checker and model edits are merged, not stacked; his voice stays;
+what he rejected is not suggested again; a non-English letter is left alone."""
+
+from __future__ import annotations
+
+import itertools
+
+from os1.letters.checkers import harper_edits, quire_edits
+from os1.letters.his_letters import NOT_ENGLISH, HisLetters
+from os1.letters.model_edits import diff_edits, keeps_voice, sentences
+from os1.letters.proofread import Proofreader, apply_edits, is_informal, merge
+from os1.letters.records import Edit
+from os1.llm.fake import FakeModel
+from os1.storage.db import Database
+
+LETTER = "Dear Amy,\n\nI thinks of you evrey day and wonder if your happy."
+
+
+def test_sentences_are_found_line_by_line() -> None:
+    text = "Dear Amy,\n\nIt rained. We stayed in!  Then we read.\nLove,\nTheo"
+    assert [text[a:b] for a, b in sentences(text)] == [
+        "Dear Amy,", "It rained.", "We stayed in!", "Then we read.", "Love,", "Theo"]
+
+
+def test_her_rewrite_becomes_exact_edits_on_his_text() -> None:
+    text = "Well. There are several reason for not use car"
+    span = (6, len(text))
+    edits = diff_edits(text, span, "There are several reasons for not using a car.", False)
+    assert [(e.original, e.replacement, e.kind) for e in edits] == [
+        ("reason", "reasons", "grammar"), ("use", "using a", "fluency"),
+        ("car", "car.", "punctuation")]
+    assert apply_edits(text, edits) == "Well. There are several reasons for not using a car."
+    assert apply_edits(text, edits) == "Well. There are several reasons for not using a car."
+    assert all(text[e.start:e.end] == e.original for e in edits)
+
+
+def test_a_rewrite_that_rewords_him_is_not_proofreading() -> None:
+    text = "I want to talk about bad products like cigarrets."
+    edits = diff_edits(text, (0, len(text)),
+                       "I want to discuss harmful products such as cigarettes.", False)
+    assert all(e.original not in ("talk about", "bad", "like") for e in edits)
+    flowing = diff_edits(text, (0, len(text)),
+                         "I want to discuss harmful products such as cigarettes.", True)
+    assert apply_edits(text, flowing) == "I want to discuss harmful products such as cigarettes."
+
+
+def test_his_voice_stays_unless_he_asks_for_flow() -> None:
+    assert not keeps_voice(Edit(0, 5, "gonna", "going to", "fluency", "", "model"))
+    assert not keeps_voice(Edit(0, 7, "did not", "didn't", "fluency", "", "model"))
+    assert not keeps_voice(Edit(0, 4, "I'm", "I am", "fluency", "", "model"))
+    assert keeps_voice(Edit(0, 4, "dont", "don't", "spelling", "", "model"))
+    assert keeps_voice(Edit(0, 6, "reason", "reasons", "grammar", "", "model"))
+    casual = "hey Sam!! gonna be there tmrw?? lol. i dunno if i can bring the cake tho"
+    assert is_informal(casual) and not is_informal(LETTER)
+    kept = Proofreader(FakeModel()).suggest(casual)
+    assert apply_edits(casual, kept) == casual  # the model echoes; checkers keep quiet
+
+
+def test_checker_and_model_edits_are_merged_not_stacked() -> None:
+    model = FakeModel()
+    model.enqueue("I think of you every day and wonder if you're happy.")
+    edits = Proofreader(model).suggest(LETTER)
+    spans = [(e.start, e.end) for e in edits]
+    assert len(spans) == len(set(spans))
+    assert all(a[1] <= b[0] for a, b in itertools.pairwise(spans))
+    assert apply_edits(LETTER, edits) == \
+        "Dear Amy,\n\nI think of you every day and wonder if you're happy."
+    evrey = next(e for e in edits if e.original == "evrey")
+    assert evrey.source.startswith("harper") and evrey.kind == "spelling"
+    assert evrey.reason == "“evrey” is spelt “every”."
+    assert all(e.reason for e in edits)
+
+
+def test_merge_keeps_one_edit_per_stretch_of_words() -> None:
+    text = "the the end"
+    harper = Edit(0, 7, "the the", "the", "grammar", "", "harper")
+    quire = Edit(0, 7, "the the", "the", "grammar", "", "quire")
+    model = Edit(4, 7, "the", "", "grammar", "", "model")
+    assert merge(text, [model, quire, harper]) == [harper]
+
+
+def test_rejected_changes_are_not_suggested_again() -> None:
+    found = Proofreader(None).suggest(LETTER)
+    assert ("evrey", "every") in {(e.original, e.replacement) for e in found}
+    again = Proofreader(None).suggest(LETTER, rejected={("evrey", "every")})
+    assert ("evrey", "every") not in {(e.original, e.replacement) for e in again}
+    assert len(again) == len(found) - 1
+
+
+def test_the_real_checkers_find_planted_slips() -> None:
+    text = "Their is a house by the the sea. I could of gone."
+    found = {(e.original, e.replacement) for e in harper_edits(text) + quire_edits(text)}
+    assert ("the the", "the") in found and ("Their", "There") in found
+    assert ("could of", "could have") in found
+
+
+def test_names_and_slang_are_not_misspellings() -> None:
+    text = "Love, Theo. See you tmrw."
+    assert [e.original for e in harper_edits(text) if e.kind == "spelling"] == []
+
+
+def test_a_letter_in_another_language_is_left_alone(db: Database) -> None:
+    letters = HisLetters(db, "theo", lambda: FakeModel())
+    letter = letters.library.add("Chère Amélie,\n\nJe pense à toi tous les jours et je me "
+                                 "demande si tu es heureuse. Il y a une maison près de la mer.")
+    reading = letters.read_over(letter.id)
+    assert reading.suggestions == [] and reading.note == NOT_ENGLISH
+    assert letters.library.get(letter.id).version == 1
