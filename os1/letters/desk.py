@@ -27,6 +27,9 @@ from os1.skills.replies import understood
 
 _END = re.compile(r"[\s,]*\b(?:end (?:of )?(?:the )?letter|that'?s the (?:whole )?letter)"
                   r"[\s.!]*$", re.IGNORECASE)
+# said alone, these end it too ("end of letter" is often heard as "end of lecture")
+_END_ALONE = re.compile(r"^\s*(?:(?:the )?end of (?:the )?le\w+|that'?s (?:all|it)|i'?m done|"
+                        r"done|finished)[\s.!]*$", re.IGNORECASE)
 _CANCEL = re.compile(r"^\s*(?:cancel|forget|scrap|drop) (?:the|this|that) letter[\s.!]*$",
                      re.IGNORECASE)
 _SCRATCH = re.compile(r"^\s*(?:scratch that|delete that|take that back|undo that)[\s.!]*$",
@@ -94,7 +97,7 @@ class LetterDesk:
             if not taking.parts:
                 return self._said(self.lines["nothing_to_scratch"])
             return self._said(fill(self.lines["scratched"], part=taking.parts.pop()))
-        ending = _END.search(text)
+        ending = _END.search(text) or _END_ALONE.match(text)
         part = _SPOKEN_BREAK.sub("\n\n", text[:ending.start()] if ending else text).strip()
         if part:
             taking.parts.append(part)

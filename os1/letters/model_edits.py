@@ -23,6 +23,7 @@ from os1.llm.base import GenerateOptions, Message, Model, complete
 TOKEN = re.compile(r"\w+(?:['’]\w+)*|[^\w\s]")
 SENTENCE_END = re.compile(r"(?<=[.!?])[\"'”’)]*\s+")
 ONE_LINE = r"root ::= [^\n]+"
+_LEANS_LEFT = frozenset(",.;:!?)”’")  # marks written against the word before them
 MIN_WORDS = 3  # "Dear Amy," and "Love, Theo" are his, not sentences to correct
 MAX_CHANGED = 0.5  # a rewrite changing more than half his words is not proofreading
 _PREFIX = re.compile(r"^(?:corrected(?: sentence)?|rewritten(?: sentence)?|answer)\s*:\s*",
@@ -90,7 +91,7 @@ def diff_edits(text: str, span: tuple[int, int], corrected: str, flow: bool) -> 
                               autojunk=False)
     changes = [op for op in matcher.get_opcodes() if op[0] != "equal"]
     changed = sum(max(i2 - i1, j2 - j1) for _, i1, i2, j1, j2 in changes)
-    if not flow and changed > MAX_CHANGED * max(1, len(mine)):
+    if not flow and changed > MAX_CHANGED * len(mine) + 1:
         return []
     edits = []
     for _, i1, i2, j1, j2 in changes:
@@ -104,10 +105,11 @@ def _edit(text: str, corrected: str, mine: Sequence[Token], hers: Sequence[Token
           op: tuple[int, int, int, int]) -> Edit | None:
     i1, i2, j1, j2 = op
     if i1 == i2:  # an insertion: shown as a change to the word beside it
-        if i1 < len(mine) and (j2 >= len(hers) or hers[j2].text == mine[i1].text):
-            i2, j2 = i1 + 1, j2 + 1
-        elif i1 > 0 and j1 > 0:
-            i1, j1 = i1 - 1, j1 - 1
+        leans_left = hers[j1].text in _LEANS_LEFT
+        if i1 > 0 and j1 > 0 and (leans_left or i1 == len(mine)):
+            i1, j1 = i1 - 1, j1 - 1  # "morning" -> "morning,"
+        elif i1 < len(mine) and j2 < len(hers) and hers[j2].text == mine[i1].text:
+            i2, j2 = i1 + 1, j2 + 1  # "car" -> "a car"
         else:
             return None
     if i1 >= len(mine) or i2 > len(mine):

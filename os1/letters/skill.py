@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from importlib.resources import files
 from importlib.resources.abc import Traversable
 from typing import TYPE_CHECKING
 
@@ -10,6 +11,7 @@ from os1.skills.intents import builtin_file
 
 if TYPE_CHECKING:
     import click
+    from fastapi import APIRouter
 
 
 class LettersSkill(BaseSkill):
@@ -30,6 +32,16 @@ class LettersSkill(BaseSkill):
         from os1.letters.commands import letters_group
 
         return letters_group
+
+    def router(self) -> APIRouter:
+        """The Letters view's API (``routes.py``): imported only by ``os1 serve``."""
+        from os1.letters.routes import router
+
+        return router
+
+    def view(self) -> Traversable:
+        """The Letters view's files, served under ``/skills/letters/``."""
+        return files("os1.letters") / "view"
 
 
 SKILL = LettersSkill()

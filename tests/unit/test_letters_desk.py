@@ -58,6 +58,14 @@ def test_a_dictated_letter_is_kept_word_for_word(desk: LetterDesk, db: Database,
     assert desk.answer("Happy birthday, old friend.") is None  # dictation is over
 
 
+@pytest.mark.parametrize("ending", ["That's all.", "end of lecture", "Done"])
+def test_a_dictation_ends_on_words_said_alone(desk: LetterDesk, ending: str) -> None:
+    said(desk, "take a letter")
+    said(desk, "Dear Sam, the roses came up.")
+    assert "letter 1" in said(desk, ending)
+    assert desk.letters.library.get(1).text == "Dear Sam, the roses came up."
+
+
 def test_read_over_gives_numbered_suggestions_and_answers_make_his_choice(
         desk: LetterDesk, db: Database, settings: Settings) -> None:
     reply = said(desk, PASTED)

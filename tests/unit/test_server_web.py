@@ -59,6 +59,8 @@ def test_the_page_and_its_files_are_served_under_a_strict_csp(client: TestClient
             continue
         asset = client.get(src)
         assert asset.status_code == 200, src
+        if src.startswith("/skills/"):  # a link to a skill's own view, under its own CSP
+            continue
         assert asset.headers["content-security-policy"] == csp
     for name in ("app.js", "voice.js", "voice-worklet.js", "js/api.js"):  # still importable
         script = client.get(f"/static/{name}")
