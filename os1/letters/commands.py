@@ -23,6 +23,7 @@ from os1.letters.his_letters import HisLetters, Reading, her_name
 from os1.letters.reading import read_letter
 from os1.letters.records import EDIT_KINDS, Letter
 from os1.letters.review import Outcome, Suggestion
+from os1.letters.submission_commands import SUBMISSION_COMMANDS
 from os1.llm.base import Model
 from os1.storage.artefacts import Artefact
 from os1.storage.db import Database
@@ -370,3 +371,7 @@ def _read_bytes(file: Path) -> bytes:
 
 def _words(letter: Letter) -> int:
     return len(letter.text.split())
+
+
+for _command in SUBMISSION_COMMANDS:  # submit, submissions: in a module of their own
+    letters_group.add_command(_command)

@@ -21,6 +21,8 @@ from os1.letters.his_letters import HisLetters, Reading, her_name
 from os1.letters.praise import praise
 from os1.letters.records import Letter
 from os1.letters.review import Outcome
+from os1.letters.submission_desk import INTENTS as SUBMISSION_INTENTS
+from os1.letters.submission_desk import SubmissionDesk
 from os1.skills.contract import Person, SkillAnswer
 from os1.skills.intents import builtin_intents, first_answer
 from os1.skills.replies import understood
@@ -51,11 +53,15 @@ class LetterDesk:
         self._taking: Dictation | None = None
         self._reading: int | None = None  # the letter whose suggestions he answers
         self._last: int | None = None  # the letter "it" means
+        self.submissions = SubmissionDesk(person)  # "send it to a publisher"
 
     def answer(self, text: str) -> SkillAnswer | None:
         return first_answer(self, builtin_intents("letters"), text)
 
     def reply(self, text: str) -> SkillAnswer | None:
+        submitted = self.submissions.reply(text)  # her proposal holds for this turn only
+        if submitted is not None:
+            return submitted
         if self._taking is not None:
             return self._dictated(text)
         if self._reading is not None:
@@ -64,9 +70,13 @@ class LetterDesk:
 
     def passed(self) -> None:
         """Another skill answered: his dictation goes on (it took that turn only if it
-        was not dictating), her suggestions keep waiting."""
+        was not dictating), her suggestions keep waiting; a submission she proposed
+        lapses."""
+        self.submissions.passed()
 
     def act(self, intent: str, text: str, slots: Mapping[str, str]) -> SkillAnswer | None:
+        if intent in SUBMISSION_INTENTS:
+            return self.submissions.act(intent, slots)
         if intent == "take":
             who = (slots.get("who") or "").strip()
             self._taking = Dictation(who)

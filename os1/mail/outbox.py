@@ -128,12 +128,20 @@ class Outbox:
         account = self.store.account(draft.account)
         message = to_message(draft, account)
         try:
-            self._sender_for(account).send(message, list(draft.to))
+            filed, problem = self.deliver(account, message, draft.to)
         except MailError as exc:
             return self.actions.settle(action_id, "failed", error=str(exc))
-        filed, problem = self._file(account, message)
         return self.actions.settle(action_id, "done", error=problem, detail={
             **action.detail, "message_id": str(message["Message-ID"]), "filed_in": filed})
+
+    def deliver(self, account: MailAccount, message: EmailMessage,
+                recipients: Sequence[str]) -> tuple[str, str]:
+        """Sends ``message`` (MailError if it wasn't) and keeps a copy in Sent: (where, '')
+        or ('', why no copy). Only for a message built from a proposal the user just
+        confirmed: ``confirm`` here, or another skill's own (letters/submission_send.py,
+        whose mail carries attachments a Draft can't)."""
+        self._sender_for(account).send(message, list(recipients))
+        return self._file(account, message)
 
     def _file(self, account: MailAccount, message: EmailMessage) -> tuple[str, str]:
         """A copy in the Sent folder: (where, '') or ('', why not). The mail is sent
