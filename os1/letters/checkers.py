@@ -70,16 +70,6 @@ def harper_edits(text: str, flow: bool = False) -> list[Edit]:
     return edits
 
 
-def harper_suggestions(text: str, start: int, end: int) -> list[str]:
-    """Every word Harper offers for the misspelling at exactly ``start:end``."""
-    with _harper_lock:
-        lints = _harper_linter().lint(text)
-    for lint in lints:
-        if (lint.span.start, lint.span.end) == (start, end):
-            return [_applied(text[start:end], s) for s in lint.suggestions]
-    return []
-
-
 def quire_edits(text: str, flow: bool = False) -> list[Edit]:
     """quire-grammar's corrections that have a suggestion."""
     import quire_grammar

@@ -101,6 +101,24 @@ def diff_edits(text: str, span: tuple[int, int], corrected: str, flow: bool) -> 
     return edits
 
 
+def left_alone(text: str, span: tuple[int, int], corrected: str) -> list[tuple[int, int]]:
+    """The stretches of ``text[span]`` her rewrite kept word for word."""
+    mine = tokens(text[span[0]:span[1]], span[0])
+    hers = tokens(corrected)
+    matcher = SequenceMatcher(None, [t.text for t in mine], [t.text for t in hers],
+                              autojunk=False)
+    return [(mine[i1].start, mine[i2 - 1].end)
+            for tag, i1, i2, _, _ in matcher.get_opcodes() if tag == "equal"]
+
+
+def function_words() -> frozenset[str]:
+    return _lists()[1]
+
+
+def related(a: str, b: str) -> bool:
+    return _related(a, b)
+
+
 def _edit(text: str, corrected: str, mine: Sequence[Token], hers: Sequence[Token],
           op: tuple[int, int, int, int]) -> Edit | None:
     i1, i2, j1, j2 = op

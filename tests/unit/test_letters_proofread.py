@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import itertools
 
-from os1.letters.checkers import harper_edits, quire_edits
+from os1.letters.checkers import Checker, harper_edits, quire_edits
 from os1.letters.his_letters import NOT_ENGLISH, HisLetters
 from os1.letters.model_edits import diff_edits, keeps_voice, sentences
 from os1.letters.proofread import Proofreader, apply_edits, is_informal, merge
@@ -108,3 +108,36 @@ def test_a_letter_in_another_language_is_left_alone(db: Database) -> None:
     reading = letters.read_over(letter.id)
     assert reading.suggestions == [] and reading.note == NOT_ENGLISH
     assert letters.library.get(letter.id).version == 1
+
+
+def checker_of(*edits: Edit) -> Checker:
+    return lambda text, flow: list(edits)
+
+
+def test_where_her_model_read_and_kept_his_words_a_checkers_guess_is_dropped() -> None:
+    text = "I want to talk about nocive products and he last chose."
+    nocive = Edit(21, 27, "nocive", "naive", "spelling", "", "harper")
+    lasts = Edit(44, 48, "last", "lasts", "grammar", "", "harper")
+    model = FakeModel()
+    model.enqueue(text)  # she kept the sentence as it was
+    assert Proofreader(model, (checker_of(nocive, lasts),)).suggest(text) == []
+    alone = Proofreader(None, (checker_of(nocive, lasts),)).suggest(text)
+    assert [e.replacement for e in alone] == ["naive", "lasts"]  # no reading: they stand
+
+
+def test_a_misspelling_takes_her_models_word_when_it_is_a_form_of_his() -> None:
+    text = "He thinks differently and he succeded."
+    harper = Edit(29, 37, "succeded", "succeed", "spelling", "", "harper")
+    model = FakeModel()
+    model.enqueue("He thinks differently and he succeeded.")
+    [edit] = Proofreader(model, (checker_of(harper),)).suggest(text)
+    assert (edit.replacement, edit.source) == ("succeeded", "harper+model")
+
+
+def test_one_word_added_twice_between_two_edits_is_added_once() -> None:
+    text = "If you want sell it, say so."
+    quire = Edit(7, 11, "want", "want to", "grammar", "", "quire")
+    model = FakeModel()
+    model.enqueue("If you want to sell it, say so.")
+    edits = Proofreader(model, (checker_of(quire),)).suggest(text)
+    assert apply_edits(text, edits) == "If you want to sell it, say so."
