@@ -19,7 +19,8 @@ from os1.config import Settings
 from os1.errors import InputError
 from os1.letters.best import choose_best
 from os1.letters.book import file_stem
-from os1.letters.his_letters import HisLetters, Reading, her_name
+from os1.letters.his_letters import NOT_ENGLISH, HisLetters, Reading, her_name
+from os1.letters.praise import praise
 from os1.letters.reading import read_letter
 from os1.letters.records import EDIT_KINDS, Letter
 from os1.letters.review import Outcome, Suggestion
@@ -189,6 +190,11 @@ def check(ctx: click.Context, letter_id: int, flow: bool, model: str | None,
             bar(1)
 
         reading = letters.read_over(letter_id, flow, progress)
+        liked = "" if flow or reading.note == NOT_ENGLISH else praise(
+            llm, reading.letter.text, her_name(db, settings.user),
+            user_name(db, settings.user), reading.letter.written_for)
+    if liked:
+        out.print(liked + "\n", markup=False)
     _print_reading(reading)
 
 

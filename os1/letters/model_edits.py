@@ -93,12 +93,10 @@ def diff_edits(text: str, span: tuple[int, int], corrected: str, flow: bool) -> 
     changed = sum(max(i2 - i1, j2 - j1) for _, i1, i2, j1, j2 in changes)
     if not flow and changed > MAX_CHANGED * len(mine) + 1:
         return []
-    edits = []
-    for _, i1, i2, j1, j2 in changes:
-        edit = _edit(text, corrected, mine, hers, (i1, i2, j1, j2))
-        if edit is not None and (flow or keeps_voice(edit)):
-            edits.append(edit)
-    return edits
+    ranges = _joined([r for _, i1, i2, j1, j2 in changes
+                      if (r := _widened(mine, hers, (i1, i2, j1, j2))) is not None])
+    edits = [_edit(text, corrected, mine, hers, r) for r in ranges]
+    return [e for e in edits if e is not None and (flow or keeps_voice(e))]
 
 
 def left_alone(text: str, span: tuple[int, int], corrected: str) -> list[tuple[int, int]]:
@@ -119,19 +117,40 @@ def related(a: str, b: str) -> bool:
     return _related(a, b)
 
 
-def _edit(text: str, corrected: str, mine: Sequence[Token], hers: Sequence[Token],
-          op: tuple[int, int, int, int]) -> Edit | None:
+Range = tuple[int, int, int, int]  # his tokens i1:i2 become her tokens j1:j2
+
+
+def _widened(mine: Sequence[Token], hers: Sequence[Token], op: Range) -> Range | None:
+    """A change that touches at least one of his words: an insertion is shown as a
+    change to the word beside it, and a mark written against a word goes with it."""
     i1, i2, j1, j2 = op
-    if i1 == i2:  # an insertion: shown as a change to the word beside it
-        leans_left = hers[j1].text in _LEANS_LEFT
-        if i1 > 0 and j1 > 0 and (leans_left or i1 == len(mine)):
-            i1, j1 = i1 - 1, j1 - 1  # "morning" -> "morning,"
-        elif i1 < len(mine) and j2 < len(hers) and hers[j2].text == mine[i1].text:
-            i2, j2 = i1 + 1, j2 + 1  # "car" -> "a car"
+    leans_left = j1 < len(hers) and hers[j1].text in _LEANS_LEFT
+    if i1 < i2 and leans_left and mine[i1].text != hers[j1].text and i1 > 0 and j1 > 0:
+        return i1 - 1, i2, j1 - 1, j2  # "car if" -> "car. If": the mark goes with "car"
+    if i1 < i2:
+        return op
+    if i1 > 0 and j1 > 0 and (leans_left or i1 == len(mine)):
+        return i1 - 1, i2, j1 - 1, j2  # "morning" -> "morning,"
+    if i1 < len(mine) and j2 < len(hers) and hers[j2].text == mine[i1].text:
+        return i1, i2 + 1, j1, j2 + 1  # "car" -> "a car"
+    return None
+
+
+def _joined(ranges: Sequence[Range]) -> list[Range]:
+    """Ranges that now share a word of his, made one."""
+    joined: list[Range] = []
+    for i1, i2, j1, j2 in ranges:
+        if joined and i1 < joined[-1][1]:
+            a1, a2, b1, b2 = joined[-1]
+            joined[-1] = (a1, max(a2, i2), b1, max(b2, j2))
         else:
-            return None
-    if i1 >= len(mine) or i2 > len(mine):
-        return None
+            joined.append((i1, i2, j1, j2))
+    return joined
+
+
+def _edit(text: str, corrected: str, mine: Sequence[Token], hers: Sequence[Token],
+          op: Range) -> Edit | None:
+    i1, i2, j1, j2 = op
     start, end = mine[i1].start, mine[i2 - 1].end
     replacement = corrected[hers[j1].start:hers[j2 - 1].end] if j2 > j1 else ""
     original = text[start:end]

@@ -109,8 +109,8 @@ def _fair_case(text: str, edit: Edit, casual: bool) -> bool:
         return True
     before = text[:edit.start].rstrip(" \t\"'“(")
     starts = not before or before[-1] in ".!?\n" or edit.original == "i"
-    if not starts and edit.replacement == edit.original.lower():
-        return edit.replacement in function_words()  # "Likewise, The theory"
+    if not starts and edit.replacement == edit.original.lower():  # "Likewise, The theory"
+        return edit.original.istitle() and edit.replacement in function_words()
     return not casual and starts and edit.original.islower() and \
         edit.replacement == edit.original[0].upper() + edit.original[1:]
 
