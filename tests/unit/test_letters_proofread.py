@@ -141,3 +141,19 @@ def test_one_word_added_twice_between_two_edits_is_added_once() -> None:
     model.enqueue("If you want to sell it, say so.")
     edits = Proofreader(model, (checker_of(quire),)).suggest(text)
     assert apply_edits(text, edits) == "If you want to sell it, say so."
+
+
+def test_a_mark_goes_with_the_word_it_is_written_against() -> None:
+    text = "like pot taire on car if they fire you"
+    edits = diff_edits(text, (0, len(text)), "like pot tire on a car. If they fire you", False)
+    assert [(e.original, e.replacement) for e in edits] == [("taire", "tire"),
+                                                             ("car if", "a car. If")]
+    assert apply_edits(text, edits) == "like pot tire on a car. If they fire you"
+
+
+def test_capitals_for_emphasis_stay_and_a_stray_capital_goes() -> None:
+    text = "But YOU have to create them. Likewise, The theory holds."
+    model = FakeModel()
+    model.enqueue("But you have to create them.", "Likewise, the theory holds.")
+    edits = Proofreader(model, ()).suggest(text)
+    assert [(e.original, e.replacement) for e in edits] == [("The", "the")]
