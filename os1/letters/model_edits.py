@@ -192,11 +192,12 @@ def keeps_voice(edit: Edit) -> bool:
     if _contraction_only(edit.original, edit.replacement, contractions):
         return False
     removed = [w for w in before if w[0].isalnum() and w not in after]
+    new = [w for w in after if w[0].isalnum() and w not in before]
     swapped = [w for w in removed if w not in function]
-    added = [w for w in after if w[0].isalnum() and w not in before and w not in function]
-    # a word of his that means something traded for an unrelated one, or one added out
-    # of nowhere, is rewording
-    return all(any(_related(a, b) for b in added) for a in swapped) and \
+    added = [w for w in new if w not in function]
+    # a word of his that means something traded for an unrelated one ("thier" -> "their"
+    # is a fix, "talk" -> "discuss" is not), or one added out of nowhere, is rewording
+    return all(any(_related(a, b) for b in new) for a in swapped) and \
         all(any(_related(a, b) for a in removed) for b in added)
 
 

@@ -111,6 +111,8 @@ def _fair_case(text: str, edit: Edit, casual: bool) -> bool:
     starts = not before or before[-1] in ".!?\n" or edit.original == "i"
     if not starts and edit.replacement == edit.original.lower():  # "Likewise, The theory"
         return edit.original.istitle() and edit.replacement in function_words()
+    if not starts and edit.original.islower() and edit.replacement.istitle():
+        return not casual and edit.original not in function_words()  # "italian law"
     return not casual and starts and edit.original.islower() and \
         edit.replacement == edit.original[0].upper() + edit.original[1:]
 

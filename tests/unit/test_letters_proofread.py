@@ -51,6 +51,8 @@ def test_his_voice_stays_unless_he_asks_for_flow() -> None:
     assert not keeps_voice(Edit(0, 7, "did not", "didn't", "fluency", "", "model"))
     assert not keeps_voice(Edit(0, 4, "I'm", "I am", "fluency", "", "model"))
     assert keeps_voice(Edit(0, 4, "dont", "don't", "spelling", "", "model"))
+    assert keeps_voice(Edit(0, 5, "thier", "their", "spelling", "", "harper"))  # a fix
+    assert not keeps_voice(Edit(0, 10, "talk about", "discuss", "fluency", "", "model"))
     assert keeps_voice(Edit(0, 6, "reason", "reasons", "grammar", "", "model"))
     casual = "hey Sam!! gonna be there tmrw?? lol. i dunno if i can bring the cake tho"
     assert is_informal(casual) and not is_informal(LETTER)
