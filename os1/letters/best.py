@@ -9,16 +9,16 @@ but it can say how vivid and particular one letter is; the marks then sort them.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from os1.data import read_toml
 from os1.letters.praise import praise
+from os1.letters.proofread import Progress
 from os1.letters.records import Letter
 from os1.llm.base import GenerateOptions, Message, Model, complete
 
 MARKS = "12345"
-Progress = Callable[[int, int], None]
 
 
 @dataclass(frozen=True)
