@@ -305,8 +305,9 @@ class Companion:
                                               form.grammar())
 
     def _answered(self, answer: SkillAnswer, held: bool, said_id: int) -> Turn:
-        """A reply that is known already (the desk's); the log keeps ``answer.kept``."""
-        turn = Turn(iter(()), held=held, said_id=said_id)
+        """A reply that is known already (the desk's); the log keeps ``answer.kept``, and
+        the turn carries the answer's sound for the face to play."""
+        turn = Turn(iter(()), held=held, said_id=said_id, sound=answer.sound)
 
         def keep(_: str, status: Status) -> int:
             return self._store_reply(answer.kept, status)

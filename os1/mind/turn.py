@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import NamedTuple
 
 from os1.mind.steering import GuardReport
@@ -32,7 +33,8 @@ class Turn:
 
     ``notice`` is something the user should be told before the reply (e.g. that their
     message was too long to read whole); ``text`` and ``status`` are final once the
-    iteration ends or the turn is closed.
+    iteration ends or the turn is closed. ``sound`` is a WAV file to play after her words
+    (a skill's answer: ``SkillAnswer.sound``), for the faces that can.
     """
 
     _pieces: Iterator[str]
@@ -43,6 +45,7 @@ class Turn:
     held: bool = False
     said_id: int | None = None  # his message it answers, as stored (None: a greeting)
     reply_id: int | None = None  # hers, once stored: nobody asks the log what came last
+    sound: Path | None = None
     _store: Callable[[str, Status], int] | None = None
 
     def __iter__(self) -> Iterator[str]:

@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from importlib.resources.abc import Traversable
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 from os1.config import Settings
@@ -31,10 +32,17 @@ MemorySearch = Callable[[Sequence[str], int], "list[tuple[Memory, float]]"]
 class SkillAnswer:
     """What she says, and what the conversation log keeps of it: the log goes back into
     the model's prompt in later turns, so a skill that quotes strangers (mail) keeps a
-    neutral account there instead of their words."""
+    neutral account there instead of their words.
+
+    ``sound``: a WAV file the face plays after ``said`` (a piece she composed), because
+    some answers are heard, not read: ``os1 talk`` plays it through the speakers (or into
+    its ``--output`` file) and talking over it stops it as it stops her voice; ``os1 chat``
+    prints where it is; the web conversation leaves it out (a path on the server means
+    nothing to a page: the skill's own view plays it)."""
 
     said: str
     kept: str
+    sound: Path | None = None
 
 
 class Desk(Protocol):

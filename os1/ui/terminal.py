@@ -2,7 +2,9 @@
 
 Two modes share one loop. On a terminal she is rendered with rich (names, colours,
 spinners). With piped input, stdout carries only her replies, one per line, and every
-notice goes to stderr, so scripts can rely on stdout.
+notice goes to stderr, so scripts can rely on stdout. A reply with a sound (a piece she
+composed) is followed by a line "♪ path" to the file, since a terminal can't play it: on
+a terminal under her words, piped on stderr.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ import contextlib
 import sys
 import threading
 from collections.abc import Iterable
+from pathlib import Path
 from typing import Protocol
 
 from rich.console import Console
@@ -92,7 +95,18 @@ class TerminalChat:
             self.error(error)
             return True
         self._write((wrapper.finish() if wrapper else "") + "\n")
+        if turn.sound is not None:
+            self.sound(turn.sound)
         return True
+
+    def sound(self, path: Path) -> None:
+        """Where the sound she made is: here, as his to open; piped, stdout stays hers."""
+        line = visible(f"♪ {path}")
+        if self.interactive:
+            self.out.print(line, style=HER_STYLE, markup=False, highlight=False,
+                           soft_wrap=True)
+        else:
+            self.err.print(line, markup=False, highlight=False, soft_wrap=True)
 
     def _write(self, text: str) -> None:
         text = visible(text)  # her words may quote a stranger's: nothing in them acts

@@ -105,7 +105,8 @@ class Failed:
 
 @dataclass(frozen=True)
 class Unspoken:
-    """A sentence her voice could not say: skipped (it is still written)."""
+    """A sentence her voice could not say, or a turn's sound that could not be read
+    (``text`` "♪ path"): skipped (it is still written)."""
 
     text: str
     error: OS1Error

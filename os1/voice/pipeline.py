@@ -20,6 +20,7 @@ Everything conversational is here, and so behaves the same in both:
 - Speaking ahead: while she listens, and as each stretch of their words is transcribed,
   her prompt is evaluated ahead (``Her.anticipate``), so only what changed is left to
   evaluate when they finish.
+- A turn's sound (a piece she composed) plays after her words, cut off like her voice.
 - Asides (``say``: a reminder) wait for the turn in progress and for the user to finish
   speaking, are cut off like a reply, and are never stored.
 
@@ -51,7 +52,16 @@ from os1.voice.events import (
     Unheard,
 )
 from os1.voice.ports import Her, Output, Tell, VoiceParts
-from os1.voice.speaking import Posted, ReplyWork, Saying, Spoken, Written, in_thread, mark
+from os1.voice.speaking import (
+    Posted,
+    ReplyWork,
+    Saying,
+    SoundClip,
+    Spoken,
+    Written,
+    in_thread,
+    mark,
+)
 from os1.voice.stt import StreamingTranscriber
 from os1.voice.turn_taking import (
     Chunk,
@@ -344,7 +354,9 @@ class VoiceEngine:
         voice played sentence by sentence while the next is being written."""
         saying, first = turn.saying, True
         while (event := await events.get()) is not None:
-            if isinstance(event, Spoken):
+            if isinstance(event, SoundClip):
+                await self._sound(turn, event)
+            elif isinstance(event, Spoken):
                 if saying.cut.is_set():
                     continue
                 await self._tell(Speaking(event.text, first))
@@ -356,6 +368,17 @@ class VoiceEngine:
                 saying.settle(interrupted=saying.cut.is_set())
             elif not (isinstance(event, Piece) and saying.cut.is_set()):
                 await self._tell(event)  # cut off: what she would have said is not shown
+
+    async def _sound(self, turn: _Turn, clip: SoundClip) -> None:
+        """Her words heard to the end, then the sound: what she said is settled first, so
+        talking over the music (which stops it) does not store her reply as cut off."""
+        saying = turn.saying
+        if saying.cut.is_set():
+            return
+        await self._output.finish(saying.cut)
+        saying.settle(interrupted=saying.cut.is_set(), more=True)
+        if not saying.cut.is_set():
+            await self._output.play(clip, saying.cut, lambda: mark(turn.timing, "first_audio"))
 
     async def _aside(self, aside: _Aside) -> None:
         saying = aside.saying

@@ -4,7 +4,8 @@ The model writes in one thread (``ReplyWork``, run wherever the transport gives 
 turn), each finished sentence is synthesised in a second, and everything that comes of it
 is posted to the engine's event loop in order. The reply is stored only once the engine
 has settled what was heard of it (``Saying``): she may have written more than she got to
-say before she was cut off.
+say before she was cut off. A turn's sound (a piece she composed) is read in the voice's
+thread after her last sentence, at her voice's rate, and posted as a ``SoundClip``.
 """
 
 from __future__ import annotations
@@ -17,12 +18,13 @@ import time
 from collections.abc import Callable
 from contextlib import suppress
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Protocol, TypeVar
 
 from os1.errors import OS1Error
 from os1.mind.turn import Turn
 from os1.storage.conversations import ConversationLog
-from os1.voice.audio import Samples
+from os1.voice.audio import Samples, read_audio
 from os1.voice.events import Done, Notice, Piece, TurnTiming, Unspoken
 from os1.voice.sentences import SentenceSplitter
 from os1.voice.tts import TextToSpeech
@@ -63,7 +65,8 @@ class Saying:
         self.cut = threading.Event()
         self.settled: queue.Queue[tuple[str, bool]] = queue.Queue(maxsize=1)
         self._heard: Callable[[], str] = lambda: ""  # nothing of it has played yet
-        self._over = False
+        self._taken = False  # what was heard is settled
+        self._over = False  # nothing is left to cut off
 
     def begin(self, heard: Callable[[], str]) -> None:
         """It starts to play; ``heard`` says how much of it has been heard so far."""
@@ -77,11 +80,14 @@ class Saying:
         self.settle(interrupted=True)
         return True
 
-    def settle(self, interrupted: bool) -> None:
-        """What was heard, taken now (later, playback would have moved on)."""
-        if not self._over:
-            self._over = True
+    def settle(self, interrupted: bool, *, more: bool = False) -> None:
+        """What was heard, taken now (later, playback would have moved on). ``more``: a
+        sound still follows her words; talking over it still cuts it off, but her words
+        were heard whole, so the reply is not stored as interrupted."""
+        if not self._taken:
+            self._taken = True
             self.settled.put((self._heard(), interrupted))
+        self._over = self._over or not more
 
 
 @dataclass(frozen=True)
@@ -95,6 +101,12 @@ class Spoken:
 
 
 @dataclass(frozen=True)
+class SoundClip(Spoken):
+    """A turn's sound (``Turn.sound``), played after her words through the same output:
+    no words (``text`` is empty), so nothing of it counts as said."""
+
+
+@dataclass(frozen=True)
 class Written:
     """The model and the voice are done (``error``: what stopped the model)."""
 
@@ -102,6 +114,7 @@ class Written:
 
 
 Posted = Piece | Notice | Spoken | Unspoken | Written
+ToVoice = tuple[int, str | Path]  # what the voice is given: a sentence, or a sound file
 
 
 @dataclass
@@ -118,7 +131,7 @@ class ReplyWork:
     post: Callable[[Posted], None]
 
     def __call__(self, her: Replier) -> Done:
-        sentences: queue.Queue[tuple[int, str] | None] = queue.Queue()
+        sentences: queue.Queue[ToVoice | None] = queue.Queue()
         voice = threading.Thread(target=self._voice, args=(sentences,), daemon=True,
                                  name="os1-voice-tts")
         voice.start()
@@ -141,7 +154,7 @@ class ReplyWork:
             raise error
         return done
 
-    def _write(self, turn: Turn, sentences: queue.Queue[tuple[int, str] | None]) -> None:
+    def _write(self, turn: Turn, sentences: queue.Queue[ToVoice | None]) -> None:
         splitter = SentenceSplitter(self.first_clause_words)
         count = itertools.count()
         for piece in turn:
@@ -155,20 +168,39 @@ class ReplyWork:
         for sentence in splitter.flush():
             mark(self.timing, "first_sentence")
             sentences.put((next(count), sentence))
+        if turn.sound is not None and not self.saying.cut.is_set():
+            sentences.put((next(count), turn.sound))
 
-    def _voice(self, sentences: queue.Queue[tuple[int, str] | None]) -> None:
+    def _voice(self, sentences: queue.Queue[ToVoice | None]) -> None:
         while (item := sentences.get()) is not None:
             if self.saying.cut.is_set():
                 continue
-            number, text = item
-            try:
-                audio = self.tts.synthesize(text)
-            except OS1Error as error:
-                self.post(Unspoken(text, error))
-                continue
-            mark(self.timing, "first_synth")
-            if not self.saying.cut.is_set() and len(audio.samples):
-                self.post(Spoken(number, text, audio.samples, audio.rate))
+            number, said = item
+            if isinstance(said, Path):
+                self._sound(number, said)
+            else:
+                self._say(number, said)
+
+    def _say(self, number: int, text: str) -> None:
+        try:
+            audio = self.tts.synthesize(text)
+        except OS1Error as error:
+            self.post(Unspoken(text, error))
+            return
+        mark(self.timing, "first_synth")
+        if not self.saying.cut.is_set() and len(audio.samples):
+            self.post(Spoken(number, text, audio.samples, audio.rate))
+
+    def _sound(self, number: int, path: Path) -> None:
+        """Read at her voice's rate, as her voice's own files are (festival, flite): the
+        output plays one rate. A sound that can't be read is told, not played."""
+        try:
+            audio = read_audio(path, self.tts.rate)
+        except OS1Error as error:
+            self.post(Unspoken(f"♪ {path}", error))
+            return
+        if not self.saying.cut.is_set():
+            self.post(SoundClip(number, "", audio.samples, audio.rate))
 
     def _store(self, her: Replier, turn: Turn | None, said: str, interrupted: bool) -> Done:
         self.timing.said, self.timing.interrupted = said, interrupted
