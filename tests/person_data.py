@@ -114,6 +114,7 @@ def plant(db: Database, user_id: str, home: Path | None = None,
     _plant_mail_and_calendar(db, user_id, w)
     _plant_artefacts(db, user_id, home, w)
     _plant_letters(db, user_id, w)
+    _plant_works(db, user_id, w)
     if home is not None:
         store.prepare_index()  # its file names the embedder, a marker
         _plant_states(home, user_id, w)
@@ -210,6 +211,24 @@ def _plant_letters(db: Database, user_id: str, word: Callable[[], str]) -> None:
                    (user_id, word(), word(), "spelling", time.time()))
 
 
+def _plant_works(db: Database, user_id: str, word: Callable[[], str]) -> None:
+    """A drawing she made in two versions, the second naming its file (the artefact)."""
+    artefact = db.execute("SELECT max(id) FROM artefacts WHERE user_id = ?",
+                          (user_id,)).fetchone()[0]
+    now = time.time()
+    with db.transaction() as tx:
+        work = int(tx.execute(
+            "INSERT INTO works(user_id, kind, title, about, moment, created_at)"
+            " VALUES (?,?,?,?,?,?) RETURNING id",
+            (user_id, "drawing", word(), f"us at {word()}", word(), now)).fetchone()[0])
+        for number, files in ((1, "{}"), (2, json.dumps({"png": artefact}))):
+            tx.execute("INSERT INTO work_versions(user_id, work_id, number, request,"
+                       " her_words, source, character, plan, files, created_at)"
+                       " VALUES (?,?,?,?,?,?,?,?,?,?)",
+                       (user_id, work, number, word(), word(), f"<svg>{word()}</svg>", "",
+                        word(), files, now))
+
+
 def _plant_states(home: Path, user_id: str, word: Callable[[], str]) -> None:
     """The model's saved states of their conversation, as ``os1 chat`` and ``os1 serve``
     name them (their contents here are only markers)."""
@@ -236,11 +255,13 @@ REFERENCES = {
     ("calendar_reminders", "source_id"): "calendar_sources",
     ("letter_versions", "letter_id"): "letters",
     ("letter_edits", "letter_id"): "letters",
+    ("work_versions", "work_id"): "works",
 }
 JSON_REFERENCES = {("memories", "source_message_ids"): "messages",
                    ("self_versions", "source_ids"): "memories",
                    ("memory_events", "detail"): "memories",
-                   ("actions", "detail"): "mail_messages"}
+                   ("actions", "detail"): "mail_messages",
+                   ("work_versions", "files"): "artefacts"}
 MARKS = {("memory_progress", "last_message_id"): "messages",
          ("memory_progress", "last_moment_id"): "messages",
          ("memory_progress", "last_reflected_id"): "memories"}

@@ -84,6 +84,10 @@ PERSON_TABLES: tuple[PersonTable, ...] = (
     PersonTable("letter_versions", refs={"letter_id": Ref("letters")}),
     PersonTable("letter_edits", refs={"letter_id": Ref("letters")}),
     PersonTable("letter_rejections"),
+    # what she made for them: pieces and drawings, every version (making/works.py)
+    PersonTable("works"),
+    PersonTable("work_versions", refs={"work_id": Ref("works"),
+                                       "files": Ref("artefacts", "values")}),
 )
 BY_NAME = {table.name: table for table in PERSON_TABLES}
 
