@@ -192,3 +192,14 @@ def test_whatever_the_grammar_allows_fits_meter_bars_key_and_cadence(
         assert body.count("|") == character.bars and body.endswith("|]")
         failed = check(header(character, ABOUT) + body + "\n", character)
         assert set(failed) <= {"tonal_centre"}, (failed, body)
+
+
+def test_the_header_is_ours_and_the_title_cannot_break_it() -> None:
+    text = header(PIECE, "the sea\nK:C# and {everything} %%MIDI program 127 " + "wave " * 20)
+    lines = text.splitlines()
+    assert [line[:2] for line in lines[:6]] == ["X:", "T:", "M:", "L:", "Q:", "K:"]
+    assert lines[5] == "K:G" and sum(line.startswith("K:") for line in lines) == 1
+    title = lines[1][2:]
+    assert len(title) <= 60 and title.endswith("wave") and "%" not in title
+    assert header(PIECE, "?!").splitlines()[1] == "T:?!"
+    assert header(PIECE, "{}").splitlines()[1] == "T:Untitled"

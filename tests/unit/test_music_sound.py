@@ -59,7 +59,7 @@ def test_a_missing_tool_names_its_package(monkeypatch: pytest.MonkeyPatch) -> No
 def test_a_missing_soundfont_names_its_package(monkeypatch: pytest.MonkeyPatch,
                                                tmp_path: Path) -> None:
     monkeypatch.setattr(sound, "SOUNDFONTS", (tmp_path / "none.sf3",))
-    with pytest.raises(RendererMissing, match="musescore-general-soundfont-small"):
+    with pytest.raises(RendererMissing, match="fluid-soundfont-gm"):
         render(SCORE)
 
 

@@ -31,7 +31,7 @@ from os1.making.records import Drawing
 
 SEED = 2718
 MIN_VISIBLE = 3  # shapes that show, the paper not counted
-PART_TOKENS = 280  # a gradient and six shapes
+PART_TOKENS = 220  # a gradient and four shapes
 ONE_LINE = r"root ::= [^\n<>]+"
 SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
 

@@ -1,9 +1,10 @@
 """The first step of a drawing: the model plans the composition in words, one part a
 line ("sun: upper right, yellow circle"), back to front, under a small line grammar.
 
-Why plan first: a 1.5B model asked for a whole picture at once writes three shapes and
-stops, or forty of the same; a plan in words gives each part its own short turn later,
-and a revision changes words, which the model does far better than coordinates.
+Why plan first: a 1.5B model asked for a whole picture at once often runs out of tokens
+inside a stylesheet or a row of forty circles before it closes the <svg>; a plan in
+words gives each part its own short turn later, and a revision changes words, which
+the model does far better than coordinates.
 """
 
 from __future__ import annotations

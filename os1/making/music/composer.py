@@ -4,9 +4,11 @@ under a grammar, and what it wrote is checked, mended or written again.
 Why the model writes only the body: the header (title, meter, tempo, key, instrument) is
 decided in code from the character, and the grammar (``os1/data/grammars/abc_body.gbnf``,
 made specific here to the piece's bar count, meter and key) holds a 1.5B model to bars
-that fit the meter, notes in the key signature and the key's own chords. A second voice
-is the chord symbols: abc2midi plays them as accompaniment ("gchords"). A backend that
-ignores grammars (the fake model in tests) is caught by the checks and the repairs.
+that fit the meter, notes in the key signature, the key's own chords and a last note on
+the tonic. The second voice is the chord symbols, which abc2midi plays as accompaniment
+("gchords"): the model may write them, and every bar it leaves without one is given the
+key's chord that fits its notes (``harmonised``). A backend that ignores grammars (the
+fake model in tests) is caught by the checks and the repairs.
 """
 
 from __future__ import annotations
@@ -37,7 +39,7 @@ from os1.making.records import Character, Score
 TEMPERATURE = 0.8
 TOKENS_PER_EIGHTH = 3  # a note is a letter and a length, with a space; chords take more
 TITLE_CHARS = 60
-# per mode: the chords offered (scale degree from 0, quality), those named in the example
+# per mode: the key's chords by role, as (scale degree from 0, quality)
 CHORDS = {
     "major": {"I": (0, ""), "ii": (1, "m"), "IV": (3, ""), "V": (4, ""), "V7": (4, "7"),
               "vi": (5, "m")},
@@ -48,8 +50,9 @@ CHORDS = {
 HARMONY = {"major": ("I", "V", "IV", "vi", "ii"), "minor": ("I", "v", "IV", "VI", "VII")}
 _BAR_LINE = re.compile(r"(:*\|[\]|:]*|::|\[\|)")
 _FIRST_NOTE = re.compile(r"![^!\n]*!|([\^_=]*[A-Ga-gz])")  # a decoration, or a note
-WORDS_TOKENS = 60  # one sentence; a stop at the newline, not a grammar: a grammar that
-# lets every token through still checks every token, several times slower on a CPU
+# her sentence: held to one line by a stop at the newline, not by a grammar (a grammar
+# that lets nearly every token through still checks each one, several times slower)
+WORDS_TOKENS = 60
 FIRST_PERSON = frozenset(("i", "i'm", "i've", "i'd", "i'll", "my", "me"))
 _PIECE = re.compile(r'^[\s"A-Ga-gz,\'/0-9|\]!:^_=()\[\-<>.]+$')
 _SENTENCE = re.compile(r"^(.+?[.!?])(?:\s|$)")
@@ -86,7 +89,9 @@ def header(character: Character, about: str) -> str:
     """The tune's header, ours and not the model's; its last lines (after K:) set the
     instrument and keep abc2midi's chord accompaniment under the melody."""
     midi = config()["midi"]
-    title = re.sub(r"[^\w ,.'!?-]", "", " ".join(about.split()))[:TITLE_CHARS].strip()
+    title = re.sub(r"[^\w ,.'!?-]", "", " ".join(about.split()))
+    if len(title) > TITLE_CHARS:
+        title = title[:TITLE_CHARS].rsplit(" ", 1)[0]
     return (f"X:1\nT:{title or 'Untitled'}\nM:{character.meter}\nL:1/8\n"
             f"Q:1/4={character.tempo}\nK:{character.abc_key}\n"
             f"%%MIDI program {character.program}\n"
