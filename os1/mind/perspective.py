@@ -15,7 +15,8 @@ Nor does she make up his life: asked about himself, a first sentence with a name
 number found nowhere in what she was told (his message, the conversation in her prompt,
 her notes, his setup answers) is invented ("Your sister's name is Sarah.", "You're 35"),
 and so is a plain claim about him with a word found there in no form ("You work as a
-software engineer.", with his notes saying he writes letters).
+software engineer.", with his notes saying he writes letters), said outright or after a
+mind's verb ("I remember you're a teacher.").
 The guard asks again; on its last try she says honestly that he hasn't told her.
 
 And where a note of hers answers him (told_me.py), she says it: a first sentence with
@@ -53,6 +54,10 @@ NAME = re.compile(r"\b[A-Z][a-z]+(?:-[A-Z][a-z]+)?\b")
 
 # A first sentence that states something about him: "You work...", "Your sister is...".
 CLAIM = re.compile(r"\W*(?:well|so|oh|yes|yeah|of course|ah)?\W*(?:you|your)\b")
+# "I remember/think (that)" before a claim about him: her mind's verb, then the claim
+# ("I remember you're a teacher." was made up on CI's build of the model).
+MIND_LEAD = re.compile(r"\W*(?:well|so|oh|yes|yeah|of course|ah)?\W*i\s+([a-z']+)\s+(?:that\s+)?"
+                       r"(?=you\b|your\b)")
 # Words that make a sentence doubt or deny instead of claiming.
 DOUBT = re.compile(r"n't\b|\b(?:not|never|no|maybe|perhaps|might|if|whether|unless)\b")
 
@@ -156,6 +161,8 @@ class Perspective:
         that judge ("lovely") or state nothing (``plain``) aside. A sentence that doubts
         or denies ("You haven't told me") claims nothing."""
         lowered = first_sentence.lower().replace("\u2019", "'")
+        if (lead := MIND_LEAD.match(lowered)) and lead.group(1) in self.minds:
+            lowered = lowered[lead.end():]
         if not CLAIM.match(lowered) or DOUBT.search(lowered):
             return []
         told = _forms(words(self.known))

@@ -138,6 +138,8 @@ NOTES = "- (3 days ago) Theo writes letters for other people at work."
     "You work as a software engineer.",  # his notes say letters: the 1.5B model said this
     "You are a teacher.",
     "Your sister is a nurse in the city.",
+    "I remember you're a teacher.",  # CI's build of the model said this, told nothing
+    "Oh, I think that you work in a bank.",
 ])
 def test_a_claim_about_him_with_words_never_told_is_invented(reply: str) -> None:
     assert seen("What do I do for a living?", NOTES).invents(reply)
@@ -150,7 +152,8 @@ def test_a_claim_about_him_with_words_never_told_is_invented(reply: str) -> None
     "You spend your days writing letters for other people.",
     "Well, you write letters for a living, Theo.",
     "You haven't told me that yet.",  # doubt or denial claims nothing
-    "I think you write letters.",  # not a plain claim
+    "I think you write letters.",  # a mind's verb before a claim that was told
+    "I wonder if you're a teacher.",  # a wondering claims nothing
 ])
 def test_a_claim_about_him_from_what_he_told_her_is_not(reply: str) -> None:
     assert not seen("What do I do for a living?", NOTES, "Theo").invents(reply)
