@@ -1,7 +1,8 @@
 """One reply kept in character: the guard (steering.py) set up for this turn with what it
 must know of him: who "I" is in his message, what she was told of his life
 (perspective.py) and the note that answers his question (told_me.py), the names she
-must not call him by (addressing.py), and her critic's ear (critic.py).
+must not call him by (addressing.py), and her ear: her critic (critic.py) and her
+tact (tact.py).
 
 Why apart from companion.py: the companion decides what a turn is and what is stored;
 this decides how her words are checked as they stream, from his setup, her persona, her
@@ -20,6 +21,7 @@ from os1.mind.form import Form
 from os1.mind.persona import Persona
 from os1.mind.perspective import Perspective, asks_about_himself
 from os1.mind.steering import GuardReport, Steering, guarded_stream
+from os1.mind.tact import Tact, TactfulEar
 from os1.mind.told_me import told_him
 from os1.mind.turn import Said
 from os1.storage.conversations import StoredMessage
@@ -76,16 +78,18 @@ class InCharacter:
                        names=(setup.user_name, setup.companion_name),
                        not_theirs=self.persona.not_theirs)
 
-    def ear(self, said: str, later: bool) -> TurnEar | None:
-        """Her critic, listening to this turn (None without one, or without his words:
-        a greeting of hers answers nothing he said). ``later``: sentences after the first
-        are heard too, except in a form he asked for, or a story. Asked about his own
-        life, her first sentence is for the perspective check to judge: the critic took
-        an honest "I'm sorry, but I don't know your sister's name" for a refusal."""
+    def ear(self, said: str, later: bool) -> TactfulEar | None:
+        """Her critic and her tact, listening to this turn (None without a critic, or
+        without his words: a greeting of hers answers nothing he said). ``later``:
+        sentences after the first are heard too, except in a form he asked for, or a
+        story. Asked about his own life, her first sentence is for the perspective check
+        to judge: the critic took an honest "I'm sorry, but I don't know your sister's
+        name" for a refusal."""
         if self.critic is None or not said:
             return None
-        return TurnEar(self.critic, said, self.setup.companion_name, self.setup.user_name,
-                       later, first=not asks_about_himself(said))
+        critic = TurnEar(self.critic, said, self.setup.companion_name, self.setup.user_name,
+                         later, first=not asks_about_himself(said))
+        return TactfulEar(Tact(self.critic.embedder), said, critic)
 
     def addressing(self, said: str) -> Addressing:
         """Names she must not call him by: those in his message that are not his, and
