@@ -63,9 +63,19 @@ def test_a_missing_soundfont_names_its_package(monkeypatch: pytest.MonkeyPatch,
         render(SCORE)
 
 
-def test_rendering_over_budget_is_stopped_and_leaves_nothing(private_tmp: Path) -> None:
-    with pytest.raises(RenderTimeout):
-        render(SCORE, budget_s=0.5)  # fluidsynth alone takes seconds to load its SoundFont
+def test_rendering_over_budget_is_stopped_and_leaves_nothing(
+        private_tmp: Path, tmp_path_factory: pytest.TempPathFactory,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """A synthesiser that hangs is stopped at the budget (a real render on a warm cache
+    can finish inside any budget a test could name, so the hang is made sure of)."""
+    hang = tmp_path_factory.mktemp("bin") / "fluidsynth"
+    hang.write_text("#!/bin/sh\nexec sleep 60\n", encoding="utf-8")
+    hang.chmod(0o755)
+    real = shutil.which
+    monkeypatch.setattr(shutil, "which",
+                        lambda name: str(hang) if name == "fluidsynth" else real(name))
+    with pytest.raises(RenderTimeout, match="fluidsynth ran over"):
+        render(SCORE, budget_s=3)
     assert list(private_tmp.iterdir()) == []
-    with pytest.raises(RenderTimeout):
+    with pytest.raises(RenderTimeout, match="before abc2midi"):
         render(SCORE, budget_s=0)
