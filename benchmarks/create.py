@@ -30,7 +30,8 @@ Drawings, per prompt:
 Resumable: each result is appended to ``<out>.jsonl``; a run goes on where the last one
 stopped (``--fresh`` starts over). Progress on stderr.
 
-Run: python benchmarks/create.py [--limit N] [--kinds music,drawing]
+Run: python benchmarks/create.py [--limit N] [--kinds music,drawing]   (--limit N takes
+N prompts of each kind evenly through the list; --report summarises what is written)
 Writes benchmarks/results/create.json (+ .jsonl) and prints markdown tables.
 """
 
@@ -180,7 +181,7 @@ def run(kinds: Sequence[str], limit: int | None, out: Path, fresh: bool) -> list
     model: Model | None = None
     jobs: list[tuple[str, int, Callable[[Model], dict[str, Any]]]] = []
     for kind in kinds:
-        for index, case in enumerate(cases[kind][:limit]):
+        for index, case in spread(cases[kind], limit):
             if (kind, index) not in seen:
                 jobs.append((kind, index, _job(kind, case, index)))
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -196,6 +197,16 @@ def run(kinds: Sequence[str], limit: int | None, out: Path, fresh: bool) -> list
     return [r for r in done if r["kind"] in kinds]
 
 
+def spread(cases: Sequence[Any], limit: int | None) -> list[tuple[int, Any]]:
+    """``limit`` of ``cases`` taken evenly through the list (the music prompts are grouped
+    by feeling, so the first ten would all be happy and lively), with their indexes."""
+    indexed = list(enumerate(cases))
+    if limit is None or limit >= len(indexed):
+        return indexed
+    step = len(indexed) / limit
+    return [indexed[int(n * step)] for n in range(limit)]
+
+
 def _job(kind: str, case: Any, index: int) -> Callable[[Model], dict[str, Any]]:
     if kind == "music":
         return lambda model: music_row(model, case, index)
@@ -206,6 +217,7 @@ def summary(rows: list[dict[str, Any]]) -> dict[str, Any]:
     music = [r for r in rows if r["kind"] == "music"]
     drawings = [r for r in rows if r["kind"] == "drawing"]
     return {"music": music_summary(music) if music else None,
+            "music_mood_all_prompts": mood_of_every_prompt(),
             "drawing": drawing_summary(drawings) if drawings else None}
 
 
@@ -233,6 +245,24 @@ def music_summary(rows: list[dict[str, Any]]) -> dict[str, Any]:
         "audio_s": _spread(r["seconds"] for r in delivered if "seconds" in r),
         "plain_s": _spread(r["plain_s"] for r in rows),
     }
+
+
+def mood_of_every_prompt() -> dict[str, float]:
+    """Mood agreement over all the music prompts: the character she decides needs no
+    model (``character_for``), so it is measured on every prompt, not only those run."""
+    from os1.making.music.character import character_for
+
+    cases = tomllib.loads(PROMPTS.read_text(encoding="utf-8"))["music"]
+    pairs = [(character_for(case["prompt"]), case) for case in cases]
+    mode = [(c.mode == "major") == (case["valence"] > 0) for c, case in pairs]
+    tempo = [(c.tempo >= HIGH_TEMPO) == (case["energy"] == "high") for c, case in pairs]
+    rng = random.Random(27)
+    random_mode = [rng.choice((1, -1)) == case["valence"] for case in cases]
+    random_tempo = [(rng.randint(*RANDOM_TEMPOS) >= HIGH_TEMPO) == (case["energy"] == "high")
+                    for case in cases]
+    return {"prompts": len(cases), "mood_agreement": _rate(mode + tempo),
+            "mode_agreement": _rate(mode), "tempo_agreement": _rate(tempo),
+            "random_mood_agreement": _rate(random_mode + random_tempo)}
 
 
 def drawing_summary(rows: list[dict[str, Any]]) -> dict[str, Any]:
@@ -281,10 +311,15 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--kinds", default="music,drawing")
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT)
     parser.add_argument("--fresh", action="store_true")
+    parser.add_argument("--report", action="store_true",
+                        help="summarise what the last runs wrote, running nothing")
     args = parser.parse_args(argv)
     kinds = [k for k in args.kinds.split(",") if k]
     started = time.time()
-    rows = run(kinds, args.limit, args.out, args.fresh)
+    if args.report:
+        rows = [r for r in read_jsonl(args.out.with_suffix(".jsonl")) if r["kind"] in kinds]
+    else:
+        rows = run(kinds, args.limit, args.out, args.fresh)
     result = {"machine": machine(), "seconds": round(time.time() - started, 1),
               "summary": summary(rows)}
     args.out.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
