@@ -5,7 +5,11 @@ name, never over one of os1's own commands, and never at the cost of the others.
 from __future__ import annotations
 
 import ast
+import importlib
 import logging
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import click
@@ -60,6 +64,31 @@ def test_the_check_sees_an_import_back() -> None:
     assert sorted(names_from_the_package(chat + back)) == ["cli", "os1.cli"]
 
 
+def test_every_command_of_os1s_own_is_listed_where_it_lives() -> None:
+    """The lazy group finds os1's own commands by name (``os1.cli.OWN``): the names are
+    every module's COMMANDS, each under its module, and no more."""
+    found = {}
+    for path in PACKAGE.glob("*.py"):
+        module = importlib.import_module(f"os1.cli.{path.stem}")
+        for command in getattr(module, "COMMANDS", ()):
+            found[command.name] = path.stem
+    assert found == os1.cli.OWN
+    listed = CliRunner().invoke(cli, ["--help"]).output
+    assert all(f"  {name} " in listed for name in [*found, "mail", "made"]), listed
+
+
+def test_a_command_imports_only_what_it_needs(tmp_path: Path) -> None:
+    """``os1 made list`` runs without her model's, the mind's or the server's code."""
+    script = ("import sys\nfrom os1.cli import main\nsys.argv = ['os1', 'made', 'list']\n"
+              "try:\n    main()\nexcept SystemExit:\n    pass\n"
+              "print(sorted(m for m in ('llama_cpp', 'os1.mind.companion', 'os1.server', "
+              "'psycopg', 'os1.mail.commands') if m in sys.modules))")
+    env = {**os.environ, "OS1_HOME": str(tmp_path)}
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                          env=env, timeout=120, check=True)
+    assert done.stdout.strip().splitlines()[-1] == "[]", done.stdout + done.stderr
+
+
 @pytest.mark.parametrize("package", ["mail", "calendar"])
 def test_a_skills_command_group_lives_in_its_package_without_the_cli_or_the_mind(
         package: str) -> None:
@@ -78,8 +107,9 @@ def test_mail_and_calendar_groups_are_their_skills_own() -> None:
 
     assert MAIL.commands() is mail_group
     assert CALENDAR.commands() is calendar_group
-    assert cli.commands["mail"] is mail_group
-    assert cli.commands["calendar"] is calendar_group
+    context = click.Context(cli)
+    assert cli.get_command(context, "mail") is mail_group
+    assert cli.get_command(context, "calendar") is calendar_group
     listed = CliRunner().invoke(cli, ["mail", "--help"]).output
     assert "reply" in listed and "sync" in listed  # the errands are in the same group
 
