@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
+from functools import partial
 
 from os1.data import fill
 from os1.mind.addressing import Addressing, others_named
@@ -21,7 +22,7 @@ from os1.mind.form import Form
 from os1.mind.persona import Persona
 from os1.mind.perspective import Perspective, asks_about_himself
 from os1.mind.steering import GuardReport, Steering, guarded_stream
-from os1.mind.tact import Tact, TactfulEar
+from os1.mind.tact import Tact
 from os1.mind.told_me import told_him
 from os1.mind.turn import Said
 from os1.storage.conversations import StoredMessage
@@ -53,7 +54,8 @@ class InCharacter:
                               addressing=self.addressing(said),
                               repair=self.steering.repair,
                               ear=self.ear(said, limit is not None and not form.asked),
-                              perspective=perspective)
+                              perspective=perspective,
+                              misplaced_opening=self.tact(said))
 
     def perspective(self, said: str, history: Sequence[StoredMessage],
                     last: Said) -> Perspective:
@@ -78,18 +80,23 @@ class InCharacter:
                        names=(setup.user_name, setup.companion_name),
                        not_theirs=self.persona.not_theirs)
 
-    def ear(self, said: str, later: bool) -> TactfulEar | None:
-        """Her critic and her tact, listening to this turn (None without a critic, or
-        without his words: a greeting of hers answers nothing he said). ``later``:
-        sentences after the first are heard too, except in a form he asked for, or a
-        story. Asked about his own life, her first sentence is for the perspective check
-        to judge: the critic took an honest "I'm sorry, but I don't know your sister's
-        name" for a refusal."""
+    def ear(self, said: str, later: bool) -> TurnEar | None:
+        """Her critic, listening to this turn (None without one, or without his words:
+        a greeting of hers answers nothing he said). ``later``: sentences after the first
+        are heard too, except in a form he asked for, or a story. Asked about his own
+        life, her first sentence is for the perspective check to judge: the critic took
+        an honest "I'm sorry, but I don't know your sister's name" for a refusal."""
         if self.critic is None or not said:
             return None
-        critic = TurnEar(self.critic, said, self.setup.companion_name, self.setup.user_name,
-                         later, first=not asks_about_himself(said))
-        return TactfulEar(Tact(self.critic.embedder), said, critic)
+        return TurnEar(self.critic, said, self.setup.companion_name, self.setup.user_name,
+                       later, first=not asks_about_himself(said))
+
+    def tact(self, said: str) -> Callable[[str], bool] | None:
+        """Whether her opening words cheer where nothing in ``said`` is glad (tact.py;
+        it reads his message with her critic's embedder, so None without a critic)."""
+        if self.critic is None or not said:
+            return None
+        return partial(Tact(self.critic.embedder).misplaced, said)
 
     def addressing(self, said: str) -> Addressing:
         """Names she must not call him by: those in his message that are not his, and

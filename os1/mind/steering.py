@@ -192,6 +192,7 @@ def guarded_stream(
     repair: Repair | None = None,
     ear: Ear | None = None,
     perspective: Perspective | None = None,
+    misplaced_opening: Callable[[str], bool] | None = None,
 ) -> Iterator[str]:
     """Yield a reply sentence by sentence, each let out only once it is whole and heard:
     by the ``detector`` (markup, a vendor's name, a speaker label), by the ``ear`` (her
@@ -206,7 +207,10 @@ def guarded_stream(
     ``repair``, an opening "Sure," is dropped rather than asked again over, and the last
     try is read as speech, without markup. With ``perspective``, a first sentence that
     answers his question about himself as if about herself ("I write letters") is asked
-    for again, and on the last try turned round ("You write letters")."""
+    for again, and on the last try turned round ("You write letters"). With
+    ``misplaced_opening`` (her tact), her opening words, before anything else is said,
+    that it finds out of place ("Oh, that's great." after a long day) are asked for
+    again, and on the last try let go."""
     for attempt in range(max_attempts):
         report.attempts = attempt + 1
         last_try = attempt == max_attempts - 1
@@ -214,7 +218,7 @@ def guarded_stream(
         if repair is not None:
             stream = repair.without_opener(repair.spoken(raw) if last_try else raw)
         guard = _Attempt(detector, report, last_try, max_sentences, first_clause_words,
-                         echo_of, addressing, repair, ear, perspective)
+                         echo_of, addressing, repair, ear, perspective, misplaced_opening)
         try:
             again = yield from guard.run(stream)
         finally:
@@ -240,6 +244,7 @@ class _Attempt:
     repair: Repair | None
     ear: Ear | None
     perspective: Perspective | None
+    misplaced_opening: Callable[[str], bool] | None = None
 
     def run(self, stream: Iterator[str]) -> Generator[str, None, bool]:
         """Yields what she says; returns True to ask for another try."""
@@ -307,6 +312,10 @@ class _Attempt:
                     yield chunk
                     said.text += chunk
                     return False
+            if not said.text and not self.last_try and self.misplaced_opening is not None \
+                    and self.misplaced_opening(chunk.strip()):
+                self.report.labels = ("tact",)
+                return True
             if self.ear is not None and self.ear.slips(chunk.strip(), index):
                 self.report.labels = ("ear",)
                 if index == 0 and not said.text and not self.last_try:

