@@ -305,6 +305,31 @@ def tables(result: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def pictures(rows: list[dict[str, Any]], folder: Path, drawings: int = 4) -> list[Path]:
+    """The first delivered piece's sheet music (abcm2ps's SVG) and the first ``drawings``
+    delivered drawings (PNG), for docs/: what she made in the run, as it came out."""
+    from os1.making.drawing.svg_render import render_png
+    from os1.making.music.character import character_for
+    from os1.making.music.sound import render
+    from os1.making.records import Score
+    from os1.making.works import slug
+
+    folder.mkdir(parents=True, exist_ok=True)
+    written = []
+    piece = next((r for r in rows if r["kind"] == "music" and r["delivered"]), None)
+    if piece is not None:
+        score = Score(piece["abc"], character_for(piece["prompt"]), 1, False, ())
+        sheet = render(score).sheet_svg
+        path = folder / f"piece-{slug(piece['prompt'])}.svg"
+        path.write_text(sheet, encoding="utf-8")
+        written.append(path)
+    for row in [r for r in rows if r["kind"] == "drawing" and r["delivered"]][:drawings]:
+        path = folder / f"drawing-{slug(row['prompt'])}.png"
+        path.write_bytes(render_png(row["svg"], width=480))
+        written.append(path)
+    return written
+
+
 def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
     parser.add_argument("--limit", type=int, default=None, help="prompts of each kind")
@@ -313,6 +338,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--fresh", action="store_true")
     parser.add_argument("--report", action="store_true",
                         help="summarise what the last runs wrote, running nothing")
+    parser.add_argument("--pictures", type=Path, default=None,
+                        help="write a piece's sheet music and a few drawings here")
     args = parser.parse_args(argv)
     kinds = [k for k in args.kinds.split(",") if k]
     started = time.time()
@@ -324,6 +351,9 @@ def main(argv: Sequence[str] | None = None) -> None:
               "summary": summary(rows)}
     args.out.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
     print(tables(result))
+    if args.pictures is not None:
+        for path in pictures(rows, args.pictures):
+            log(f"wrote {path}")
 
 
 if __name__ == "__main__":
