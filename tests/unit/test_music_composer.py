@@ -126,6 +126,16 @@ def test_her_words_are_her_sentence_or_a_line_from_the_character() -> None:
     assert her_words(model, ABOUT, PIECE) == fallback
 
 
+def test_her_prompt_holds_his_words_said_back_to_him() -> None:
+    """His "my" is not hers: the model once wrote "a grieving tune about my father's
+    funeral" as her own."""
+    model = FakeModel()
+    model.replies.append("I tried to hold the quiet of that day.")
+    her_words(model, "a quiet, grieving tune about my father's funeral", PIECE)
+    asked = model.calls[-1].messages[-1].content
+    assert "about: a quiet, grieving tune about your father's funeral" in asked
+
+
 _GBNF_TOKEN = re.compile(r'"(?:\\.|[^"\\])*"|\[[^\]]*\]|[\w-]+|[()|?*+]')
 
 

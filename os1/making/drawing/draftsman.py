@@ -27,6 +27,7 @@ from os1.making.drawing.shapes import Drawn, Part, part_from_group, part_from_re
 from os1.making.drawing.svg_render import render_png
 from os1.making.drawing.svg_safety import sanitise, serialise
 from os1.making.errors import HostileSvg, NotWritable
+from os1.making.his_words import his_things_as_his
 from os1.making.records import Drawing
 
 SEED = 2718
@@ -148,7 +149,7 @@ def her_words(model: Model, about: str, plan: Sequence[str]) -> str:
                                      seed=SEED))
     sentence = _first_sentence(reply)
     if _fits(sentence, frozenset(words["first_person"])):
-        return sentence
+        return his_things_as_his(sentence, about)  # "my apartment" is his
     lines = words["fallback"]
     return str(lines[zlib.crc32(about.encode("utf-8")) % len(lines)])
 

@@ -21,6 +21,7 @@ from importlib import resources
 from os1.data import fill, read_text
 from os1.llm.base import GenerateOptions, Message, Model, complete
 from os1.making.errors import NotWritable
+from os1.making.his_words import his_things_as_his, to_him
 from os1.making.music.character import config
 from os1.making.music.score_check import (
     CHECKS,
@@ -208,7 +209,8 @@ def key_name(character: Character) -> str:
 def her_words(model: Model, about: str, character: Character) -> str:
     """One sentence, hers, on what she tried to capture; a line made from the character
     when the model's is empty or not one first-person sentence."""
-    text = fill(read_text("prompts/compose_words.txt"), about=" ".join(about.split()),
+    # his words in the second person: "my father's funeral" was copied as hers
+    text = fill(read_text("prompts/compose_words.txt"), about=to_him(" ".join(about.split())),
                 feeling=feeling(character), instrument=character.instrument,
                 key_name=key_name(character))
     reply = complete(model, [Message("user", text)],
@@ -216,8 +218,8 @@ def her_words(model: Model, about: str, character: Character) -> str:
                                      repeat_penalty=1.1))
     sentence = _first_person_sentence(reply)
     if sentence is not None:
-        return sentence
-    return fill(str(config()["words"]["fallback"]), about=" ".join(about.split()),
+        return his_things_as_his(sentence, about)
+    return fill(str(config()["words"]["fallback"]), about=to_him(" ".join(about.split())),
                 feeling=feeling(character), key=key_name(character).rsplit(" ", 1)[0],
                 mode=character.mode, instrument=character.instrument)
 
