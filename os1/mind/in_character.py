@@ -1,8 +1,8 @@
 """One reply kept in character: the guard (steering.py) set up for this turn with what it
 must know of him: who "I" is in his message, what she was told of his life
 (perspective.py) and the note that answers his question (told_me.py), the names she
-must not call him by (addressing.py), and her ear: her critic (critic.py) and her
-tact (tact.py).
+must not call him by (addressing.py), her critic's ear (critic.py), and her tact
+(tact.py: no cheer for nothing glad).
 
 Why apart from companion.py: the companion decides what a turn is and what is stored;
 this decides how her words are checked as they stream, from his setup, her persona, her
