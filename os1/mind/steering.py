@@ -17,6 +17,7 @@ from typing import Protocol
 from os1.data import read_text, read_toml
 from os1.llm.base import GenerateOptions
 from os1.mind.addressing import Addressing
+from os1.mind.echo import echoes, may_echo
 from os1.mind.form import FormReader
 from os1.mind.perspective import Perspective
 from os1.mind.spoken import Repair
@@ -25,7 +26,6 @@ SENTENCE_END = re.compile(r"[.!?…](?=\s|$)")
 # A sentence end that is certainly one: punctuation, closing quotes, then a space.
 COMPLETE_SENTENCE = re.compile(r"[.!?…][\"”’)]*(?=\s)")
 WORD = re.compile(r"\S+")
-ECHO_WORDS = 8
 CLAUSE_END = re.compile(r"[,;:—–](?=\s)")
 # "1." opening a line is a list's number, not the end of a sentence.
 LIST_NUMBER = re.compile(r"(?:\A|\n)\s*\d{1,2}[.)]\Z")
@@ -367,22 +367,6 @@ def _slip(text: str, released: str, first_end: int, detector: OffPersonaDetector
         first_end = first.end() if first else len(text)
     later = addressing.find_later(text, first_end)
     return (later, ("misaddress",)) if later is not None else None
-
-
-def echoes(text: str, said: str, words: int = ECHO_WORDS) -> bool:
-    """``text`` opens with the first ``words`` words of ``said`` (all of a message of six
-    or seven), case aside. Shorter messages are left alone: "I love you so much" may
-    well be answered "I love you so much too"."""
-    mine, theirs = WORD.findall(text.lower()), WORD.findall(said.lower())
-    needed = min(words, len(theirs))
-    return needed >= 6 and mine[:needed] == theirs[:needed]
-
-
-def may_echo(text: str, said: str, words: int = ECHO_WORDS) -> bool:
-    """``text`` is so far the start of ``said``, too short yet to tell (see ``echoes``)."""
-    mine, theirs = WORD.findall(text.lower()), WORD.findall(said.lower())
-    needed = min(words, len(theirs))
-    return needed >= 6 and len(mine) < needed and mine == theirs[: len(mine)]
 
 
 def _releasable(held: str, first: bool, first_clause_words: int | None = None) -> str:

@@ -10,13 +10,8 @@ from typing import cast
 import pytest
 
 from os1.data import read_toml
-from os1.mind.steering import (
-    GuardReport,
-    OffPersonaDetector,
-    Steering,
-    guarded_stream,
-    may_echo,
-)
+from os1.mind.echo import may_echo
+from os1.mind.steering import GuardReport, OffPersonaDetector, Steering, guarded_stream
 
 STEERING = Steering.load()
 DETECTOR = STEERING.detector("Juniper")
