@@ -164,6 +164,11 @@ def feeling_words() -> frozenset[str]:
     return frozenset(_sentiment().lexicon)
 
 
+def compound(text: str) -> float:
+    """VADER's compound score of ``text`` in [-1, 1], from the process's one analyzer."""
+    return float(_sentiment().polarity_scores(text)["compound"])
+
+
 def appraise(text: str) -> Appraisal:
     config = mood_config()
     text = text[: config.max_chars]

@@ -21,7 +21,6 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass, field
 from functools import cache
-from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -29,6 +28,7 @@ import numpy.typing as npt
 from os1.data import read_toml
 from os1.memory.embeddings import Embedder
 from os1.mind.critic import MESSAGE_CHARS, words
+from os1.mind.mood import compound
 
 Floats = npt.NDArray[np.float64]
 
@@ -57,15 +57,6 @@ def tact_config() -> TactConfig:
     return TactConfig.load()
 
 
-@cache
-def _vader() -> Any:
-    from vaderSentiment.vaderSentiment import (  # type: ignore[import-untyped]
-        SentimentIntensityAnalyzer,
-    )
-
-    return SentimentIntensityAnalyzer()
-
-
 # The examples' vectors by embedder name: embedded once a process, on first need (a
 # hundred short texts, about two seconds; most turns never need them).
 _EXAMPLES: dict[str, tuple[Floats, Floats]] = {}
@@ -81,9 +72,8 @@ class Tact:
 
     def cheers(self, sentence: str) -> bool:
         """A short, strongly positive verdict: "Oh, that's great.", "How exciting!"."""
-        compound = float(_vader().polarity_scores(sentence)["compound"])
         return len(words(sentence)) <= self.config.cheer_words \
-            and compound >= self.config.cheer_compound
+            and compound(sentence) >= self.config.cheer_compound
 
     def glad(self, message: str) -> bool:
         """His message sits nearer glad news than hard or plain talk."""
