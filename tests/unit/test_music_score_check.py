@@ -110,6 +110,20 @@ def test_a_tune_that_wanders_from_its_tonic_fails_the_tonal_centre() -> None:
     assert check(abc, c_major) == ["tonal_centre"]
 
 
+def test_an_overfull_bar_is_cut_after_its_last_note_not_an_equal_one_before() -> None:
+    """The model without the grammar wrote this (a chord, then the same note again): the
+    cut once found the chord's A for the last A and emptied the bar, and the repair
+    crashed on a tune with no last note."""
+    waltz = dataclasses.replace(G_MAJOR, meter="3/4", bars=1)
+    head = HEAD.replace("M:4/4", "M:3/4")
+    mended = repair(head + "|A3/2A2d[ACE]AA3/2^F\n", waltz)
+    assert mended is not None
+    bars = read_bars(split_abc(mended)[1])
+    assert len(bars) == 1 and 5 <= bars[0].eighths <= 6  # a first bar may be a pickup
+    assert [t.pitch for t in bars[0].events][:3] == ["A", "A", "d"]
+    assert bars[0].events[-1].pitch.upper() == "G"  # ends on the tonic
+
+
 def test_a_passing_tune_is_left_alone_by_repair() -> None:
     assert repair(HEAD + GOOD.replace("!mf!", ""), G_MAJOR) is None
 

@@ -256,8 +256,8 @@ def _cut(bar: Bar, full: Fraction) -> None:
         fitting = [n for n in LENGTHS if n <= room]
         if fitting:
             _set(last, last.pitch, fitting[-1])
-        else:
-            del bar.tokens[bar.tokens.index(last):]
+        else:  # by identity: an equal note earlier in the bar is not this one
+            del bar.tokens[next(i for i, t in enumerate(bar.tokens) if t is last):]
 
 
 def _fill(bar: Bar, full: Fraction) -> None:
