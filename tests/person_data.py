@@ -14,12 +14,16 @@ import secrets
 import string
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from os1.letters.library import LetterLibrary
 from os1.letters.records import Edit
 from os1.letters.review import Reviews
+from os1.life.diary import LifeLog
+from os1.life.outbox import Outbox
+from os1.life.reasons import Reason
+from os1.life.rules import LifeRules, LifeRulesStore
 from os1.memory.embeddings import HashEmbedder
 from os1.memory.memories import MemoryStore
 from os1.memory.records import MemoryDraft
@@ -115,6 +119,7 @@ def plant(db: Database, user_id: str, home: Path | None = None,
     _plant_artefacts(db, user_id, home, w)
     _plant_letters(db, user_id, w)
     _plant_works(db, user_id, w)
+    _plant_life(db, user_id, new.id, w)
     if home is not None:
         store.prepare_index()  # its file names the embedder, a marker
         _plant_states(home, user_id, w)
@@ -229,6 +234,19 @@ def _plant_works(db: Database, user_id: str, word: Callable[[], str]) -> None:
                         word(), files, now))
 
 
+def _plant_life(db: Database, user_id: str, memory_id: int, word: Callable[[], str]) -> None:
+    """Her own time with them: rules, a follow-up of a memory and a word after a
+    silence (no memory), and what she did."""
+    now = time.time()
+    LifeRulesStore(db, user_id).save(replace(LifeRules.defaults(), daily_cap=3), now)
+    outbox = Outbox(db, user_id)
+    outbox.add(Reason("follow_up", f"follow_up:{word()}", word(), now, now + 1, 0.8,
+                      memory_id), f"How did it go, {word()}?", now)
+    outbox.add(Reason("missing", f"missing:{word()}", "3 days", now, now + 1, 0.4),
+               f"I missed you, {word()}.", now)
+    LifeLog(db, user_id).add("wrote to him", word(), now, 1.5)
+
+
 def _plant_states(home: Path, user_id: str, word: Callable[[], str]) -> None:
     """The model's saved states of their conversation, as ``os1 chat`` and ``os1 serve``
     name them (their contents here are only markers)."""
@@ -256,6 +274,7 @@ REFERENCES = {
     ("letter_versions", "letter_id"): "letters",
     ("letter_edits", "letter_id"): "letters",
     ("work_versions", "work_id"): "works",
+    ("outreach", "memory_id"): "memories",
 }
 JSON_REFERENCES = {("memories", "source_message_ids"): "messages",
                    ("self_versions", "source_ids"): "memories",

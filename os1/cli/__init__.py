@@ -25,7 +25,8 @@ OWN = {"chat": "chat", "say": "chat", "setup": "setup", "history": "history",
        "model": "model", "memory": "memory", "self": "memory", "mood": "memory",
        "talk": "voice", "serve": "server", "invite": "server", "login": "server",
        "actions": "actions", "things": "things", "export": "data", "import": "data",
-       "forget-me": "data", "backup": "data", "restore": "data"}
+       "forget-me": "data", "backup": "data", "restore": "data", "life": "life",
+       "live": "life"}
 
 
 def own_command(name: str) -> click.Command:

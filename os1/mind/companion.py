@@ -17,6 +17,7 @@ from contextlib import AbstractContextManager, nullcontext
 from os1.config import Settings
 from os1.data import fill, read_text, read_toml
 from os1.errors import EmptyMessage, MessageTooLong, OS1Error
+from os1.life.outbox import Outbox
 from os1.llm.base import GenerateOptions, Message, Model
 from os1.memory.notes import notes_block
 from os1.mind.context import Budget, HistoryWindow, fit_text
@@ -67,6 +68,7 @@ class Companion:
         self.settings = settings
         self.log = ConversationLog(db, settings.user)
         self.setups = SetupStore(db, settings.user)
+        self.outbox = Outbox(db, settings.user)
         self.persona = Persona.load()
         self.steering = steering
         self.clock = clock
@@ -179,11 +181,18 @@ class Companion:
 
     def greet(self) -> Turn | None:
         """A greeting that knows how long it has been and, if something from before is on
-        her mind, brings it up; None on a first meeting."""
+        her mind, brings it up; None on a first meeting. Messages she started while he was
+        away (os1/life/) are her greeting instead, and count as delivered."""
         last = self.log.last()
         if last is None:
             return None
         now = self.clock()
+        waiting = self.outbox.pending()
+        if waiting:  # what she wrote to him while he was away is her greeting
+            self.outbox.delivered([o.id for o in waiting], now)
+            self._session()
+            text = " ".join(o.text for o in waiting)
+            return self._answered(SkillAnswer(text, text), held=False, said_id=None)
         thread = self.memory.thread(now) if self.memory is not None else None
         thought = "" if thread is None else fill(read_text("prompts/greeting_thread.txt"),
                                                  thought=thread[0], when=thread[1])
@@ -304,7 +313,7 @@ class Companion:
         return self.steering.sampling.options(self.settings.max_reply_tokens, attempt, bias,
                                               form.grammar())
 
-    def _answered(self, answer: SkillAnswer, held: bool, said_id: int) -> Turn:
+    def _answered(self, answer: SkillAnswer, held: bool, said_id: int | None) -> Turn:
         """A reply that is known already (the desk's); the log keeps ``answer.kept``, and
         the turn carries the answer's sound for the face to play."""
         turn = Turn(iter(()), held=held, said_id=said_id, sound=answer.sound)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from os1.storage.db import Connection, Migration
 from os1.storage.migrations_letters import m015_letters
+from os1.storage.migrations_life import m017_life
 from os1.storage.migrations_making import m016_making
 
 
@@ -370,4 +371,4 @@ MIGRATIONS: list[Migration] = [m001_conversations, m002_setup, m003_memories, m0
                                m008_mail, m009_actions, m010_calendar,
                                m011_login_failures, m012_mail_folder_roles,
                                m013_message_client_ids, m014_artefacts,
-                               m015_letters, m016_making]
+                               m015_letters, m016_making, m017_life]

@@ -88,6 +88,11 @@ PERSON_TABLES: tuple[PersonTable, ...] = (
     PersonTable("works"),
     PersonTable("work_versions", refs={"work_id": Ref("works"),
                                        "files": Ref("artefacts", "values")}),
+    # her own time with them: their rules, the messages she started, what she did
+    # (life/)
+    PersonTable("life_rules", ("user_id",)),
+    PersonTable("outreach", refs={"memory_id": Ref("memories", "maybe")}),
+    PersonTable("life_log"),
 )
 BY_NAME = {table.name: table for table in PERSON_TABLES}
 

@@ -33,7 +33,7 @@ LAYERS: dict[str, int] = {
     "memory": 4,
     "skills": 5,
     "mail": 6,
-    "calendar": 7, "letters": 7, "making": 7,
+    "calendar": 7, "letters": 7, "making": 7, "life": 7,
     "mind": 8,
     "ui": 9, "voice": 9, "server": 9, "cli": 9, "web": 9, "__main__": 9, "os1": 9,
 }
