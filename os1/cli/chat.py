@@ -8,7 +8,7 @@ import sys
 import click
 from rich.console import Console
 
-from os1.cli.sessions import remembering, reminding, with_memory
+from os1.cli.sessions import her_own_time, remembering, reminding, with_memory
 from os1.cli.setup import run_interactive_setup
 from os1.storage.setups import SetupStore
 from os1.ui.commands import err_console, model_options, opened, require_setup, settings_from
@@ -55,7 +55,7 @@ def chat(ctx: click.Context, model: str | None, endpoint_model: str | None,
             run_interactive_setup(out, llm, SetupStore(db, settings.user))
             ui.show(companion.introduce())
             greet = False
-        with reminding(settings, db, ui.notice):
+        with reminding(settings, db, ui.notice), her_own_time(settings, db, llm, memory):
             ui.run(greet=interactive if greet is None else greet)
 
 

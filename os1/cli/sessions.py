@@ -8,8 +8,11 @@ from contextlib import contextmanager
 
 from os1.calendar.reminders import ReminderBell, Reminders
 from os1.config import Settings
+from os1.life.rules import life_config
+from os1.life.scheduler import LifeScheduler, machine_idle
 from os1.llm.base import Model
 from os1.memory.embedders import open_embedder
+from os1.memory.worker import PreemptibleModel
 from os1.mind.companion import Companion
 from os1.mind.critic import Critic
 from os1.mind.her import companion_for
@@ -54,3 +57,22 @@ def reminding(settings: Settings, db: Database, say: Callable[[str], None]) -> I
     finally:
         bell.stop()
         bell.join(timeout=5)
+
+
+@contextmanager
+def her_own_time(settings: Settings, db: Database, llm: Model,
+                 memory: MemorySession) -> Iterator[None]:
+    """Her own time while the conversation is open (os1/life/): a look now and then,
+    only when no reply has run for ``talking_minutes`` and the machine is idle, on her
+    model given way to any reply at its next token. What she writes waits for the next
+    greeting."""
+    gate = memory.worker.gate
+    quiet_s = float(life_config()["time"]["talking_minutes"]) * 60
+    scheduler = LifeScheduler(db, lambda: [settings.user],
+                              lambda: PreemptibleModel(llm, gate),
+                              idle=lambda: gate.quiet_for() >= quiet_s and machine_idle())
+    scheduler.start()
+    try:
+        yield
+    finally:
+        scheduler.stop()

@@ -18,6 +18,7 @@ from os1.life.outbox import Outreach
 from os1.life.outreach import reach_out
 from os1.life.rules import life_config
 from os1.llm.base import Model
+from os1.memory.worker import Preempted
 from os1.storage.db import Database
 
 
@@ -52,7 +53,10 @@ class LifeScheduler:
             if self._stop.is_set() or not self._idle():
                 break
             self._turn += 1
-            message = reach_out(self._db, user_id, self._model, self._clock())
+            try:
+                message = reach_out(self._db, user_id, self._model, self._clock())
+            except Preempted:  # he began talking: nothing was kept, the look is redone
+                break
             if message is not None:
                 sent.append(message)
                 self._on_sent(message)

@@ -21,6 +21,7 @@ from os1.llm.fake import FakeModel
 from os1.memory.embeddings import HashEmbedder
 from os1.memory.memories import MemoryStore
 from os1.memory.records import Memory
+from os1.memory.worker import IdleGate, PreemptibleModel
 from os1.mind.companion import Companion
 from os1.storage.conversations import ConversationLog
 from os1.storage.db import Database
@@ -201,3 +202,16 @@ def test_her_time_takes_people_in_turn_and_only_on_an_idle_machine(db: Database)
     assert her_time.tick() == [], "each reason once"
     assert Outbox(db, theo.user).pending()[0].text.endswith("Theo?")
     assert Outbox(db, ana.user).pending()[0].text.endswith("Ana?")
+
+
+def test_a_reply_takes_the_model_back_and_nothing_half_written_is_kept(home: Home) -> None:
+    gate = IdleGate()
+    home.model.replies.append(ASKED)
+    her_time = LifeScheduler(home.db, lambda: [home.user],
+                             lambda: PreemptibleModel(home.model, gate),
+                             clock=lambda: at(16, 16), idle=lambda: True)
+    with gate.busy():  # he started talking as she was writing
+        assert her_time.tick() == []
+    assert Outbox(home.db, home.user).recent() == [] and LifeLog(home.db, home.user).recent() == []
+    home.model.replies.append(ASKED)  # the fake's first reply went with the abandoned call
+    assert [m.text for m in her_time.tick()] == [ASKED], "the look is redone"
