@@ -4,12 +4,14 @@ with her on an ``os1 serve`` server."""
 from __future__ import annotations
 
 import sys
+import time
 
 import click
 from rich.console import Console
 
 from os1.cli.sessions import her_own_time, remembering, reminding, with_memory
 from os1.cli.setup import run_interactive_setup
+from os1.life.outbox import Outbox, said_on_arrival
 from os1.storage.setups import SetupStore
 from os1.ui.commands import err_console, model_options, opened, require_setup, settings_from
 from os1.ui.input import decode_text
@@ -55,8 +57,10 @@ def chat(ctx: click.Context, model: str | None, endpoint_model: str | None,
             run_interactive_setup(out, llm, SetupStore(db, settings.user))
             ui.show(companion.introduce())
             greet = False
+        waiting = Outbox(db, settings.user)
         with reminding(settings, db, ui.notice), her_own_time(settings, db, llm, memory):
-            ui.run(greet=interactive if greet is None else greet)
+            ui.run(greet=interactive if greet is None else greet,
+                   arrival=lambda: said_on_arrival(companion, waiting, time.time()))
 
 
 @click.command()

@@ -1,5 +1,5 @@
-"""The messages she started, per person: written when she decides, shown when he next
-comes (the chat's greeting, the page), each with the reason it was sent.
+"""The messages she started, per person: written when she decides, said when he next
+comes (instead of the chat's greeting), each with the reason it was sent.
 
 Why a table of its own and a unique reason: "no same reason twice" is then the database's
 rule, not the model's memory, and it holds across restarts and server workers. A message
@@ -11,6 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from os1.life.reasons import Reason
+from os1.mind.companion import Companion
+from os1.mind.turn import Turn
 from os1.storage.db import Database, DuplicateError, Row
 
 COLUMNS = "id, reason_key, kind, text, memory_id, created_at, delivered_at"
@@ -84,3 +86,13 @@ def _outreach(row: Row) -> Outreach:
     return Outreach(int(row[0]), str(row[1]), str(row[2]), str(row[3]),
                     None if row[4] is None else int(row[4]), float(row[5]),
                     None if row[6] is None else float(row[6]))
+
+
+def said_on_arrival(companion: Companion, outbox: Outbox, now: float) -> Turn | None:
+    """What she wrote while he was away, said as he comes back (instead of a greeting),
+    and marked delivered; None when nothing waits."""
+    waiting = outbox.pending()
+    if not waiting:
+        return None
+    outbox.delivered([o.id for o in waiting], now)
+    return companion.say_first(" ".join(o.text for o in waiting))

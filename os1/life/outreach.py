@@ -10,15 +10,16 @@ caller and never becomes a message.
 
 from __future__ import annotations
 
+import hashlib
 import re
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from os1.data import fill
+from os1.data import fill, read_text
 from os1.life.diary import LifeLog
 from os1.life.outbox import Outbox, Outreach
-from os1.life.reasons import Reason, reasons_at
+from os1.life.reasons import Reason, names_in, reasons_at
 from os1.life.rules import LifeRules, LifeRulesStore, life_config
 from os1.llm.base import GenerateOptions, Message, Model, complete
 from os1.memory.dated import dated_memories
@@ -27,10 +28,14 @@ from os1.storage.db import Database
 from os1.storage.setups import SetupStore
 from os1.when.gaps import DAY
 
-WORDS_TOKENS = 80
-MIN_WORDS, MAX_WORDS = 3, 60
-_NOT_WORDS = re.compile(r"[<>\[\]{}|`]")
-_SENTENCES = re.compile(r"[^.!?]+[.!?]+")
+NAMING_TRIES = 2
+# words a plan's name doesn't start or end on: when it was (she asks once it is over) and
+# words left hanging
+_HANGING = {"on", "in", "at", "to", "for", "with", "and", "this", "next",
+             "remind", "today", "tonight", "tomorrow", "morning", "afternoon", "evening",
+             "night", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday",
+             "sunday", "week", "weekend"}
+_PRONOUNS = {"he", "him", "she", "her", "hers", "they", "them", "their", "i", "me", "my"}
 
 
 @dataclass(frozen=True)
@@ -76,7 +81,7 @@ def reach_out(db: Database, user_id: str, model: Callable[[], Model], now: float
     if log.spent_since(rules.day_start(now)) >= rules.budget_minutes * 60:
         return None
     started = time.monotonic()
-    text = her_message(model(), decision.reason, setup.user_name, setup.companion_name)
+    text = her_message(model(), decision.reason, setup.user_name)
     cost = time.monotonic() - started
     if text is None:
         log.add("found no words", decision.why, now, cost)
@@ -101,29 +106,45 @@ def last_heard(db: Database, user_id: str) -> float | None:
     return None
 
 
-def her_message(model: Model, reason: Reason, user_name: str, name: str) -> str | None:
-    """Her message for ``reason``, or None when the model's words are not one (empty,
-    markup, a list, far too long)."""
+def her_message(model: Model, reason: Reason, user_name: str) -> str | None:
+    """Her message for ``reason``: a line of ``life.toml`` with the plan named in it; None
+    when the model's name for the plan is not grounded in her note."""
     words = life_config()["words"]
-    why = fill(str(words[reason.kind]), user_name=user_name, memory=reason.about,
-               since=reason.about)
-    prompt = fill(str(words["prompt"]), name=name, user_name=user_name, reason=why)
+    lines: list[str] = words[reason.kind]
+    line = lines[int(hashlib.sha256(reason.key.encode()).hexdigest(), 16) % len(lines)]
+    if reason.kind == "missing":
+        return fill(line, since=reason.about)
+    for _ in range(NAMING_TRIES):
+        what = plan_name(model, reason.about, user_name)
+        if what is not None:
+            return fill(line, what=what)
+    return None
+
+
+def plan_name(model: Model, note: str, user_name: str) -> str | None:
+    """The plan in ``note`` in a few words, said to him ("lunch with Catherine"); None
+    when no word of it is in the note (made up), or it names him or someone by a
+    pronoun (the note's third person, not hers to say)."""
+    prompt = fill(str(life_config()["words"]["name_plan"]), user_name=user_name,
+                  memory=note.rstrip(" ."))
     reply = complete(model, [Message("user", prompt)],
-                     GenerateOptions(max_tokens=WORDS_TOKENS, temperature=0.7,
-                                     stop=("\n\n",), repeat_penalty=1.1))
-    return sendable(reply, name)
-
-
-def sendable(reply: str, name: str) -> str | None:
-    """At most two sentences of ``reply``, without a speaker's label or quotation marks;
-    None when what is left is not a short message."""
-    text = " ".join(reply.split())
-    text = re.sub(rf"^(?:{re.escape(name)}|message)\s*:\s*", "", text, flags=re.IGNORECASE)
-    text = text.strip().strip('"“”').strip()
-    sentences = _SENTENCES.findall(text)
-    if sentences:
-        text = "".join(sentences[:2]).strip()
-    count = len(text.split())
-    if not MIN_WORDS <= count <= MAX_WORDS or _NOT_WORDS.search(text):
+                     GenerateOptions(max_tokens=16, temperature=0.3,
+                                     grammar=read_text("grammars/plan_name.gbnf")))
+    words = [w.lower() for w in re.findall(r"[A-Za-z'-]+", reply)]
+    words = ["your" if w == "his" else w for w in words]
+    while words and words[-1] in _HANGING:  # "lunch with Catherine on Thursday", "to"
+        words.pop()
+    while words and words[0] in _HANGING:  # "on Thursday morning with Amy"
+        words.pop(0)
+    noted = {w[:4] for w in re.findall(r"[a-z]+", note.lower()) if len(w) > 3}
+    bare = {w.split("'")[0] for w in words}  # "theo's" is his name too
+    if not words or bare & {*user_name.lower().split()} or bare & _PRONOUNS:
         return None
-    return text
+    if not any(w[:4] in noted for w in words if len(w) > 3):
+        return None
+    phrase = " ".join(words)
+    names = names_in(note)
+    if not names:
+        return phrase
+    return re.sub(r"\b(" + "|".join(map(re.escape, names)) + r")\b",
+                  lambda m: m.group(0).title(), phrase)

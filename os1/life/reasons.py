@@ -22,6 +22,9 @@ from os1.memory.records import Memory
 from os1.when.gaps import DAY, describe_gap
 
 ReasonKind = Literal["follow_up", "promise", "missing"]
+_CALENDAR_WORDS = {"monday", "tuesday", "wednesday", "thursday", "friday", "saturday",
+                   "sunday", "january", "february", "march", "april", "may", "june", "july",
+                   "august", "september", "october", "november", "december"}
 
 
 @dataclass(frozen=True)
@@ -62,7 +65,27 @@ def follow_ups(memories: Iterable[Memory], rules: LifeRules) -> list[Reason]:
         until = _at_hour(memory.event_at, 24.0 * int(config["window_days"]), rules)
         found.append(Reason("follow_up", _key("follow_up", memory), memory.content, over,
                             until, _score("follow_up", memory), memory.id))
-    return found
+    return _one_per_plan(found, rules)
+
+
+def _one_per_plan(reasons: list[Reason], rules: LifeRules) -> list[Reason]:
+    """One reason for notes of the same day that name the same person: extraction may
+    write one plan twice ("having coffee with Amy on Thursday morning", "promised Amy to
+    be there on Thursday morning"), and asking after it twice is nagging."""
+    kept: list[Reason] = []
+    for reason in sorted(reasons, key=lambda r: (-r.score, r.due_from)):
+        day, names = rules.day_start(reason.due_from), set(names_in(reason.about))
+        if not any(rules.day_start(k.due_from) == day and names & set(names_in(k.about))
+                   for k in kept):
+            kept.append(reason)
+    return kept
+
+
+def names_in(note: str) -> list[str]:
+    """Capitalised words inside a note, lowercased, but days and months: the people and
+    places it names ("Catherine"), not its subject (its first word, him)."""
+    return [w.lower() for w in re.findall(r"(?<=[a-z,;] )[A-Z][a-z]+", note)
+            if w.lower() not in _CALENDAR_WORDS]
 
 
 def promises(memories: Iterable[Memory], rules: LifeRules) -> list[Reason]:

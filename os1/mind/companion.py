@@ -17,7 +17,6 @@ from contextlib import AbstractContextManager, nullcontext
 from os1.config import Settings
 from os1.data import fill, read_text, read_toml
 from os1.errors import EmptyMessage, MessageTooLong, OS1Error
-from os1.life.outbox import Outbox
 from os1.llm.base import GenerateOptions, Message, Model
 from os1.memory.notes import notes_block
 from os1.mind.context import Budget, HistoryWindow, fit_text
@@ -68,7 +67,6 @@ class Companion:
         self.settings = settings
         self.log = ConversationLog(db, settings.user)
         self.setups = SetupStore(db, settings.user)
-        self.outbox = Outbox(db, settings.user)
         self.persona = Persona.load()
         self.steering = steering
         self.clock = clock
@@ -181,18 +179,11 @@ class Companion:
 
     def greet(self) -> Turn | None:
         """A greeting that knows how long it has been and, if something from before is on
-        her mind, brings it up; None on a first meeting. Messages she started while he was
-        away (os1/life/) are her greeting instead, and count as delivered."""
+        her mind, brings it up; None on a first meeting."""
         last = self.log.last()
         if last is None:
             return None
         now = self.clock()
-        waiting = self.outbox.pending()
-        if waiting:  # what she wrote to him while he was away is her greeting
-            self.outbox.delivered([o.id for o in waiting], now)
-            self._session()
-            text = " ".join(o.text for o in waiting)
-            return self._answered(SkillAnswer(text, text), held=False, said_id=None)
         thread = self.memory.thread(now) if self.memory is not None else None
         thought = "" if thread is None else fill(read_text("prompts/greeting_thread.txt"),
                                                  thought=thread[0], when=thread[1])
@@ -201,6 +192,12 @@ class Companion:
                     last_when=describe_moment(last.created_at, now), thread=thought.rstrip())
         self._session()
         return self._turn(self._history(), Said(note), None)
+
+    def say_first(self, text: str) -> Turn:
+        """Words of hers written before he came (a message she started while he was away,
+        os1/life/), said as the conversation opens and kept as hers, like a greeting."""
+        self._session()
+        return self._answered(SkillAnswer(text, text), held=False, said_id=None)
 
     def introduce(self) -> Turn:
         """Her first words after setup: hello, her name, and why she chose it."""

