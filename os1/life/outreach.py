@@ -28,7 +28,7 @@ from os1.storage.db import Database
 from os1.storage.setups import SetupStore
 from os1.when.gaps import DAY
 
-NAMING_TRIES = 2
+NAMING_TRIES = 3  # the first greedy, the others sampled
 # words a plan's name doesn't start or end on: when it was (she asks once it is over) and
 # words left hanging
 _HANGING = {"on", "in", "at", "to", "for", "with", "and", "this", "next",
@@ -114,21 +114,23 @@ def her_message(model: Model, reason: Reason, user_name: str) -> str | None:
     line = lines[int(hashlib.sha256(reason.key.encode()).hexdigest(), 16) % len(lines)]
     if reason.kind == "missing":
         return fill(line, since=reason.about)
-    for _ in range(NAMING_TRIES):
-        what = plan_name(model, reason.about, user_name)
+    for attempt in range(NAMING_TRIES):
+        what = plan_name(model, reason.about, user_name, temperature=0.0 if attempt == 0
+                         else 0.6)
         if what is not None:
             return fill(line, what=what)
     return None
 
 
-def plan_name(model: Model, note: str, user_name: str) -> str | None:
+def plan_name(model: Model, note: str, user_name: str, temperature: float = 0.0
+              ) -> str | None:
     """The plan in ``note`` in a few words, said to him ("lunch with Catherine"); None
     when no word of it is in the note (made up), or it names him or someone by a
     pronoun (the note's third person, not hers to say)."""
     prompt = fill(str(life_config()["words"]["name_plan"]), user_name=user_name,
                   memory=note.rstrip(" ."))
     reply = complete(model, [Message("user", prompt)],
-                     GenerateOptions(max_tokens=16, temperature=0.3,
+                     GenerateOptions(max_tokens=16, temperature=temperature,
                                      grammar=read_text("grammars/plan_name.gbnf")))
     words = [w.lower() for w in re.findall(r"[A-Za-z'-]+", reply)]
     words = ["your" if w == "his" else w for w in words]

@@ -14,7 +14,7 @@ from os1.data import fill
 from os1.errors import InputError
 from os1.life.diary import LifeLog
 from os1.life.outbox import Outbox, said_on_arrival
-from os1.life.outreach import decide, reach_out
+from os1.life.outreach import NAMING_TRIES, decide, reach_out
 from os1.life.reasons import missing, reasons_at
 from os1.life.rules import LifeRules, LifeRulesStore, life_config
 from os1.life.scheduler import LifeScheduler
@@ -58,7 +58,7 @@ class Home:
         self.model = FakeModel()
 
     def tick(self, when: float, talking: bool = False, says: str = NAMED) -> str | None:
-        self.model.replies.extend([says, says])  # a name not grounded is asked for again
+        self.model.replies.extend([says] * NAMING_TRIES)  # not grounded: asked again
         sent = reach_out(self.db, self.user, lambda: self.model, when, talking)
         return None if sent is None else sent.text
 
