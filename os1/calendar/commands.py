@@ -4,8 +4,6 @@ calendar skill adds to the ``os1`` command (``CalendarSkill.commands``)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -24,19 +22,9 @@ from os1.config import Settings
 from os1.errors import CalendarError, InputError
 from os1.mail.mailboxes import MailStore
 from os1.storage.actions import ActionLog
-from os1.storage.db import Database
 from os1.storage.secrets import Secrets
-from os1.ui.commands import account_option, err, out, read_password, task_progress
+from os1.ui.commands import account_option, database, err, out, read_password, task_progress
 from os1.when.plans import find_days, find_when
-
-
-@contextmanager
-def calendar_db(settings: Settings) -> Iterator[Database]:
-    db = Database.open(settings.storage)
-    try:
-        yield db
-    finally:
-        db.close()
 
 
 @click.group(name="calendar")
@@ -55,7 +43,7 @@ def add(settings: Settings, name: str, url: str, username: str, password_stdin: 
     """Add a CalDAV calendar NAME (its password goes to the keyring or a private file,
     never the database)."""
     password = read_password(password_stdin)
-    with calendar_db(settings) as db:
+    with database(settings) as db:
         store = CalendarStore(db, settings.user)
         saved = store.add_source(CalendarSource(name, "caldav", url.strip(), username))
     secrets = Secrets(settings.home)
@@ -70,7 +58,7 @@ def add(settings: Settings, name: str, url: str, username: str, password_stdin: 
 def remove(settings: Settings, name: str) -> None:
     """Remove calendar NAME: its stored events, their reminders and its password (the
     server, or the .ics file, keeps the events)."""
-    with calendar_db(settings) as db:
+    with database(settings) as db:
         gone = CalendarStore(db, settings.user).remove_source(name)
     Secrets(settings.home).delete(secret_key(settings, name))
     err.print(f"Removed {name} and {gone:,} stored events; they are still where they came "
@@ -81,7 +69,7 @@ def remove(settings: Settings, name: str) -> None:
 @click.pass_obj
 def sources(settings: Settings) -> None:
     """Your calendars and how many events each holds here."""
-    with calendar_db(settings) as db:
+    with database(settings) as db:
         store = CalendarStore(db, settings.user)
         found = [(s, store.count(s)) for s in store.sources()]
     if not found:
@@ -106,7 +94,7 @@ def import_ics(settings: Settings, file: Path, name: str | None) -> None:
     events = parse_events(file.read_bytes(), now - timedelta(days=PAST_DAYS),
                           now + timedelta(days=FUTURE_DAYS))
     label = name or "".join(c if c.isalnum() or c in "._-" else "-" for c in file.stem)[:40]
-    with calendar_db(settings) as db:
+    with database(settings) as db:
         store = CalendarStore(db, settings.user)
         try:
             source = store.source(label)
@@ -127,7 +115,7 @@ def import_ics(settings: Settings, file: Path, name: str | None) -> None:
 @click.pass_obj
 def sync(settings: Settings, name: str | None, ca_file: str | None) -> None:
     """Fetch events from every CalDAV calendar (or NAME), a month back to a year ahead."""
-    with calendar_db(settings) as db:
+    with database(settings) as db:
         store = CalendarStore(db, settings.user)
         chosen = [store.source(name)] if name else \
             [s for s in store.sources() if s.kind == "caldav"]
@@ -163,7 +151,7 @@ def agenda(settings: Settings, day: str, days: int) -> None:
     found = find_days(day, now)
     if found is None:
         raise click.BadParameter(f"{day!r} is not a day I know.", param_hint="--day")
-    with calendar_db(settings) as db:
+    with database(settings) as db:
         events = CalendarStore(db, settings.user).between(
             found.start, found.start + timedelta(days=days))
     table = Table(title=f"{found.start:%A} {found.start.day} {found.start:%B}"
@@ -202,7 +190,7 @@ def new(settings: Settings, title: str, at: str, minutes: int, yes: bool) -> Non
 def from_mail(settings: Settings, mail_id: int, yes: bool) -> None:
     """Offer the meeting that mail MAIL_ID mentions as an event (created only after a yes)."""
     now = datetime.now().astimezone()
-    with calendar_db(settings) as db:
+    with database(settings) as db:
         item = MailStore(db, settings.user).get(mail_id)
     found = proposal_from_mail(item, now)
     if found is None:
@@ -224,7 +212,7 @@ def _say_wrong_weekday(whose: str, wrong: str, event: Event) -> None:
 def remind(settings: Settings, limit: int) -> None:
     """Reminders still to come."""
     now = datetime.now().astimezone()
-    with calendar_db(settings) as db:
+    with database(settings) as db:
         found = Reminders(db, settings.user).upcoming(now, limit)
     if not found:
         err.print("No reminders to come.")
@@ -240,7 +228,7 @@ def remind(settings: Settings, limit: int) -> None:
 
 def _create(settings: Settings, event: Event, origin: str, yes: bool) -> None:
     """Show exactly what will be created, log it as proposed, and do it only on a yes."""
-    with calendar_db(settings) as db:
+    with database(settings) as db:
         store = CalendarStore(db, settings.user)
         source = store.writable()
         shown = f'"{event.title}", {_when(event)}, in {source.name}'

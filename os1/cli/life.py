@@ -8,8 +8,6 @@ from __future__ import annotations
 import re
 import threading
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import replace
 
 import click
@@ -23,19 +21,17 @@ from os1.life.rules import LifeRules, LifeRulesStore
 from os1.life.scheduler import LifeScheduler
 from os1.llm.base import Model
 from os1.llm.resolve import open_model
-from os1.storage.db import Database
-from os1.ui.commands import date_text, err, model_options, out, require_setup, settings_from
+from os1.ui.commands import (
+    database,
+    date_text,
+    err,
+    model_options,
+    out,
+    require_setup,
+    settings_from,
+)
 
 _QUIET = re.compile(r"\s*(\d{1,2}:\d{2})\s*-\s*(\d{1,2}:\d{2})\s*")
-
-
-@contextmanager
-def life_db(settings: Settings) -> Iterator[Database]:
-    db = Database.open(settings.storage)
-    try:
-        yield db
-    finally:
-        db.close()
 
 
 @click.group(invoke_without_command=True)
@@ -47,7 +43,7 @@ def life(ctx: click.Context) -> None:
 
 
 def show(settings: Settings) -> None:
-    with life_db(settings) as db:
+    with database(settings) as db:
         rules = LifeRulesStore(db, settings.user).get()
         log = LifeLog(db, settings.user)
         spent = log.spent_since(rules.day_start(time.time()))
@@ -117,12 +113,12 @@ def rules(ctx: click.Context, quiet: str | None, cap: int | None, never_first: b
     if never_first is not None:
         changes["reach_out"] = not never_first
     changed = _change(ctx.obj, **changes) if changes else None
-    with life_db(ctx.obj) as db:
+    with database(ctx.obj) as db:
         out.print(describe(changed or LifeRulesStore(db, ctx.obj.user).get()))
 
 
 def _change(settings: Settings, **changes: object) -> LifeRules:
-    with life_db(settings) as db:
+    with database(settings) as db:
         store = LifeRulesStore(db, settings.user)
         return store.save(replace(store.get(), **changes), time.time())  # type: ignore[arg-type]
 
@@ -135,7 +131,7 @@ def live(ctx: click.Context, model: str | None, endpoint_model: str | None, once
     """Run her own time until Ctrl-C (when os1 chat and os1 serve are not running)."""
     settings = settings_from(ctx, model=model, endpoint_model=endpoint_model)
     require_setup(settings)
-    with life_db(settings) as db:
+    with database(settings) as db:
         loaded: list[Model] = []
         lock = threading.Lock()
 

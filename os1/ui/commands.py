@@ -141,6 +141,16 @@ def require_setup(settings: Settings) -> None:
 
 
 @contextmanager
+def database(settings: Settings) -> Iterator[Database]:
+    """The database alone, for a command that needs no model."""
+    db = Database.open(settings.storage)
+    try:
+        yield db
+    finally:
+        db.close()
+
+
+@contextmanager
 def opened(settings: Settings, conversation: bool = False) -> Iterator[tuple[Database, Model]]:
     """The database and the model; with ``conversation``, the model's evaluated state from
     the last session is restored first and saved again at the end (see llm/kvcache.py)."""
