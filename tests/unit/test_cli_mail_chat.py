@@ -35,7 +35,7 @@ from os1.ui.terminal import TerminalChat
 
 talk = TerminalChat.run
 
-def run_while_a_model_loads(self, greet):
+def run_while_a_model_loads(self, greet, **given):
     loading, loaded = threading.Event(), threading.Event()
 
     def load():
@@ -47,7 +47,7 @@ def run_while_a_model_loads(self, greet):
     loader.start()
     loading.wait()
     try:
-        talk(self, greet)
+        talk(self, greet, **given)
     finally:
         loaded.set()
         loader.join()
